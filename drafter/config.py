@@ -1,0 +1,34 @@
+"""Settings shared by every Drafter process, read from the environment once at start.
+
+Each process builds its own settings object in ``main()`` / ``create_app()`` and passes
+it down; nothing here is instantiated at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_ACCOUNTS_ADDR = "127.0.0.1:50051"
+DEFAULT_CHAT_ADDR = "127.0.0.1:50052"
+DEFAULT_IMAGES_ADDR = "127.0.0.1:50053"
+DEFAULT_EDGE_HOST = "127.0.0.1"
+DEFAULT_EDGE_PORT = 8080
+
+
+class CommonSettings(BaseSettings):
+    """What every process needs: where data lives and where its peers listen."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path("./data"), validation_alias="DRAFTER_DATA_DIR")
+    accounts_addr: str = Field(DEFAULT_ACCOUNTS_ADDR, validation_alias="DRAFTER_ACCOUNTS_ADDR")
+    chat_addr: str = Field(DEFAULT_CHAT_ADDR, validation_alias="DRAFTER_CHAT_ADDR")
+    images_addr: str = Field(DEFAULT_IMAGES_ADDR, validation_alias="DRAFTER_IMAGES_ADDR")
+    log_level: str = Field("INFO", validation_alias=AliasChoices("DRAFTER_LOG_LEVEL", "LOG_LEVEL"))
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir

@@ -1,0 +1,1 @@
+"""The gRPC plumbing every Drafter service shares: server bootstrap, errors, channels."""

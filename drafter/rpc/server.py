@@ -1,0 +1,116 @@
+"""The one server bootstrap: every Drafter gRPC service is built and stopped here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from drafter.rpc.interceptors import ErrorInterceptor
+
+log = logging.getLogger("drafter.rpc")
+
+MiB = 1024 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = 4 * MiB
+STOP_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One servicer to mount: the generated ``add_..._to_server`` and its service name."""
+
+    add: Callable[[Any, aio.Server], None]
+    servicer: Any
+    name: str
+
+
+@dataclass
+class RunningServer:
+    """A started gRPC server with its health servicer and the port it bound."""
+
+    server: aio.Server
+    health: health.aio.HealthServicer
+    port: int
+    service_names: tuple[str, ...]
+    cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """Marks every service NOT_SERVING, stops accepting, drains for ``grace`` s, then
+        closes what the service opened (clients, engines), last opened first."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        for cleanup in reversed(self.cleanups):
+            await cleanup()
+
+
+async def start_server(
+    registrations: Sequence[Registration],
+    addr: str,
+    *,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    maximum_concurrent_rpcs: int | None = None,
+) -> RunningServer:
+    """Builds a grpc.aio server with the error interceptor, health and reflection, binds
+    ``addr`` (port 0 picks a free one) and starts it."""
+    server = aio.server(
+        interceptors=[ErrorInterceptor()],
+        maximum_concurrent_rpcs=maximum_concurrent_rpcs,
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = tuple(r.name for r in registrations)
+    for registration in registrations:
+        registration.add(registration.servicer, server)
+    reflection.enable_server_reflection(
+        (
+            *names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(addr)
+    if port == 0:
+        raise OSError(f"cannot listen on {addr}")
+    await server.start()
+    for name in ("", *names):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving %s on port %d", ", ".join(names), port)
+    return RunningServer(server, health_servicer, port, names)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Any:
+    """Sets ``stop`` on SIGINT or SIGTERM while the block runs."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+async def serve_until_signal(running: RunningServer, grace: float = STOP_GRACE_S) -> None:
+    """Runs a started server until SIGINT or SIGTERM, then stops it gracefully."""
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        await stop.wait()
+    log.info("stopping %s", ", ".join(running.service_names))
+    await running.stop(grace)
