@@ -1,0 +1,83 @@
+"""The ``drafter`` command: ``up``, ``serve NAME`` and ``admin ...``.
+
+Errors end the command with a one-line message on stderr and a non-zero exit code, never
+a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from drafter.rpc.errors import DrafterError
+
+SERVICES = ("accounts", "chat", "images", "edge")
+
+
+class CliError(Exception):
+    """A failure to report to the user as one line, exit code 1."""
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from drafter.up import run_stack
+
+    asyncio.run(run_stack(host=args.host, port=args.port))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from drafter.serve import serve_one
+
+    asyncio.run(serve_one(args.name, host=args.host, port=args.port))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="drafter", description="Self-hostable OpenAI-compatible AI API platform."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run the whole stack in one process")
+    up.add_argument("--host", default=None, help="edge host (default 127.0.0.1)")
+    up.add_argument("--port", type=int, default=None, help="edge port (default 8080)")
+    up.set_defaults(func=_cmd_up)
+
+    serve = commands.add_parser("serve", help="run one service as its own process")
+    serve.add_argument("name", choices=SERVICES)
+    serve.add_argument("--host", default=None, help="host to listen on")
+    serve.add_argument("--port", type=int, default=None, help="port to listen on")
+    serve.set_defaults(func=_cmd_serve)
+
+    admin = commands.add_parser("admin", help="manage users, keys, apps and codes")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="WHAT")
+    from services.accounts.admin_cli import add_admin_commands
+
+    add_admin_commands(admin_commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
+    except (CliError, DrafterError) as exc:
+        print(f"drafter: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the promise is one line, never a traceback
+        print(f"drafter: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The HTTP edge: OpenAI-compatible REST, SSE, OAuth and pages, over the gRPC services."""

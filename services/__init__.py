@@ -1,0 +1,1 @@
+"""Drafter's gRPC services: accounts, chat and images, each started by its ``main.serve``."""
