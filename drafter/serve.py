@@ -1,0 +1,28 @@
+"""``drafter serve NAME``: one service as its own process (what docker-compose runs)."""
+
+from __future__ import annotations
+
+from drafter.stack import GRPC_SERVICES, edge_server, serve_edge_until_signal
+
+
+def _addr(default: str, host: str | None, port: int | None) -> str:
+    default_host, _, default_port = default.rpartition(":")
+    return f"{host or default_host}:{port if port is not None else default_port}"
+
+
+async def serve_one(name: str, host: str | None = None, port: int | None = None) -> None:
+    if name == "edge":
+        from edge.app import create_app
+        from edge.settings import EdgeSettings
+
+        settings = EdgeSettings()
+        updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        settings = settings.model_copy(update=updates)
+        await serve_edge_until_signal(
+            edge_server(create_app(settings), settings.host, settings.port)
+        )
+        return
+    service = next(s for s in GRPC_SERVICES if s.name == name)
+    settings = service.settings()
+    settings.ensure_data_dir()
+    await service.server()(settings, _addr(service.default_addr(settings), host, port))

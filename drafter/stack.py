@@ -1,0 +1,85 @@
+"""The processes Drafter is made of, in one table: each gRPC service's settings, its
+address variable and its ``start``; and the edge's HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from drafter.config import CommonSettings
+from drafter.rpc.server import RunningServer, stop_on_signals
+
+log = logging.getLogger("drafter")
+
+
+@dataclass(frozen=True)
+class GrpcService:
+    name: str
+    addr_env: str
+    module: str
+    settings_class: str
+
+    def settings(self) -> CommonSettings:
+        module = importlib.import_module(self.module.rsplit(".", 1)[0] + ".settings")
+        settings: CommonSettings = getattr(module, self.settings_class)()
+        return settings
+
+    def default_addr(self, settings: CommonSettings) -> str:
+        return str(getattr(settings, f"{self.name}_addr"))
+
+    def starter(self) -> Callable[[Any, str], Awaitable[RunningServer]]:
+        return importlib.import_module(self.module).start  # type: ignore[no-any-return]
+
+    def server(self) -> Callable[[Any, str], Awaitable[None]]:
+        return importlib.import_module(self.module).serve  # type: ignore[no-any-return]
+
+
+# Started in this order (the edge needs all three; accounts holds the database).
+GRPC_SERVICES = (
+    GrpcService("accounts", "DRAFTER_ACCOUNTS_ADDR", "services.accounts.main", "AccountsSettings"),
+    GrpcService("chat", "DRAFTER_CHAT_ADDR", "services.chat.main", "ChatSettings"),
+    GrpcService("images", "DRAFTER_IMAGES_ADDR", "services.images.main", "ImagesSettings"),
+)
+
+
+class EdgeServer(uvicorn.Server):
+    """uvicorn without its own signal handling: Drafter stops it with everything else."""
+
+    def capture_signals(self) -> Any:  # type: ignore[override]
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def edge_server(app: Any, host: str, port: int) -> EdgeServer:
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http="httptools",
+        loop="none",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    return EdgeServer(config)
+
+
+async def serve_edge_until_signal(server: EdgeServer) -> None:
+    """Runs the edge until SIGINT/SIGTERM (or until it stops by itself)."""
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        serving = asyncio.create_task(server.serve())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait((serving, stopping), return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        stopping.cancel()
+        await serving

@@ -1,0 +1,47 @@
+"""The edge's app factory: one FastAPI app per settings object, no import-time state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from edge.accounting import Accounting
+from edge.clients import connect_services
+from edge.errors import install_error_handlers
+from edge.routes import chat, health, models
+from edge.settings import EdgeSettings
+
+API_PREFIXES = ("/api/v1", "/v1")
+API_ROUTERS = (chat.router, models.router, health.router)
+
+
+def create_app(settings: EdgeSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = connect_services(settings)
+        accounting = Accounting(services.accounts, settings.accounts_timeout_s)
+        app.state.settings = settings
+        app.state.services = services
+        app.state.accounting = accounting
+        try:
+            yield
+        finally:
+            await accounting.drain()
+            await services.close()
+
+    app = FastAPI(
+        title="Drafter",
+        summary="OpenAI-compatible API for Claude chat, image generation and background removal.",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for prefix in API_PREFIXES:
+        for router in API_ROUTERS:
+            app.include_router(router, prefix=prefix)
+    app.include_router(health.liveness)
+    return app

@@ -1,0 +1,48 @@
+"""FastAPI dependencies: the services, settings and accounting on ``app.state``, and the
+caller's bearer credential."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from edge.accounting import Accounting
+from edge.clients import Services
+from edge.errors import unauthenticated
+from edge.settings import EdgeSettings
+
+_MISSING_KEY = (
+    "You didn't provide an API key. Send it in the Authorization header as "
+    "'Authorization: Bearer YOUR_API_KEY'."
+)
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> EdgeSettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_accounting(request: Request) -> Accounting:
+    return request.app.state.accounting  # type: ignore[no-any-return]
+
+
+def bearer_credential(request: Request) -> str:
+    """The credential of ``Authorization: Bearer ...``; 401 when there is none."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise unauthenticated(_MISSING_KEY)
+    scheme, _, credential = header.partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise unauthenticated(_MISSING_KEY)
+    return credential
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[EdgeSettings, Depends(get_settings)]
+AccountingDep = Annotated[Accounting, Depends(get_accounting)]
+CredentialDep = Annotated[str, Depends(bearer_credential)]

@@ -1,0 +1,1 @@
+"""OpenAI wire format ⇄ Drafter protos: request models, translation and SSE, no I/O."""

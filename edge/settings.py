@@ -1,0 +1,26 @@
+"""Settings of the HTTP edge."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from drafter.config import DEFAULT_EDGE_HOST, DEFAULT_EDGE_PORT, CommonSettings
+
+
+class EdgeSettings(CommonSettings):
+    """Where the edge listens, where its services are, and the base URL it is reached at."""
+
+    host: str = Field(DEFAULT_EDGE_HOST, validation_alias="DRAFTER_EDGE_HOST")
+    port: int = Field(DEFAULT_EDGE_PORT, validation_alias="DRAFTER_EDGE_PORT")
+    public_url: str | None = Field(None, validation_alias="DRAFTER_PUBLIC_URL")
+    # Deadlines for calls to the services, in seconds. Chat and image calls wait on the
+    # upstream model, whose own retries are bounded, so they get more room.
+    accounts_timeout_s: float = 10.0
+    upstream_timeout_s: float = 600.0
+    # While a stream is silent (the model thinks), an SSE comment is sent this often.
+    keepalive_s: float = 15.0
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients reach the edge at, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,0 +1,105 @@
+"""The one gRPC → HTTP mapping (STYLE.md's table), and validation errors naming fields."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from drafter.rpc.errors import RemoteError
+from edge.errors import api_error_from_remote, api_error_from_validation
+
+C = grpc.StatusCode
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "status", "error_type"),
+    [
+        (C.INVALID_ARGUMENT, "INVALID_REQUEST", 400, "invalid_request_error"),
+        (C.FAILED_PRECONDITION, "PLAN_LIMIT", 400, "invalid_request_error"),
+        (C.OUT_OF_RANGE, "", 400, "invalid_request_error"),
+        (C.NOT_FOUND, "MODEL_NOT_FOUND", 400, "invalid_request_error"),
+        (C.NOT_FOUND, "NOT_FOUND", 404, "not_found_error"),
+        (C.UNAUTHENTICATED, "INVALID_CREDENTIAL", 401, "authentication_error"),
+        (C.PERMISSION_DENIED, "MODEL_NOT_IN_PLAN", 403, "permission_error"),
+        (C.PERMISSION_DENIED, "ACCOUNT_BLOCKED", 403, "permission_error"),
+        (C.ALREADY_EXISTS, "ALREADY_EXISTS", 400, "invalid_request_error"),
+        (C.ABORTED, "", 400, "invalid_request_error"),
+        (C.RESOURCE_EXHAUSTED, "QUOTA_EXCEEDED", 429, "rate_limit_error"),
+        (C.UNAVAILABLE, "UPSTREAM_UNAVAILABLE", 503, "overloaded_error"),
+        (C.UNAVAILABLE, "", 503, "overloaded_error"),
+        (C.DEADLINE_EXCEEDED, "", 503, "timeout_error"),
+        (C.INTERNAL, "UPSTREAM_AUTH", 500, "api_error"),
+        (C.UNKNOWN, "", 500, "api_error"),
+        (C.DATA_LOSS, "", 500, "api_error"),
+        (C.UNIMPLEMENTED, "", 500, "api_error"),
+    ],
+)
+def test_status_table(code: grpc.StatusCode, reason: str, status: int, error_type: str) -> None:
+    err = api_error_from_remote(RemoteError(code, "boom", reason))
+    assert (err.status, err.type) == (status, error_type)
+    body = err.body()["error"]
+    assert body["code"] == status and body["type"] == error_type and body["message"]
+
+
+def test_internal_details_never_reach_the_caller() -> None:
+    err = api_error_from_remote(RemoteError(C.INTERNAL, "upstream key sk-secret rejected"))
+    assert "sk-secret" not in err.message
+
+
+def test_quota_carries_retry_after_and_no_retry_hint() -> None:
+    remote = RemoteError(
+        C.RESOURCE_EXHAUSTED,
+        "Rate limit exceeded. Daily quota: 20/20 used.",
+        "QUOTA_EXCEEDED",
+        {"retry_after_s": "3600"},
+    )
+    err = api_error_from_remote(remote)
+    assert err.headers == {"Retry-After": "3600", "x-should-retry": "false"}
+    assert err.message == "Rate limit exceeded. Daily quota: 20/20 used."
+
+
+def test_upstream_retry_after_is_passed_on_without_no_retry_hint() -> None:
+    remote = RemoteError(
+        C.UNAVAILABLE, "overloaded", "UPSTREAM_RATE_LIMITED", {"retry_after_s": "7"}
+    )
+    assert api_error_from_remote(remote).headers == {"Retry-After": "7"}
+
+
+def test_unknown_model_names_the_param() -> None:
+    remote = RemoteError(
+        C.NOT_FOUND, "The model `x` does not exist.", "MODEL_NOT_FOUND", {"param": "model"}
+    )
+    assert api_error_from_remote(remote).body()["error"]["param"] == "model"
+
+
+def test_too_large_payload_maps_to_413() -> None:
+    remote = RemoteError(
+        C.INVALID_ARGUMENT, "Image larger than 10 MB.", "INVALID_REQUEST", {"http_status": "413"}
+    )
+    assert api_error_from_remote(remote).status == 413
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            {"type": "missing", "loc": ("body", "model"), "msg": "Field required"},
+            "Missing required parameter: 'model'.",
+        ),
+        (
+            {"type": "extra_forbidden", "loc": ("body", "foo"), "msg": "Extra inputs"},
+            "Unrecognized request argument supplied: foo",
+        ),
+        (
+            {"type": "int_parsing", "loc": ("body", "n"), "msg": "Input should be a valid integer"},
+            "Invalid value for 'n': Input should be a valid integer.",
+        ),
+        (
+            {"type": "json_invalid", "loc": ("body", 1), "msg": "JSON decode error"},
+            "We could not parse the JSON body of your request.",
+        ),
+    ],
+)
+def test_validation_errors_name_the_field(error: dict, message: str) -> None:
+    err = api_error_from_validation([error])
+    assert err.status == 400 and err.message == message
