@@ -1,0 +1,57 @@
+"""docker-compose.yml is valid and wires every service the way the code expects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED_ENV = {"POSTGRES_PASSWORD": "secret", "ANTHROPIC_API_KEY": "sk-test"}
+DRAFTER_SERVICES = ("accounts", "chat", "images", "edge")
+
+
+def _config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in REQUIRED_ENV}
+    return subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_compose_file_is_valid() -> None:
+    result = _config(REQUIRED_ENV)
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(result.stdout)
+    assert set(config["services"]) == {"postgres", "redis", *DRAFTER_SERVICES}
+    for name in DRAFTER_SERVICES:
+        service = config["services"][name]
+        assert service["command"][:3] == ["drafter", "serve", name]
+        assert "healthcheck" in service, name
+        env = service["environment"]
+        assert env["DATABASE_URL"].startswith("postgresql://")
+        assert env["REDIS_URL"].startswith("redis://")
+    edge = config["services"]["edge"]
+    assert {d: c["condition"] for d, c in edge["depends_on"].items()} == {
+        "accounts": "service_healthy",
+        "chat": "service_healthy",
+        "images": "service_healthy",
+    }
+
+
+def test_compose_refuses_to_start_without_required_secrets() -> None:
+    result = _config({"ANTHROPIC_API_KEY": "sk-test"})
+    assert result.returncode != 0
+    assert "POSTGRES_PASSWORD" in result.stderr
+
+
+def test_every_service_uses_the_one_dockerfile() -> None:
+    raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name in DRAFTER_SERVICES:
+        assert raw["services"][name]["build"] == "."
+    assert (ROOT / "Dockerfile").is_file()
