@@ -9,12 +9,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from drafter.rpc.errors import DrafterError
 
 SERVICES = ("accounts", "chat", "images", "edge")
+
+
+# Libraries that log every request at INFO: one line per upstream call is noise, and costs.
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "uvicorn.access")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 class CliError(Exception):
@@ -63,9 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(os.environ.get("DRAFTER_LOG_LEVEL", "INFO"))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

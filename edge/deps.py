@@ -18,19 +18,19 @@ _MISSING_KEY = (
 )
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def get_settings(request: Request) -> EdgeSettings:
+async def get_settings(request: Request) -> EdgeSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_accounting(request: Request) -> Accounting:
+async def get_accounting(request: Request) -> Accounting:
     return request.app.state.accounting  # type: ignore[no-any-return]
 
 
-def bearer_credential(request: Request) -> str:
+async def bearer_credential(request: Request) -> str:
     """The credential of ``Authorization: Bearer ...``; 401 when there is none."""
     header = request.headers.get("authorization")
     if not header:

@@ -1,0 +1,1 @@
+"""The chat service: OpenAI-shaped chat requests (as proto) to Anthropic's Messages API."""

@@ -1,0 +1,164 @@
+"""Anthropic stream events, usage and stop reasons → proto events, Choices and Usage (pure).
+
+One upstream message stream is one choice: :class:`ChoiceStream` turns its events into
+``StreamCompleteResponse`` deltas and remembers usage and stop reason;
+:class:`ChoiceBuilder` folds those deltas into a ``Choice`` for the unary call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+
+FINISH_REASONS: dict[str, chat_pb.FinishReason] = {
+    "end_turn": chat_pb.FINISH_REASON_STOP,
+    "stop_sequence": chat_pb.FINISH_REASON_STOP,
+    "pause_turn": chat_pb.FINISH_REASON_STOP,
+    "max_tokens": chat_pb.FINISH_REASON_LENGTH,
+    "model_context_window_exceeded": chat_pb.FINISH_REASON_LENGTH,
+    "tool_use": chat_pb.FINISH_REASON_TOOL_CALLS,
+    "refusal": chat_pb.FINISH_REASON_CONTENT_FILTER,
+}
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+
+Event = chat_pb.StreamCompleteResponse
+
+
+def finish_reason_from_stop_reason(stop_reason: str | None) -> chat_pb.FinishReason:
+    """Anthropic's ``stop_reason`` in OpenAI's vocabulary; unknown reasons count as STOP."""
+    return FINISH_REASONS.get(stop_reason or "", chat_pb.FINISH_REASON_STOP)
+
+
+def update_usage(usage: chat_pb.Usage, upstream: Any) -> None:
+    """Overwrites ``usage`` with the counts ``upstream`` (``Usage`` of message_start, or the
+    cumulative ``MessageDeltaUsage`` of message_delta) reports; absent counts are kept."""
+    for name in USAGE_FIELDS:
+        value = getattr(upstream, name, None)
+        if value is not None:
+            setattr(usage, name, value)
+    details = getattr(upstream, "output_tokens_details", None)
+    thinking = getattr(details, "thinking_tokens", None)
+    if thinking is not None:
+        usage.reasoning_tokens = thinking
+
+
+def add_usage(total: chat_pb.Usage, usage: chat_pb.Usage) -> None:
+    """Adds one choice's counts to the request's total."""
+    for name in (*USAGE_FIELDS, "reasoning_tokens"):
+        setattr(total, name, getattr(total, name) + getattr(usage, name))
+
+
+class ChoiceStream:
+    """Translates the events of one upstream message stream into proto events of choice
+    ``index``. Thinking text is forwarded only with ``include_reasoning``."""
+
+    def __init__(self, index: int = 0, *, include_reasoning: bool = False) -> None:
+        self.index = index
+        self.include_reasoning = include_reasoning
+        self.usage = chat_pb.Usage()
+        self.stop_reason: str | None = None
+        self._tool_index: dict[int, int] = {}
+        self._handlers: dict[str, Callable[[Any], list[Event]]] = {
+            "message_start": self._message_start,
+            "content_block_start": self._block_start,
+            "content_block_delta": self._block_delta,
+            "message_delta": self._message_delta,
+        }
+
+    @property
+    def finish_reason(self) -> chat_pb.FinishReason:
+        return finish_reason_from_stop_reason(self.stop_reason)
+
+    def events_from(self, event: Any) -> list[Event]:
+        """The proto events one upstream event gives (often none)."""
+        handler = self._handlers.get(event.type)
+        return handler(event) if handler is not None else []
+
+    def _message_start(self, event: Any) -> list[Event]:
+        update_usage(self.usage, event.message.usage)
+        return []
+
+    def _block_start(self, event: Any) -> list[Event]:
+        block = event.content_block
+        if block.type == "tool_use":
+            position = len(self._tool_index)
+            self._tool_index[event.index] = position
+            call = chat_pb.ToolCallDelta(index=position, id=block.id, name=block.name)
+            return [self._delta(tool_call=call)]
+        if block.type == "text" and block.text:
+            return [self._delta(text=block.text)]
+        return []
+
+    def _block_delta(self, event: Any) -> list[Event]:
+        delta = event.delta
+        if delta.type == "text_delta":
+            return [self._delta(text=delta.text)]
+        if delta.type == "thinking_delta" and self.include_reasoning:
+            return [self._delta(reasoning=delta.thinking)]
+        if (
+            delta.type == "input_json_delta"
+            and event.index in self._tool_index
+            and delta.partial_json
+        ):
+            call = chat_pb.ToolCallDelta(
+                index=self._tool_index[event.index], arguments_json=delta.partial_json
+            )
+            return [self._delta(tool_call=call)]
+        return []
+
+    def _message_delta(self, event: Any) -> list[Event]:
+        update_usage(self.usage, event.usage)
+        if event.delta.stop_reason is None:
+            return []
+        self.stop_reason = event.delta.stop_reason
+        finished = chat_pb.ChoiceFinished(choice_index=self.index, finish_reason=self.finish_reason)
+        return [Event(finished=finished)]
+
+    def _delta(self, **content: Any) -> Event:
+        return Event(delta=chat_pb.Delta(choice_index=self.index, **content))
+
+
+class ChoiceBuilder:
+    """Folds the proto events of one choice into its ``Choice``."""
+
+    def __init__(self, index: int = 0) -> None:
+        self.choice = chat_pb.Choice(index=index)
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._arguments: dict[int, list[str]] = {}
+
+    def add(self, event: Event) -> None:
+        kind = event.WhichOneof("event")
+        if kind == "finished":
+            self.choice.finish_reason = event.finished.finish_reason
+        elif kind == "delta":
+            self._add_delta(event.delta)
+
+    def _add_delta(self, delta: chat_pb.Delta) -> None:
+        kind = delta.WhichOneof("content")
+        if kind == "text":
+            self._text.append(delta.text)
+        elif kind == "reasoning":
+            self._reasoning.append(delta.reasoning)
+        elif kind == "tool_call":
+            piece = delta.tool_call
+            if piece.index not in self._arguments:
+                self._arguments[piece.index] = []
+                self.choice.tool_calls.add(id=piece.id, name=piece.name)
+            self._arguments[piece.index].append(piece.arguments_json)
+
+    def build(self) -> chat_pb.Choice:
+        self.choice.content = "".join(self._text)
+        self.choice.reasoning = "".join(self._reasoning)
+        for index, call in enumerate(self.choice.tool_calls):
+            call.arguments_json = "".join(self._arguments[index]) or "{}"
+        if self.choice.finish_reason == chat_pb.FINISH_REASON_UNSPECIFIED:
+            self.choice.finish_reason = chat_pb.FINISH_REASON_STOP
+        return self.choice

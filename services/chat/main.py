@@ -1,0 +1,69 @@
+"""The chat service process: one AsyncAnthropic client, the servicer, the gRPC server."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+import anthropic
+
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.model_table import ModelTable, load_model_table
+from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
+from services.chat.servicer import ChatServicer
+from services.chat.settings import ChatSettings
+
+log = logging.getLogger("drafter.chat")
+
+SERVICE_NAME = chat_pb.DESCRIPTOR.services_by_name["ChatService"].full_name
+
+
+def build_client(settings: ChatSettings) -> anthropic.AsyncAnthropic:
+    """The process's one upstream client: pooled connections, the deliberate retry count and
+    timeout. Without any credential it still builds (sending none), so requests fail
+    with the upstream's 401, reported as UPSTREAM_AUTH, instead of the process not starting."""
+    options: dict[str, Any] = {
+        "base_url": settings.anthropic_base_url,
+        "max_retries": settings.upstream_max_retries,
+        "timeout": anthropic.Timeout(
+            settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s
+        ),
+        "http_client": anthropic.DefaultAsyncHttpxClient(),
+    }
+    if settings.anthropic_api_key is not None:
+        key = settings.anthropic_api_key.get_secret_value()
+        return anthropic.AsyncAnthropic(api_key=key, **options)
+    client = anthropic.AsyncAnthropic(**options)  # the SDK's own credential sources
+    if client.api_key is None and client.auth_token is None and client.credentials is None:
+        log.warning("ANTHROPIC_API_KEY is not set: chat requests will fail until it is")
+        # An empty key would be an illegal "Bearer " header (a connection error, not a 401),
+        # so the request goes out without credentials and the upstream answers 401.
+        # (``omit`` as a header value is how the SDK drops a header; its hint says str only.)
+        no_auth = cast(dict[str, str], {"Authorization": anthropic.omit})
+        client = anthropic.AsyncAnthropic(default_headers=no_auth, **options)
+    return client
+
+
+async def start(
+    settings: ChatSettings, addr: str, *, models: ModelTable | None = None
+) -> RunningServer:
+    """Starts the chat service on ``addr`` (port 0 picks one); stop it with ``.stop()``."""
+    client = build_client(settings)
+    servicer = ChatServicer(client, models or load_model_table())
+    try:
+        running = await start_server(
+            [Registration(chat_grpc.add_ChatServiceServicer_to_server, servicer, SERVICE_NAME)],
+            addr,
+        )
+    except BaseException:
+        await client.close()
+        raise
+    running.cleanups.append(client.close)
+    return running
+
+
+async def serve(settings: ChatSettings, addr: str | None = None) -> None:
+    """``drafter serve chat``: runs until SIGINT or SIGTERM."""
+    running = await start(settings, addr or settings.chat_addr)
+    await serve_until_signal(running)

@@ -1,0 +1,156 @@
+"""ChatService: resolves the model, calls Anthropic (always streaming) and translates back.
+
+Both RPCs share one path: every choice is one upstream message stream whose events
+``from_anthropic`` turns into proto events; StreamComplete forwards them as they
+arrive, Complete folds them into Choices. Closing the event stream (the caller went
+away, or an error) closes the upstream HTTP response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import httpx2
+from grpc import aio
+
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.model_table import ModelTable
+from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
+from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
+from services.chat.to_anthropic import message_params_from_request
+from services.chat.upstream_errors import error_from_upstream
+
+MAX_CHOICES = 8
+
+Event = chat_pb.StreamCompleteResponse
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamCall:
+    """A validated request, ready to send: the create() arguments and how many choices."""
+
+    params: dict[str, Any]
+    n: int
+    include_reasoning: bool
+
+    @property
+    def upstream_model(self) -> str:
+        return str(self.params["model"])
+
+
+class ChatServicer(chat_grpc.ChatServiceServicer):
+    """Complete and StreamComplete over one shared ``AsyncAnthropic`` client."""
+
+    def __init__(self, client: anthropic.AsyncAnthropic, models: ModelTable) -> None:
+        self._client = client
+        self._models = models
+
+    async def Complete(
+        self, request: chat_pb.CompleteRequest, context: aio.ServicerContext
+    ) -> chat_pb.CompleteResponse:
+        call = self._prepare(request.request)
+        builders = [ChoiceBuilder(i) for i in range(call.n)]
+        response = chat_pb.CompleteResponse(upstream_model=call.upstream_model)
+        async with aclosing(self._events(call)) as events:
+            async for event in events:
+                if event.WhichOneof("event") == "usage":
+                    response.usage.CopyFrom(event.usage)
+                else:
+                    builders[_choice_index(event)].add(event)
+        response.choices.extend(builder.build() for builder in builders)
+        return response
+
+    async def StreamComplete(
+        self, request: chat_pb.StreamCompleteRequest, context: aio.ServicerContext
+    ) -> AsyncIterator[Event]:
+        call = self._prepare(request.request)
+        async with aclosing(self._events(call)) as events:
+            async for event in events:
+                yield event
+
+    def _prepare(self, req: chat_pb.ChatRequest) -> UpstreamCall:
+        model = self._models.resolve(req.model)
+        if model.kind != "chat":
+            raise InvalidRequest(
+                f"The model `{req.model}` is not a chat model.", metadata={"param": "model"}
+            )
+        n = req.n or 1
+        if not 1 <= n <= MAX_CHOICES:
+            raise InvalidRequest(f"n must be between 1 and {MAX_CHOICES}.", metadata={"param": "n"})
+        params = message_params_from_request(req, model)
+        return UpstreamCall(params, n, req.include_reasoning)
+
+    async def _events(self, call: UpstreamCall) -> AsyncGenerator[Event, None]:
+        """Every choice's events (interleaved when n > 1), then one Usage over all."""
+        choices = [ChoiceStream(i, include_reasoning=call.include_reasoning) for i in range(call.n)]
+        streams = [_choice_events(self._client, call.params, choice) for choice in choices]
+        source = streams[0] if len(streams) == 1 else _merged(streams)
+        async with aclosing(source):
+            async for event in source:
+                yield event
+        total = chat_pb.Usage()
+        for choice in choices:
+            add_usage(total, choice.usage)
+        yield Event(usage=total)
+
+
+async def _choice_events(
+    client: anthropic.AsyncAnthropic, params: dict[str, Any], choice: ChoiceStream
+) -> AsyncGenerator[Event, None]:
+    """One upstream streaming call as proto events; upstream failures as DrafterErrors."""
+    try:
+        stream = await client.messages.create(**params, stream=True)
+        async with stream:
+            async for upstream_event in stream:
+                for event in choice.events_from(upstream_event):
+                    yield event
+    except anthropic.AnthropicError as exc:
+        raise error_from_upstream(exc) from exc
+    except httpx2.HTTPError as exc:
+        raise UpstreamUnavailable("The upstream stream broke off.") from exc
+    if choice.stop_reason is None:
+        raise UpstreamUnavailable("The upstream stream ended before the message did.")
+
+
+async def _merged(
+    streams: list[AsyncGenerator[Event, None]],
+) -> AsyncGenerator[Event, None]:
+    """Events of several streams as they come; the first failure ends all of them."""
+    queue: asyncio.Queue[Event | Exception | None] = asyncio.Queue()
+
+    async def pump(stream: AsyncGenerator[Event, None]) -> None:
+        try:
+            async with aclosing(stream):
+                async for event in stream:
+                    queue.put_nowait(event)
+            queue.put_nowait(None)
+        except Exception as exc:
+            queue.put_nowait(exc)
+
+    tasks = [asyncio.create_task(pump(stream)) for stream in streams]
+    try:
+        running = len(tasks)
+        while running:
+            item = await queue.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, Exception):
+                raise item
+            else:
+                yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _choice_index(event: Event) -> int:
+    if event.WhichOneof("event") == "finished":
+        return event.finished.choice_index
+    return event.delta.choice_index

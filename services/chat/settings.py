@@ -1,0 +1,26 @@
+"""Settings of the chat service process."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from drafter.config import CommonSettings
+
+
+class ChatSettings(CommonSettings):
+    """The chat service's settings. ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL`` are the
+    anthropic SDK's own names; when they are unset the SDK's other sources apply."""
+
+    anthropic_api_key: SecretStr | None = Field(None, validation_alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str | None = Field(None, validation_alias="ANTHROPIC_BASE_URL")
+    # Retries happen here once (the SDK's bounded retries with backoff and Retry-After),
+    # never stacked on the edge's or the caller's.
+    upstream_max_retries: int = Field(
+        2, ge=0, le=10, validation_alias="DRAFTER_CHAT_UPSTREAM_MAX_RETRIES"
+    )
+    upstream_timeout_s: float = Field(
+        600.0, gt=0, validation_alias="DRAFTER_CHAT_UPSTREAM_TIMEOUT_S"
+    )
+    upstream_connect_timeout_s: float = Field(
+        5.0, gt=0, validation_alias="DRAFTER_CHAT_UPSTREAM_CONNECT_TIMEOUT_S"
+    )

@@ -1,0 +1,220 @@
+"""Proto ``ChatRequest`` → keyword arguments of ``AsyncAnthropic.messages.create`` (pure).
+
+Thinking budgets, efforts and the role and tool-choice vocabularies are data here; which
+thinking style and sampling a model takes comes from the model table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.model_table import ModelSpec
+from drafter.rpc.errors import InvalidRequest
+
+DEFAULT_MAX_TOKENS = 1024
+
+THINKING_BUDGETS: dict[int, int] = {
+    chat_pb.THINKING_LEVEL_MEDIUM: 2_000,
+    chat_pb.THINKING_LEVEL_HIGH: 8_000,
+    chat_pb.THINKING_LEVEL_MAX: 32_000,
+}
+ADAPTIVE_EFFORTS: dict[int, str] = {
+    chat_pb.THINKING_LEVEL_MEDIUM: "medium",
+    chat_pb.THINKING_LEVEL_HIGH: "high",
+    chat_pb.THINKING_LEVEL_MAX: "max",
+}
+SYSTEM_ROLES = frozenset({chat_pb.ROLE_SYSTEM, chat_pb.ROLE_DEVELOPER})
+UPSTREAM_ROLES: dict[int, str] = {
+    chat_pb.ROLE_USER: "user",
+    chat_pb.ROLE_ASSISTANT: "assistant",
+    chat_pb.ROLE_TOOL: "user",  # tool results travel in a user turn
+}
+TOOL_CHOICES: dict[int, str] = {
+    chat_pb.ToolChoice.MODE_AUTO: "auto",
+    chat_pb.ToolChoice.MODE_NONE: "none",
+    chat_pb.ToolChoice.MODE_REQUIRED: "any",
+    chat_pb.ToolChoice.MODE_NAMED: "tool",
+}
+IMAGE_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+_DATA_URL = re.compile(r"^data:(?P<media>[\w/+.-]+);base64,(?P<data>.*)$", re.DOTALL)
+
+Block = dict[str, Any]
+
+
+def message_params_from_request(req: chat_pb.ChatRequest, model: ModelSpec) -> dict[str, Any]:
+    """The arguments of ``messages.create`` (``stream`` aside) for ``req`` sent to ``model``.
+
+    Raises :class:`InvalidRequest` for what the upstream cannot take."""
+    max_tokens = req.max_tokens or DEFAULT_MAX_TOKENS
+    params: dict[str, Any] = {
+        "model": model.upstream,
+        "messages": messages_from_request(req.messages),
+        "max_tokens": max_tokens,
+    }
+    system = system_from_request(req.messages)
+    if system:
+        params["system"] = system
+    if req.stop:
+        params["stop_sequences"] = list(req.stop)
+    if req.user:
+        params["metadata"] = {"user_id": req.user}
+    if req.tools:
+        params["tools"] = [tool_param_from_proto(tool) for tool in req.tools]
+        choice = tool_choice_from_request(req)
+        if choice is not None:
+            params["tool_choice"] = choice
+    thinking = thinking_params_from_request(req, model)
+    params.update(thinking)
+    if "thinking" in thinking:
+        params["max_tokens"] = THINKING_BUDGETS[req.thinking] + max_tokens
+    elif model.sampling:
+        sampling = sampling_from_request(req)
+        if sampling:
+            # The SDK takes no sampling keywords; the Messages API still accepts them.
+            params["extra_body"] = sampling
+    return params
+
+
+def system_from_request(messages: Any) -> str:
+    """System and developer messages, joined into the one top-level system prompt."""
+    texts = [_text_of(m) for m in messages if m.role in SYSTEM_ROLES]
+    return "\n\n".join(t for t in texts if t)
+
+
+def messages_from_request(messages: Any) -> list[dict[str, Any]]:
+    """User, assistant and tool messages as Messages API turns; consecutive turns of the
+    same upstream role are merged (the API wants them alternating)."""
+    turns: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role in SYSTEM_ROLES:
+            continue
+        role = UPSTREAM_ROLES.get(message.role)
+        if role is None:
+            raise InvalidRequest(
+                "messages: every message needs a role", metadata=_param("messages")
+            )
+        blocks = blocks_from_message(message)
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    if not turns:
+        raise InvalidRequest(
+            "messages: at least one user or assistant message is required",
+            metadata=_param("messages"),
+        )
+    return turns
+
+
+def blocks_from_message(message: chat_pb.Message) -> list[Block]:
+    """The content blocks of one message: text, images, tool calls or a tool result."""
+    blocks = [block_from_part(part) for part in message.content]
+    blocks = [b for b in blocks if b["type"] != "text" or b["text"]]
+    if message.role == chat_pb.ROLE_TOOL:
+        return [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": blocks}]
+    blocks.extend(tool_use_from_call(call) for call in message.tool_calls)
+    return blocks
+
+
+def block_from_part(part: chat_pb.ContentPart) -> Block:
+    if part.WhichOneof("part") == "image":
+        return image_block_from_url(part.image.url)
+    return {"type": "text", "text": part.text}
+
+
+def image_block_from_url(url: str) -> Block:
+    """A ``data:`` URL becomes a base64 image block, an http(s) URL a url image block."""
+    match = _DATA_URL.match(url)
+    if match is not None:
+        media_type = match["media"].lower()
+        if media_type not in IMAGE_MEDIA_TYPES:
+            raise InvalidRequest(
+                f"image media type {media_type!r} is not supported; use "
+                + ", ".join(sorted(IMAGE_MEDIA_TYPES)),
+                metadata=_param("messages"),
+            )
+        source = {"type": "base64", "media_type": media_type, "data": match["data"]}
+        return {"type": "image", "source": source}
+    if url.startswith(("https://", "http://")):
+        return {"type": "image", "source": {"type": "url", "url": url}}
+    raise InvalidRequest(
+        "image_url must be an http(s) URL or a base64 data: URL", metadata=_param("messages")
+    )
+
+
+def tool_use_from_call(call: chat_pb.ToolCall) -> Block:
+    return {
+        "type": "tool_use",
+        "id": call.id,
+        "name": call.name,
+        "input": _json_object(call.arguments_json, "tool_calls.function.arguments"),
+    }
+
+
+def tool_param_from_proto(tool: chat_pb.Tool) -> Block:
+    schema = _json_object(tool.parameters_json, "tools.function.parameters")
+    param: Block = {"name": tool.name, "input_schema": schema or {"type": "object"}}
+    if tool.description:
+        param["description"] = tool.description
+    return param
+
+
+def tool_choice_from_request(req: chat_pb.ChatRequest) -> Block | None:
+    """OpenAI's tool_choice and parallel_tool_calls as Anthropic's ``tool_choice``."""
+    kind = TOOL_CHOICES.get(req.tool_choice.mode)
+    serial = req.HasField("parallel_tool_calls") and not req.parallel_tool_calls
+    if kind is None and not serial:
+        return None
+    choice: Block = {"type": kind or "auto"}
+    if kind == "tool":
+        choice["name"] = req.tool_choice.name
+    if serial and kind != "none":
+        choice["disable_parallel_tool_use"] = True
+    return choice
+
+
+def thinking_params_from_request(req: chat_pb.ChatRequest, model: ModelSpec) -> dict[str, Any]:
+    """``thinking`` (and, for adaptive models, ``output_config.effort``) for the level asked."""
+    budget = THINKING_BUDGETS.get(req.thinking)
+    if budget is None:
+        return {}
+    if model.thinking == "budget":
+        return {"thinking": {"type": "enabled", "budget_tokens": budget}}
+    if model.thinking == "adaptive":
+        effort = ADAPTIVE_EFFORTS[req.thinking]
+        return {"thinking": {"type": "adaptive"}, "output_config": {"effort": effort}}
+    raise InvalidRequest(
+        f"The model `{model.id}` does not support thinking.", metadata=_param("thinking")
+    )
+
+
+def sampling_from_request(req: chat_pb.ChatRequest) -> dict[str, float]:
+    sampling: dict[str, float] = {}
+    if req.HasField("temperature"):
+        sampling["temperature"] = min(max(req.temperature, 0.0), 1.0)
+    if req.HasField("top_p"):
+        sampling["top_p"] = req.top_p
+    return sampling
+
+
+def _text_of(message: chat_pb.Message) -> str:
+    return "\n".join(p.text for p in message.content if p.WhichOneof("part") == "text")
+
+
+def _json_object(text: str, param: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"{param} is not valid JSON: {exc}", metadata=_param(param)) from exc
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"{param} must be a JSON object", metadata=_param(param))
+    return value
+
+
+def _param(name: str) -> dict[str, str]:
+    return {"param": name}

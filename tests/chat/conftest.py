@@ -1,0 +1,66 @@
+"""Chat service fixtures: the fake Anthropic server, a real chat gRPC server on loopback
+(started with ``services.chat.main.start``) and a generated stub dialling it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.rpc.channels import open_channel
+from drafter.rpc.server import RunningServer
+from services.chat.main import start
+from services.chat.settings import ChatSettings
+from tests.fakes.anthropic_server import FakeAnthropic
+
+
+def chat_settings(fake: FakeAnthropic, **overrides: Any) -> ChatSettings:
+    values: dict[str, Any] = {
+        "anthropic_base_url": fake.base_url,
+        "anthropic_api_key": "test-key",
+        "upstream_max_retries": 2,
+        "upstream_timeout_s": 10.0,
+    }
+    return ChatSettings(**(values | overrides))
+
+
+def chat_request(*messages: tuple[chat_pb.Role, str], **fields: Any) -> chat_pb.ChatRequest:
+    """``chat_request((chat_pb.ROLE_USER, "hi"), model="claude-haiku-4-5", ...)``."""
+    fields.setdefault("model", "claude-haiku-4-5")
+    return chat_pb.ChatRequest(
+        messages=[
+            chat_pb.Message(role=role, content=[chat_pb.ContentPart(text=text)])
+            for role, text in messages
+        ],
+        **fields,
+    )
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(chunks=4) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(fake_server: FakeAnthropic) -> Iterator[FakeAnthropic]:
+    fake_server.reset()
+    yield fake_server
+    fake_server.reset()
+
+
+@pytest.fixture(scope="session")
+async def chat_server(fake_server: FakeAnthropic) -> AsyncIterator[RunningServer]:
+    running = await start(chat_settings(fake_server), "127.0.0.1:0")
+    yield running
+    await running.stop(0)
+
+
+@pytest.fixture(scope="session")
+async def chat_stub(chat_server: RunningServer) -> AsyncIterator[chat_grpc.ChatServiceStub]:
+    channel = open_channel(f"127.0.0.1:{chat_server.port}")
+    yield chat_grpc.ChatServiceStub(channel)
+    await channel.close()
