@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from edge.accounting import Accounting
 from edge.clients import connect_services
 from edge.errors import install_error_handlers
-from edge.routes import chat, health, models
+from edge.routes import chat, health, images, models
 from edge.settings import EdgeSettings
 
 API_PREFIXES = ("/api/v1", "/v1")
-API_ROUTERS = (chat.router, models.router, health.router)
+API_ROUTERS = (chat.router, images.router, models.router, health.router)
 
 
 def create_app(settings: EdgeSettings) -> FastAPI:
@@ -44,4 +44,5 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         for router in API_ROUTERS:
             app.include_router(router, prefix=prefix)
     app.include_router(health.liveness)
+    app.include_router(images.public)
     return app

@@ -12,9 +12,7 @@ from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.rpc.channels import open_channel
 from edge.settings import EdgeSettings
-
-# Uploads of up to 10 MB cross the images channel; leave room for the envelope.
-IMAGES_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+from services.images.limits import MAX_MESSAGE_BYTES as IMAGES_MAX_MESSAGE_BYTES
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,9 @@ def api_error_from_remote(err: RemoteError) -> APIError:
     headers: dict[str, str] = {}
     if err.reason == "MODEL_NOT_FOUND":
         status, error_type = 400, "invalid_request_error"
+    if err.code == _C.RESOURCE_EXHAUSTED and err.reason != "QUOTA_EXCEEDED":
+        # gRPC's own (message too large, too many concurrent calls): overload, not quota.
+        status, error_type = 503, "overloaded_error"
     if "http_status" in err.metadata and status == 400:
         status = int(err.metadata["http_status"])
     retry_after = err.metadata.get("retry_after_s")

@@ -4,10 +4,13 @@ stack started as the user would (``drafter up``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.gemini_server import FakeGemini
+from tests.fakes.tiny_rembg_model import write_tiny_rembg_model
 from tests.stack_process import DrafterStack, start_drafter_up
 
 
@@ -25,13 +28,40 @@ def fake_anthropic(fake_anthropic_server: FakeAnthropic) -> FakeAnthropic:
 
 
 @pytest.fixture(scope="session")
+def fake_gemini_server() -> Iterator[FakeGemini]:
+    server = FakeGemini().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_gemini_upstream(fake_gemini_server: FakeGemini) -> FakeGemini:
+    """The session's fake Gemini, with nothing left over from other tests."""
+    fake_gemini_server.reset()
+    fake_gemini_server.default_size = (1024, 1024)
+    return fake_gemini_server
+
+
+@pytest.fixture(scope="session")
+def tiny_rembg_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_rembg_model(tmp_path_factory.mktemp("rembg") / "tiny-u2net.onnx")
+
+
+@pytest.fixture(scope="session")
 def drafter_up(
-    tmp_path_factory: pytest.TempPathFactory, fake_anthropic_server: FakeAnthropic
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_anthropic_server: FakeAnthropic,
+    fake_gemini_server: FakeGemini,
+    tiny_rembg_model_path: Path,
 ) -> Iterator[DrafterStack]:
-    """``drafter up`` as a subprocess on a free port, on SQLite, against the fake upstream.
-    Stopping it with SIGTERM must end it cleanly (exit code 0)."""
+    """``drafter up`` as a subprocess on a free port, on SQLite, against the fake upstreams
+    and the tiny rembg model. Stopping it with SIGTERM must end it cleanly (exit code 0)."""
     stack = start_drafter_up(
-        tmp_path_factory.mktemp("drafter-up"), anthropic_base_url=fake_anthropic_server.base_url
+        tmp_path_factory.mktemp("drafter-up"),
+        anthropic_base_url=fake_anthropic_server.base_url,
+        GEMINI_API_KEY="gemini-test-key",
+        DRAFTER_GEMINI_BASE_URL=fake_gemini_server.base_url,
+        DRAFTER_REMBG_MODEL_PATH=str(tiny_rembg_model_path),
     )
     try:
         yield stack

@@ -25,6 +25,7 @@ C = grpc.StatusCode
         (C.ALREADY_EXISTS, "ALREADY_EXISTS", 400, "invalid_request_error"),
         (C.ABORTED, "", 400, "invalid_request_error"),
         (C.RESOURCE_EXHAUSTED, "QUOTA_EXCEEDED", 429, "rate_limit_error"),
+        (C.RESOURCE_EXHAUSTED, "", 503, "overloaded_error"),
         (C.UNAVAILABLE, "UPSTREAM_UNAVAILABLE", 503, "overloaded_error"),
         (C.UNAVAILABLE, "", 503, "overloaded_error"),
         (C.DEADLINE_EXCEEDED, "", 503, "timeout_error"),

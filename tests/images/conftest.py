@@ -1,0 +1,101 @@
+"""The images service on loopback over real gRPC, with the fake Gemini and the tiny model."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from grpc import aio
+from PIL import Image, ImageDraw
+
+from drafter.images.v1 import images_service_pb2_grpc as images_grpc
+from drafter.rpc.channels import open_channel
+from drafter.rpc.server import RunningServer
+from services.images.limits import MAX_MESSAGE_BYTES
+from services.images.main import start
+from services.images.settings import ImagesSettings
+from tests.fakes.gemini_server import FakeGemini
+from tests.fakes.tiny_rembg_model import write_tiny_rembg_model
+
+ATTEMPT_TIMEOUT_S = 1.0
+
+
+@pytest.fixture(scope="session")
+def fake_gemini() -> Iterator[FakeGemini]:
+    server = FakeGemini().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gemini(fake_gemini: FakeGemini) -> Iterator[FakeGemini]:
+    """The fake upstream with an empty script and history for this test."""
+    fake_gemini.reset()
+    fake_gemini.default_size = (1024, 1024)
+    yield fake_gemini
+    fake_gemini.reset()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Deliberately outside rembg's home folder: the service must load it from anywhere.
+    return write_tiny_rembg_model(tmp_path_factory.mktemp("models") / "tiny.onnx")
+
+
+def images_settings(data_dir: Path, **env: object) -> ImagesSettings:
+    values: dict[str, object] = {
+        "DRAFTER_DATA_DIR": data_dir,
+        "DRAFTER_IMAGE_UPSTREAM_BACKOFF_S": 0.01,
+        "DRAFTER_IMAGE_UPSTREAM_TIMEOUT_S": ATTEMPT_TIMEOUT_S,
+        "DRAFTER_REMBG_WORKERS": 2,
+    }
+    values.update(env)
+    return ImagesSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def images_server(
+    fake_gemini: FakeGemini, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningServer]:
+    settings = images_settings(
+        tmp_path_factory.mktemp("data"),
+        GEMINI_API_KEY="test-gemini-key",
+        DRAFTER_GEMINI_BASE_URL=fake_gemini.base_url,
+        DRAFTER_REMBG_MODEL_PATH=tiny_model,
+    )
+    running = await start(settings, "127.0.0.1:0")
+    yield running
+    await running.stop(grace=1)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def channel(images_server: RunningServer) -> AsyncIterator[aio.Channel]:
+    async with open_channel(
+        f"127.0.0.1:{images_server.port}", max_message_bytes=MAX_MESSAGE_BYTES
+    ) as ch:
+        yield ch
+
+
+@pytest.fixture
+def stub(channel: aio.Channel) -> images_grpc.ImagesServiceStub:
+    return images_grpc.ImagesServiceStub(channel)
+
+
+def square_on_dark(fmt: str, size: tuple[int, int] = (400, 300), **save: object) -> bytes:
+    """A bright square in the middle of a dark field, encoded as ``fmt``."""
+    image = Image.new("RGB", size, (12, 12, 16))
+    w, h = size
+    ImageDraw.Draw(image).rectangle((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(245, 245, 240))
+    out = io.BytesIO()
+    image.save(out, fmt, **save)
+    return out.getvalue()
+
+
+def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    """The channel values of one pixel (RGB or RGBA)."""
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple)
+    return value

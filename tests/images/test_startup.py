@@ -1,0 +1,90 @@
+"""The service starts without a Gemini key or a rembg model, and never downloads one."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+import pytest_asyncio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from PIL import Image
+
+from drafter.images.v1 import images_service_pb2 as images_pb
+from drafter.images.v1 import images_service_pb2_grpc as images_grpc
+from drafter.rpc.channels import open_channel
+from drafter.rpc.errors import error_from_rpc
+from services.images.limits import MAX_MESSAGE_BYTES
+from services.images.main import start
+from tests.images.conftest import images_settings, pixel, square_on_dark
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty rembg home, and a download that fails the test if anything tries it."""
+    import pooch
+
+    def no_download(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rembg tried to download a model")
+
+    home = tmp_path / "u2net-home"
+    home.mkdir()
+    monkeypatch.setenv("U2NET_HOME", str(home))
+    monkeypatch.setattr(pooch, "retrieve", no_download)
+    return home
+
+
+@pytest_asyncio.fixture
+async def bare_stub(tmp_path: Path) -> AsyncIterator[images_grpc.ImagesServiceStub]:
+    running = await start(images_settings(tmp_path / "data", GEMINI_API_KEY=""), "127.0.0.1:0")
+    try:
+        async with open_channel(f"127.0.0.1:{running.port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            answer = await health.Check(health_pb2.HealthCheckRequest(service=""))
+            assert answer.status == health_pb2.HealthCheckResponse.SERVING
+            yield images_grpc.ImagesServiceStub(channel)
+    finally:
+        await running.stop(grace=0)
+
+
+async def test_generation_without_key_is_unavailable(
+    bare_stub: images_grpc.ImagesServiceStub,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await bare_stub.Generate(images_pb.GenerateRequest(prompt="a cat"))
+    error = error_from_rpc(caught.value)
+    assert error.code == grpc.StatusCode.UNAVAILABLE
+    assert "not configured" in error.message
+
+
+async def test_removal_without_model_is_unavailable(
+    bare_stub: images_grpc.ImagesServiceStub,
+) -> None:
+    request = images_pb.RemoveBackgroundRequest(image=square_on_dark("PNG"))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await bare_stub.RemoveBackground(request)
+    error = error_from_rpc(caught.value)
+    assert error.code == grpc.StatusCode.UNAVAILABLE
+    assert "u2net" in error.message
+
+
+async def test_named_model_is_loaded_from_rembg_home(
+    offline: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    shutil.copy(tiny_model, offline / "u2netp.onnx")  # the layout `U2NET_HOME/<name>.onnx`
+    settings = images_settings(tmp_path / "data", DRAFTER_REMBG_MODEL="u2netp")
+    running = await start(settings, "127.0.0.1:0")
+    try:
+        target = f"127.0.0.1:{running.port}"
+        async with open_channel(target, max_message_bytes=MAX_MESSAGE_BYTES) as channel:
+            stub = images_grpc.ImagesServiceStub(channel)
+            request = images_pb.RemoveBackgroundRequest(image=square_on_dark("PNG"))
+            response = await stub.RemoveBackground(request)
+    finally:
+        await running.stop(grace=0)
+    image = Image.open(io.BytesIO(response.png))
+    assert pixel(image, (200, 150))[3] >= 240
+    assert pixel(image, (2, 2))[3] <= 15
