@@ -1,0 +1,1 @@
+"""The accounts service: users, API keys, plans, daily quotas and usage records."""

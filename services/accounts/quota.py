@@ -1,0 +1,83 @@
+"""Daily quotas: the QuotaStore interface and the rules around it.
+
+A quota is a counter per user, usage kind and UTC day. Authorize *reserves* units
+(admitted only while ``used + units <= limit``), Settle *commits* what was used and
+*refunds* the rest, or refunds everything when the work failed. Counters reset at 00:00
+UTC simply because the day is part of the key. Stores: ``quota_sql.SqlQuotaStore`` (the
+database, correct across replicas); a Redis store implements the same protocol.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from drafter.rpc.errors import QuotaExceeded
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def quota_day(now: dt.datetime) -> dt.date:
+    """The UTC day ``now`` falls in (the quota counter it counts against)."""
+    return now.astimezone(dt.UTC).date()
+
+
+def seconds_until_reset(now: dt.datetime) -> int:
+    """Whole seconds from ``now`` to the next 00:00 UTC (at least 1)."""
+    now = now.astimezone(dt.UTC)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    return max(1, math.ceil((midnight - now).total_seconds()))
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaResult:
+    """Whether a reservation was admitted, and the units counted after it (or, when
+    refused, the units already counted)."""
+
+    admitted: bool
+    used: int
+
+
+class QuotaStore(Protocol):
+    """Atomic per-user/kind/day counters. Implementations must never admit past the
+    limit, also under concurrency and across processes."""
+
+    async def reserve(
+        self, *, user_id: str, kind: str, day: dt.date, units: int, limit: int
+    ) -> QuotaResult:
+        """Adds ``units`` when ``used + units <= limit``; otherwise changes nothing."""
+        ...
+
+    async def commit(
+        self, *, user_id: str, kind: str, day: dt.date, reserved: int, used: int
+    ) -> None:
+        """Keeps ``used`` of the ``reserved`` units and gives the rest back."""
+        ...
+
+    async def refund(self, *, user_id: str, kind: str, day: dt.date, units: int) -> None:
+        """Gives ``units`` back (never below zero)."""
+        ...
+
+    async def used(self, *, user_id: str, kind: str, day: dt.date) -> int:
+        """Units counted today, for the usage API."""
+        ...
+
+
+def quota_exceeded(*, kind: str, limit: int, used: int, now: dt.datetime) -> QuotaExceeded:
+    """The error a refused reservation raises, with what a 429 needs in its metadata."""
+    return QuotaExceeded(
+        f"Rate limit exceeded. Daily quota: {used}/{limit} used.",
+        metadata={
+            "retry_after_s": str(seconds_until_reset(now)),
+            "limit": str(limit),
+            "used": str(used),
+            "kind": kind,
+        },
+    )
