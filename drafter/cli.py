@@ -11,7 +11,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from drafter.rpc.errors import DrafterError
 
@@ -34,17 +35,32 @@ class CliError(Exception):
     """A failure to report to the user as one line, exit code 1."""
 
 
+def run_async(main: Coroutine[Any, Any, None]) -> None:
+    """Runs a server coroutine on uvloop when it is installed (DRAFTER_EVENT_LOOP=asyncio
+    keeps the standard loop)."""
+    loop_factory = None
+    if os.environ.get("DRAFTER_EVENT_LOOP", "uvloop") == "uvloop":
+        try:
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
+        except ImportError:
+            pass
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main)
+
+
 def _cmd_up(args: argparse.Namespace) -> int:
     from drafter.up import run_stack
 
-    asyncio.run(run_stack(host=args.host, port=args.port))
+    run_async(run_stack(host=args.host, port=args.port))
     return 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from drafter.serve import serve_one
 
-    asyncio.run(serve_one(args.name, host=args.host, port=args.port))
+    run_async(serve_one(args.name, host=args.host, port=args.port))
     return 0
 
 

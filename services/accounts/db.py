@@ -1,7 +1,8 @@
 """Database engines and migrations, for SQLite and PostgreSQL alike.
 
-The service talks to the database through SQLAlchemy's asyncio engine (aiosqlite or
-psycopg async), so the grpc.aio event loop never blocks on SQL; Alembic migrations run
+The service talks to the database through SQLAlchemy's asyncio engine (psycopg async for
+PostgreSQL; for SQLite, pysqlite run inline, see ``sqlite_inline``), so the grpc.aio event
+loop never waits on a network round trip; Alembic migrations run
 with the matching sync driver. Plain ``sqlite:///`` and ``postgresql://`` URLs are
 normalised to those drivers.
 """
@@ -20,6 +21,8 @@ from alembic.config import Config
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from services.accounts import sqlite_inline  # noqa: F401 (registers sqlite+inline)
+
 log = logging.getLogger("drafter.accounts.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -30,7 +33,7 @@ POOL_RECYCLE_S = 1800
 # Held while migrating so that several processes starting together migrate once.
 _PG_MIGRATION_LOCK = 0x64726166746572  # "drafter"
 
-_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_ASYNC_DRIVERS = {"sqlite": "sqlite+inline", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
 
@@ -40,7 +43,7 @@ def _backend(url: URL) -> str:
 
 
 def async_url(url: str) -> URL:
-    """``url`` with the asyncio driver of its backend (aiosqlite, psycopg)."""
+    """``url`` with the asyncio driver of its backend (inline pysqlite, psycopg)."""
     parsed = make_url(url)
     backend = _backend(parsed)
     if backend in _ASYNC_DRIVERS and parsed.drivername not in ("postgresql+asyncpg",):

@@ -18,8 +18,8 @@ from services.accounts.tables import metadata
 @pytest.mark.parametrize(
     ("url", "async_driver", "sync_driver"),
     [
-        ("sqlite:///data/drafter.db", "sqlite+aiosqlite", "sqlite"),
-        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite", "sqlite"),
+        ("sqlite:///data/drafter.db", "sqlite+inline", "sqlite"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+inline", "sqlite"),
         ("postgresql://u@h/db", "postgresql+psycopg", "postgresql+psycopg"),
         ("postgres://u@h/db", "postgresql+psycopg", "postgresql+psycopg"),
         ("postgresql+psycopg://u@h/db", "postgresql+psycopg", "postgresql+psycopg"),
