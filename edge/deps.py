@@ -3,6 +3,7 @@ caller's bearer credential."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,10 +27,6 @@ async def get_settings(request: Request) -> EdgeSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-async def get_accounting(request: Request) -> Accounting:
-    return request.app.state.accounting  # type: ignore[no-any-return]
-
-
 async def bearer_credential(request: Request) -> str:
     """The credential of ``Authorization: Bearer ...``; 401 when there is none."""
     header = request.headers.get("authorization")
@@ -42,7 +39,24 @@ async def bearer_credential(request: Request) -> str:
     return credential
 
 
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """What every authenticated API route needs: the caller's credential and the edge's
+    services, settings and accounting."""
+
+    credential: str
+    services: Services
+    settings: EdgeSettings
+    accounting: Accounting
+
+
+async def api_call(request: Request) -> ApiCall:
+    state = request.app.state
+    return ApiCall(
+        await bearer_credential(request), state.services, state.settings, state.accounting
+    )
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[EdgeSettings, Depends(get_settings)]
-AccountingDep = Annotated[Accounting, Depends(get_accounting)]
-CredentialDep = Annotated[str, Depends(bearer_credential)]
+ApiCallDep = Annotated[ApiCall, Depends(api_call)]

@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from edge.accounting import Accounting, Reservation, outcome_of_failure, token_usage_from_chat
-from edge.deps import AccountingDep, CredentialDep, ServicesDep, SettingsDep
+from edge.deps import ApiCallDep
 from edge.errors import api_error_from_rpc
 from edge.openai import sse
 from edge.openai.from_proto import FINISH_REASONS, completion_from_proto, delta_from_proto
@@ -30,17 +30,12 @@ _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 @router.post("/chat/completions")
-async def create_chat_completion(
-    request: Request,
-    credential: CredentialDep,
-    services: ServicesDep,
-    settings: SettingsDep,
-    accounting: AccountingDep,
-) -> Response:
+async def create_chat_completion(request: Request, call: ApiCallDep) -> Response:
     body = parse_json_body(await request.body(), ChatCompletionRequest)
     chat_request = chat_request_from_openai(body)
+    services, settings, accounting = call.services, call.settings, call.accounting
     reservation = await accounting.authorize(
-        credential, accounts_pb.USAGE_KIND_CHAT, body.model, body.n
+        call.credential, accounts_pb.USAGE_KIND_CHAT, body.model, body.n
     )
     rid = request_id(request.headers.get(REQUEST_ID_HEADER))
     metadata = ((REQUEST_ID_HEADER, rid),)

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.images.v1 import images_service_pb2 as images_pb
 from edge.accounting import outcome_of_failure
-from edge.deps import AccountingDep, CredentialDep, ServicesDep, SettingsDep
+from edge.deps import ApiCall, ApiCallDep, ServicesDep, SettingsDep
 from edge.errors import APIError, api_error_from_rpc
 from edge.openai.images_protocol import ImageGenerationRequest
 from edge.requests import parse_json_body
@@ -39,19 +39,14 @@ def _image_entry(image: images_pb.GeneratedImage, body: ImageGenerationRequest, 
     return entry
 
 
-async def _generate(
-    request: Request,
-    credential: str,
-    services: ServicesDep,
-    settings: SettingsDep,
-    accounting: AccountingDep,
-) -> dict[str, Any]:
+async def _generate(request: Request, call: ApiCall) -> dict[str, Any]:
     body = parse_json_body(await request.body(), ImageGenerationRequest)
+    accounting, settings = call.accounting, call.settings
     reservation = await accounting.authorize(
-        credential, accounts_pb.USAGE_KIND_IMAGE_GEN, body.model, body.n
+        call.credential, accounts_pb.USAGE_KIND_IMAGE_GEN, body.model, body.n
     )
     try:
-        response = await services.images.Generate(
+        response = await call.services.images.Generate(
             images_pb.GenerateRequest(
                 prompt=body.prompt, n=body.n, size=body.side, user=body.user or ""
             ),
@@ -72,45 +67,29 @@ def _json(payload: dict[str, Any]) -> Response:
 
 
 @router.post("/images/generations")
-async def create_images(
-    request: Request,
-    credential: CredentialDep,
-    services: ServicesDep,
-    settings: SettingsDep,
-    accounting: AccountingDep,
-) -> Response:
-    return _json(await _generate(request, credential, services, settings, accounting))
+async def create_images(request: Request, call: ApiCallDep) -> Response:
+    return _json(await _generate(request, call))
 
 
 @router.post("/images/generate")
-async def create_images_alias(
-    request: Request,
-    credential: CredentialDep,
-    services: ServicesDep,
-    settings: SettingsDep,
-    accounting: AccountingDep,
-) -> Response:
+async def create_images_alias(request: Request, call: ApiCallDep) -> Response:
     """The seed's client reads ``const { url } = await img.json()``: the first image's
     URL is also at the top level."""
-    payload = await _generate(request, credential, services, settings, accounting)
+    payload = await _generate(request, call)
     if payload["data"] and "url" in payload["data"][0]:
         payload["url"] = payload["data"][0]["url"]
     return _json(payload)
 
 
 @router.post("/image/remove-bg")
-async def remove_background(
-    request: Request,
-    credential: CredentialDep,
-    services: ServicesDep,
-    settings: SettingsDep,
-    accounting: AccountingDep,
-) -> Response:
+async def remove_background(request: Request, call: ApiCallDep) -> Response:
     image = await read_upload(request, "image", MAX_UPLOAD_BYTES)
-    reservation = await accounting.authorize(credential, accounts_pb.USAGE_KIND_IMAGE_EDIT)
+    accounting = call.accounting
+    reservation = await accounting.authorize(call.credential, accounts_pb.USAGE_KIND_IMAGE_EDIT)
     try:
-        response = await services.images.RemoveBackground(
-            images_pb.RemoveBackgroundRequest(image=image), timeout=settings.upstream_timeout_s
+        response = await call.services.images.RemoveBackground(
+            images_pb.RemoveBackgroundRequest(image=image),
+            timeout=call.settings.upstream_timeout_s,
         )
     except grpc.RpcError as exc:
         accounting.settle_soon(reservation, outcome_of_failure(exc.code()))

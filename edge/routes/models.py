@@ -8,20 +8,18 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
-from edge.deps import CredentialDep, ServicesDep, SettingsDep
+from edge.deps import ApiCallDep
 from edge.errors import api_error_from_rpc
 
 router = APIRouter(tags=["models"])
 
 
 @router.get("/models")
-async def list_models(
-    credential: CredentialDep, services: ServicesDep, settings: SettingsDep
-) -> Response:
+async def list_models(call: ApiCallDep) -> Response:
     try:
-        response = await services.accounts.ListModels(
-            accounts_pb.ListModelsRequest(credential=credential),
-            timeout=settings.accounts_timeout_s,
+        response = await call.services.accounts.ListModels(
+            accounts_pb.ListModelsRequest(credential=call.credential),
+            timeout=call.settings.accounts_timeout_s,
         )
     except grpc.RpcError as exc:
         raise api_error_from_rpc(exc) from None
