@@ -62,6 +62,7 @@ def drafter_up(
         GEMINI_API_KEY="gemini-test-key",
         DRAFTER_GEMINI_BASE_URL=fake_gemini_server.base_url,
         DRAFTER_REMBG_MODEL_PATH=str(tiny_rembg_model_path),
+        DRAFTER_IMAGE_UPSTREAM_BACKOFF_S="0.01",
     )
     try:
         yield stack

@@ -132,3 +132,24 @@ def test_remove_background_needs_a_key(drafter_up: DrafterStack) -> None:
         files={"image": ("a.png", _bright_square_on_dark("PNG"), "image/png")},
     )
     assert response.status_code == 401
+
+
+def test_failed_images_are_refunded_and_the_quota_holds(
+    drafter_up: DrafterStack, fake_gemini_upstream: FakeGemini
+) -> None:
+    """Free plan: 3 images a day. An upstream that fails after its retries costs nothing;
+    the 3 units are still there, and the fourth image is refused with 429."""
+    key = drafter_up.create_user_with_key("images-quota@example.com", "free")
+    client = openai.OpenAI(api_key=key, base_url=drafter_up.api_url, max_retries=0)
+    for _ in range(3):  # every attempt of the one image fails
+        fake_gemini_upstream.enqueue_error(500)
+    with pytest.raises(openai.InternalServerError) as failed:
+        client.images.generate(prompt="a storm")
+    assert failed.value.status_code == 503
+    assert len(client.images.generate(prompt="a calm sea", n=3, size="256x256").data) == 3
+    with pytest.raises(openai.RateLimitError) as limited:
+        client.images.generate(prompt="one more", size="256x256")
+    response = limited.value.response
+    assert int(response.headers["retry-after"]) > 0
+    assert response.headers["x-should-retry"] == "false"
+    assert "3/3" in limited.value.body["message"]  # type: ignore[index]
