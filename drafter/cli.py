@@ -53,14 +53,18 @@ def run_async(main: Coroutine[Any, Any, None]) -> None:
 def _cmd_up(args: argparse.Namespace) -> int:
     from drafter.up import run_stack
 
-    run_async(run_stack(host=args.host, port=args.port))
+    if args.edge_workers < 1:
+        raise CliError("--edge-workers must be at least 1")
+    run_async(run_stack(host=args.host, port=args.port, edge_workers=args.edge_workers))
     return 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     from drafter.serve import serve_one
 
-    run_async(serve_one(args.name, host=args.host, port=args.port))
+    if args.reuse_port and args.name != "edge":
+        raise CliError("--reuse-port applies to the edge only")
+    run_async(serve_one(args.name, host=args.host, port=args.port, reuse_port=args.reuse_port))
     return 0
 
 
@@ -73,12 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run the whole stack in one process")
     up.add_argument("--host", default=None, help="edge host (default 127.0.0.1)")
     up.add_argument("--port", type=int, default=None, help="edge port (default 8080)")
+    up.add_argument(
+        "--edge-workers",
+        type=int,
+        default=1,
+        help="HTTP edge processes sharing the port (default 1; more use more cores)",
+    )
     up.set_defaults(func=_cmd_up)
 
     serve = commands.add_parser("serve", help="run one service as its own process")
     serve.add_argument("name", choices=SERVICES)
     serve.add_argument("--host", default=None, help="host to listen on")
     serve.add_argument("--port", type=int, default=None, help="port to listen on")
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="edge only: share the port with other edge processes (SO_REUSEPORT)",
+    )
     serve.set_defaults(func=_cmd_serve)
 
     admin = commands.add_parser("admin", help="manage users, keys, apps and codes")

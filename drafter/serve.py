@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drafter.stack import GRPC_SERVICES, edge_server, serve_edge_until_signal
+from drafter.stack import GRPC_SERVICES, edge_server, edge_socket, serve_edge_until_signal
 
 
 def _addr(default: str, host: str | None, port: int | None) -> str:
@@ -10,7 +10,9 @@ def _addr(default: str, host: str | None, port: int | None) -> str:
     return f"{host or default_host}:{port if port is not None else default_port}"
 
 
-async def serve_one(name: str, host: str | None = None, port: int | None = None) -> None:
+async def serve_one(
+    name: str, host: str | None = None, port: int | None = None, *, reuse_port: bool = False
+) -> None:
     if name == "edge":
         from edge.app import create_app
         from edge.settings import EdgeSettings
@@ -18,8 +20,9 @@ async def serve_one(name: str, host: str | None = None, port: int | None = None)
         settings = EdgeSettings()
         updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
         settings = settings.model_copy(update=updates)
+        sock = edge_socket(settings.host, settings.port, reuse_port=reuse_port)
         await serve_edge_until_signal(
-            edge_server(create_app(settings), settings.host, settings.port)
+            edge_server(create_app(settings), settings.host, settings.port), [sock]
         )
         return
     service = next(s for s in GRPC_SERVICES if s.name == name)

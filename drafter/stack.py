@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,11 +74,30 @@ def edge_server(app: Any, host: str, port: int) -> EdgeServer:
     return EdgeServer(config)
 
 
-async def serve_edge_until_signal(server: EdgeServer) -> None:
+def edge_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """The edge's listening socket; with ``reuse_port`` several edge processes share it
+    and the kernel spreads connections between them (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve_edge_until_signal(
+    server: EdgeServer, sockets: list[socket.socket] | None = None
+) -> None:
     """Runs the edge until SIGINT/SIGTERM (or until it stops by itself)."""
     stop = asyncio.Event()
     with stop_on_signals(stop):
-        serving = asyncio.create_task(server.serve())
+        serving = asyncio.create_task(server.serve(sockets))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait((serving, stopping), return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True

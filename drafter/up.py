@@ -1,17 +1,59 @@
-"""``drafter up``: the three gRPC services and the edge in one process and one loop."""
+"""``drafter up``: the three gRPC services and the edge in one process and one loop.
+
+With ``--edge-workers N`` it also starts N-1 more edge processes (``drafter serve edge
+--reuse-port``) on the same port, pointed at the same services, so HTTP work spreads
+over more cores; they stop with the stack.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
+import sys
 
 from drafter.rpc.server import RunningServer
-from drafter.stack import GRPC_SERVICES, edge_server, serve_edge_until_signal
+from drafter.stack import GRPC_SERVICES, edge_server, edge_socket, serve_edge_until_signal
 
 log = logging.getLogger("drafter")
 
+WORKER_STOP_TIMEOUT_S = 15.0
 
-async def run_stack(host: str | None = None, port: int | None = None) -> None:
+
+async def _start_edge_workers(
+    count: int, host: str, port: int, addrs: dict[str, str]
+) -> list[asyncio.subprocess.Process]:
+    env = {**os.environ, **{f"DRAFTER_{k.upper()}": v for k, v in addrs.items()}}
+    command = [
+        sys.executable,
+        "-m",
+        "drafter.cli",
+        "serve",
+        "edge",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--reuse-port",
+    ]
+    return [await asyncio.create_subprocess_exec(*command, env=env) for _ in range(count)]
+
+
+async def _stop_edge_workers(workers: list[asyncio.subprocess.Process]) -> None:
+    for worker in workers:
+        if worker.returncode is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            await asyncio.wait_for(worker.wait(), WORKER_STOP_TIMEOUT_S)
+        except TimeoutError:
+            worker.kill()
+
+
+async def run_stack(
+    host: str | None = None, port: int | None = None, edge_workers: int = 1
+) -> None:
     """Starts accounts, chat and images (on free loopback ports unless their
     ``DRAFTER_*_ADDR`` is set), then the edge on ``host:port``; stops all on a signal."""
     from edge.app import create_app
@@ -19,6 +61,7 @@ async def run_stack(host: str | None = None, port: int | None = None) -> None:
 
     edge_settings = EdgeSettings()
     started: list[RunningServer] = []
+    workers: list[asyncio.subprocess.Process] = []
     addrs: dict[str, str] = {}
     try:
         for service in GRPC_SERVICES:
@@ -34,10 +77,15 @@ async def run_stack(host: str | None = None, port: int | None = None) -> None:
         if port is not None:
             overrides["port"] = port
         edge_settings = edge_settings.model_copy(update=overrides)
+        sock = edge_socket(edge_settings.host, edge_settings.port, reuse_port=edge_workers > 1)
+        workers = await _start_edge_workers(
+            edge_workers - 1, edge_settings.host, edge_settings.port, addrs
+        )
         server = edge_server(create_app(edge_settings), edge_settings.host, edge_settings.port)
         log.info("Drafter is up: API at %s/api/v1", edge_settings.base_url)
-        await serve_edge_until_signal(server)
+        await serve_edge_until_signal(server, [sock])
     finally:
+        await _stop_edge_workers(workers)
         for running in reversed(started):
             await running.stop()
         log.info("Drafter stopped")

@@ -102,7 +102,9 @@ def wait_until_healthy(stack: DrafterStack, path: str = "/healthz") -> None:
     raise RuntimeError(f"Drafter did not become healthy:\n{stack.output()}")
 
 
-def start_drafter_up(data_dir: Path, *, anthropic_base_url: str, **env: str) -> DrafterStack:
+def start_drafter_up(
+    data_dir: Path, *, anthropic_base_url: str, up_args: tuple[str, ...] = (), **env: str
+) -> DrafterStack:
     port = free_port()
     full_env = base_env(
         data_dir,
@@ -113,6 +115,7 @@ def start_drafter_up(data_dir: Path, *, anthropic_base_url: str, **env: str) -> 
     stack = DrafterStack(f"http://127.0.0.1:{port}", full_env)
     log = data_dir / "drafter-up.log"
     stack.logs.append(log)
-    stack.processes.append(spawn(drafter_command("up", "--port", str(port)), full_env, log))
+    command = drafter_command("up", "--port", str(port), *up_args)
+    stack.processes.append(spawn(command, full_env, log))
     wait_until_healthy(stack, "/api/v1/status")
     return stack

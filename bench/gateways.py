@@ -1,0 +1,138 @@
+"""The gateways under comparison, each started as its own process tree on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.litellm_env import ensure_litellm
+from bench.procs import ROOT, stop, wait_http
+from tests.stack_process import base_env, drafter_command, free_port
+
+BENCH_PLANS = """
+default = "bench"
+[plans.bench]
+name = "Bench"
+price_eur_per_week = 0
+models = ["claude-haiku-4-5"]
+max_api_keys = 5
+max_apps = 3
+[plans.bench.limits]
+chat = 1000000000
+imageGen = 10
+imageEdit = 10
+"""
+
+LITELLM_CONFIG = """
+model_list:
+  - model_name: claude-haiku-4-5
+    litellm_params:
+      model: anthropic/claude-haiku-4-5-20250506
+      api_base: {upstream}
+      api_key: sk-ant-bench
+general_settings:
+  master_key: {master_key}
+litellm_settings:
+  drop_params: true
+"""
+
+
+@dataclass
+class Gateway:
+    name: str
+    base_url: str
+    api_key: str
+    process: subprocess.Popen
+    logs: list[Path] = field(default_factory=list)
+
+    @property
+    def chat_url(self) -> str:
+        return f"{self.base_url}/v1/chat/completions"
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1) -> Gateway:
+    workdir.mkdir(parents=True, exist_ok=True)
+    plans = workdir / "plans.toml"
+    plans.write_text(BENCH_PLANS)
+    env = base_env(
+        workdir,
+        ANTHROPIC_BASE_URL=upstream,
+        ANTHROPIC_API_KEY="sk-ant-bench",
+        DRAFTER_PLANS_FILE=str(plans),
+        DRAFTER_LOG_LEVEL="WARNING",
+    )
+    port = free_port()
+    log = workdir / "drafter.log"
+    args = ["up", "--port", str(port)]
+    if edge_workers > 1:
+        args += ["--edge-workers", str(edge_workers)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            drafter_command(*args), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/api/v1/status")
+    admin = drafter_command("admin")
+    subprocess.run(
+        [*admin, "user", "create", "bench@example.com", "--password", "bench-pass-1"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    key = (
+        subprocess.run(
+            [*admin, "key", "create", "bench@example.com"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    return Gateway("drafter", base, key, process, [log])
+
+
+def start_litellm(workdir: Path, upstream: str) -> Gateway:
+    binary = ensure_litellm()
+    workdir.mkdir(parents=True, exist_ok=True)
+    master_key = "sk-bench-master"
+    config = workdir / "litellm.yaml"
+    config.write_text(LITELLM_CONFIG.format(upstream=upstream, master_key=master_key))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update(
+        LITELLM_LOG="ERROR",
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        LITELLM_TELEMETRY="False",
+        DISABLE_ADMIN_UI="True",
+    )
+    log = workdir / "litellm.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                str(binary),
+                "--config",
+                str(config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--num_workers",
+                "1",
+                "--telemetry",
+                "False",
+            ],
+            env=env,
+            cwd=workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/health/liveliness", timeout=180)
+    return Gateway("litellm", base, master_key, process, [log])
