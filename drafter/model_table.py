@@ -32,6 +32,7 @@ class ModelSpec:
     aliases: tuple[str, ...]
     thinking: ThinkingStyle
     sampling: bool
+    structured_outputs: bool = False
 
     @property
     def created_ts(self) -> int:
@@ -81,6 +82,7 @@ def _spec(raw: dict) -> ModelSpec:
         aliases=tuple(raw.get("aliases", ())),
         thinking=raw.get("thinking", "none"),
         sampling=bool(raw.get("sampling", False)),
+        structured_outputs=bool(raw.get("structured_outputs", False)),
     )
 
 

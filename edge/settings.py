@@ -18,7 +18,7 @@ class EdgeSettings(CommonSettings):
     accounts_timeout_s: float = 10.0
     upstream_timeout_s: float = 600.0
     # While a stream is silent (the model thinks), an SSE comment is sent this often.
-    keepalive_s: float = 15.0
+    keepalive_s: float = Field(15.0, gt=0, validation_alias="DRAFTER_KEEPALIVE_S")
 
     @property
     def base_url(self) -> str:

@@ -15,7 +15,7 @@ _ROLES = {
     "assistant": chat_pb.ROLE_ASSISTANT,
     "tool": chat_pb.ROLE_TOOL,
 }
-_THINKING = {
+_THINKING: dict[str | None, chat_pb.ThinkingLevel] = {
     None: chat_pb.THINKING_LEVEL_OFF,
     "medium": chat_pb.THINKING_LEVEL_MEDIUM,
     "high": chat_pb.THINKING_LEVEL_HIGH,
@@ -61,13 +61,14 @@ def message_from_openai(message: p.Message) -> chat_pb.Message:
         )
     if isinstance(message, p.ToolMessage):
         out.tool_call_id = message.tool_call_id
-    if getattr(message, "name", None):
-        out.name = message.name  # type: ignore[union-attr]
+    name = getattr(message, "name", None)
+    if name:
+        out.name = name
     return out
 
 
-def thinking_level_from_openai(body: p.ChatCompletionRequest) -> int:
-    level = body.thinking
+def thinking_level_from_openai(body: p.ChatCompletionRequest) -> chat_pb.ThinkingLevel:
+    level: str | None = body.thinking
     if body.reasoning_effort is not None:
         from_effort = _EFFORT[body.reasoning_effort]
         if level is not None and level != from_effort:

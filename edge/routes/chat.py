@@ -123,7 +123,7 @@ class ChatStream:
     async def frames(
         self, first: object | None, writer: sse.ChunkWriter, include_usage: bool
     ) -> AsyncIterator[bytes]:
-        outcome = accounts_pb.OUTCOME_CANCELLED
+        outcome: int = accounts_pb.OUTCOME_CANCELLED
         event = first
         try:
             while event is not aio.EOF:

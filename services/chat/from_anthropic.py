@@ -57,24 +57,48 @@ def add_usage(total: chat_pb.Usage, usage: chat_pb.Usage) -> None:
 
 class ChoiceStream:
     """Translates the events of one upstream message stream into proto events of choice
-    ``index``. Thinking text is forwarded only with ``include_reasoning``."""
+    ``index``. Thinking text is forwarded only with ``include_reasoning``; with
+    ``keep_thinking`` the signed thinking blocks are collected in ``thinking_blocks`` and
+    the tool-call ids in ``tool_call_ids``. The input of ``format_tool`` (the forced tool
+    that carries a response_format answer) streams as the answer's text."""
 
-    def __init__(self, index: int = 0, *, include_reasoning: bool = False) -> None:
+    def __init__(
+        self,
+        index: int = 0,
+        *,
+        include_reasoning: bool = False,
+        keep_thinking: bool = False,
+        format_tool: str | None = None,
+    ) -> None:
         self.index = index
         self.include_reasoning = include_reasoning
+        self.keep_thinking = keep_thinking
+        self.format_tool = format_tool
         self.usage = chat_pb.Usage()
         self.stop_reason: str | None = None
+        self.thinking_blocks: list[dict[str, Any]] = []
+        self.tool_call_ids: list[str] = []
         self._tool_index: dict[int, int] = {}
+        self._tool_args: set[int] = set()  # content indexes of calls that got argument text
+        self._format_index = -1
+        self._thinking: dict[int, tuple[dict[str, Any], list[str]]] = {}
         self._handlers: dict[str, Callable[[Any], list[Event]]] = {
             "message_start": self._message_start,
             "content_block_start": self._block_start,
             "content_block_delta": self._block_delta,
+            "content_block_stop": self._block_stop,
             "message_delta": self._message_delta,
         }
 
     @property
     def finish_reason(self) -> chat_pb.FinishReason:
+        if self.format_tool is not None and self.stop_reason == "tool_use":
+            return chat_pb.FINISH_REASON_STOP  # the forced format tool is the answer itself
         return finish_reason_from_stop_reason(self.stop_reason)
+
+    @property
+    def has_thinking_to_keep(self) -> bool:
+        return bool(self.thinking_blocks and self.tool_call_ids)
 
     def events_from(self, event: Any) -> list[Event]:
         """The proto events one upstream event gives (often none)."""
@@ -88,29 +112,65 @@ class ChoiceStream:
     def _block_start(self, event: Any) -> list[Event]:
         block = event.content_block
         if block.type == "tool_use":
+            if block.name == self.format_tool:
+                self._format_index = event.index
+                return []
             position = len(self._tool_index)
             self._tool_index[event.index] = position
+            self.tool_call_ids.append(block.id)
             call = chat_pb.ToolCallDelta(index=position, id=block.id, name=block.name)
             return [self._delta(tool_call=call)]
-        if block.type == "text" and block.text:
+        if self.keep_thinking:
+            self._keep_thinking_block(event.index, block)
+        if block.type == "text" and block.text and self.format_tool is None:
             return [self._delta(text=block.text)]
         return []
 
+    def _keep_thinking_block(self, index: int, block: Any) -> None:
+        if block.type == "thinking":
+            kept = {"type": "thinking", "thinking": "", "signature": block.signature or ""}
+            self._thinking[index] = (kept, [block.thinking or ""])
+            self.thinking_blocks.append(kept)
+        elif block.type == "redacted_thinking":
+            self.thinking_blocks.append({"type": "redacted_thinking", "data": block.data})
+
     def _block_delta(self, event: Any) -> list[Event]:
         delta = event.delta
-        if delta.type == "text_delta":
-            return [self._delta(text=delta.text)]
-        if delta.type == "thinking_delta" and self.include_reasoning:
-            return [self._delta(reasoning=delta.thinking)]
-        if (
-            delta.type == "input_json_delta"
-            and event.index in self._tool_index
-            and delta.partial_json
-        ):
-            call = chat_pb.ToolCallDelta(
-                index=self._tool_index[event.index], arguments_json=delta.partial_json
-            )
+        kind = delta.type
+        if kind == "text_delta":
+            return [self._delta(text=delta.text)] if self.format_tool is None else []
+        if kind == "thinking_delta":
+            if event.index in self._thinking:
+                self._thinking[event.index][1].append(delta.thinking)
+            return [self._delta(reasoning=delta.thinking)] if self.include_reasoning else []
+        if kind == "signature_delta" and event.index in self._thinking:
+            self._thinking[event.index][0]["signature"] = delta.signature
+        if kind != "input_json_delta" or not delta.partial_json:
+            return []
+        if event.index == self._format_index:
+            self._tool_args.add(event.index)
+            return [self._delta(text=delta.partial_json)]
+        if event.index not in self._tool_index:
+            return []
+        self._tool_args.add(event.index)
+        call = chat_pb.ToolCallDelta(
+            index=self._tool_index[event.index], arguments_json=delta.partial_json
+        )
+        return [self._delta(tool_call=call)]
+
+    def _block_stop(self, event: Any) -> list[Event]:
+        """Closes a thinking block; a tool call without arguments gets ``{}``."""
+        index = event.index
+        thinking = self._thinking.pop(index, None)
+        if thinking is not None:
+            thinking[0]["thinking"] = "".join(thinking[1])
+        if index in self._tool_index and index not in self._tool_args:
+            self._tool_args.add(index)
+            call = chat_pb.ToolCallDelta(index=self._tool_index[index], arguments_json="{}")
             return [self._delta(tool_call=call)]
+        if index == self._format_index and self._format_index not in self._tool_args:
+            self._tool_args.add(index)  # the forced answer streamed no text: an empty object
+            return [self._delta(text="{}")]
         return []
 
     def _message_delta(self, event: Any) -> list[Event]:

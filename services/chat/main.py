@@ -13,6 +13,7 @@ from drafter.model_table import ModelTable, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from services.chat.servicer import ChatServicer
 from services.chat.settings import ChatSettings
+from services.chat.thinking_store import build_thinking_store
 
 log = logging.getLogger("drafter.chat")
 
@@ -50,7 +51,10 @@ async def start(
 ) -> RunningServer:
     """Starts the chat service on ``addr`` (port 0 picks one); stop it with ``.stop()``."""
     client = build_client(settings)
-    servicer = ChatServicer(client, models or load_model_table())
+    thinking = build_thinking_store(
+        settings.redis_url, ttl_s=settings.thinking_ttl_s, max_entries=settings.thinking_max_entries
+    )
+    servicer = ChatServicer(client, models or load_model_table(), thinking)
     try:
         running = await start_server(
             [Registration(chat_grpc.add_ChatServiceServicer_to_server, servicer, SERVICE_NAME)],
@@ -58,8 +62,9 @@ async def start(
         )
     except BaseException:
         await client.close()
+        await thinking.close()
         raise
-    running.cleanups.append(client.close)
+    running.cleanups.extend((client.close, thinking.close))
     return running
 
 

@@ -23,7 +23,9 @@ from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
-from services.chat.to_anthropic import message_params_from_request
+from services.chat.output_format import format_tool_name
+from services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
+from services.chat.to_anthropic import THINKING_BUDGETS, message_params_from_request
 from services.chat.upstream_errors import error_from_upstream
 
 MAX_CHOICES = 8
@@ -38,23 +40,39 @@ class UpstreamCall:
     params: dict[str, Any]
     n: int
     include_reasoning: bool
+    format_tool: str | None = None
 
     @property
     def upstream_model(self) -> str:
         return str(self.params["model"])
 
+    @property
+    def thinking(self) -> bool:
+        return "thinking" in self.params
+
+    def choice(self, index: int) -> ChoiceStream:
+        return ChoiceStream(
+            index,
+            include_reasoning=self.include_reasoning,
+            keep_thinking=self.thinking,
+            format_tool=self.format_tool,
+        )
+
 
 class ChatServicer(chat_grpc.ChatServiceServicer):
     """Complete and StreamComplete over one shared ``AsyncAnthropic`` client."""
 
-    def __init__(self, client: anthropic.AsyncAnthropic, models: ModelTable) -> None:
+    def __init__(
+        self, client: anthropic.AsyncAnthropic, models: ModelTable, thinking: ThinkingStore
+    ) -> None:
         self._client = client
         self._models = models
+        self._thinking = thinking
 
     async def Complete(
         self, request: chat_pb.CompleteRequest, context: aio.ServicerContext
     ) -> chat_pb.CompleteResponse:
-        call = self._prepare(request.request)
+        call = await self._prepare(request.request)
         builders = [ChoiceBuilder(i) for i in range(call.n)]
         response = chat_pb.CompleteResponse(upstream_model=call.upstream_model)
         async with aclosing(self._events(call)) as events:
@@ -69,12 +87,12 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     async def StreamComplete(
         self, request: chat_pb.StreamCompleteRequest, context: aio.ServicerContext
     ) -> AsyncIterator[Event]:
-        call = self._prepare(request.request)
+        call = await self._prepare(request.request)
         async with aclosing(self._events(call)) as events:
             async for event in events:
                 yield event
 
-    def _prepare(self, req: chat_pb.ChatRequest) -> UpstreamCall:
+    async def _prepare(self, req: chat_pb.ChatRequest) -> UpstreamCall:
         model = self._models.resolve(req.model)
         if model.kind != "chat":
             raise InvalidRequest(
@@ -83,13 +101,22 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         n = req.n or 1
         if not 1 <= n <= MAX_CHOICES:
             raise InvalidRequest(f"n must be between 1 and {MAX_CHOICES}.", metadata={"param": "n"})
-        params = message_params_from_request(req, model)
-        return UpstreamCall(params, n, req.include_reasoning)
+        kept = await self._kept_thinking(req)
+        params = message_params_from_request(req, model, kept_thinking=kept)
+        return UpstreamCall(params, n, req.include_reasoning, format_tool_name(req, model))
+
+    async def _kept_thinking(self, req: chat_pb.ChatRequest) -> dict[str, list[dict[str, Any]]]:
+        """With thinking on, the kept thinking of the assistant turns that called tools."""
+        if req.thinking not in THINKING_BUDGETS:
+            return {}
+        ids = [c.id for m in req.messages if m.role == chat_pb.ROLE_ASSISTANT for c in m.tool_calls]
+        return await get_quietly(self._thinking, ids) if ids else {}
 
     async def _events(self, call: UpstreamCall) -> AsyncGenerator[Event, None]:
         """Every choice's events (interleaved when n > 1), then one Usage over all."""
-        choices = [ChoiceStream(i, include_reasoning=call.include_reasoning) for i in range(call.n)]
-        streams = [_choice_events(self._client, call.params, choice) for choice in choices]
+        choices = [call.choice(i) for i in range(call.n)]
+        store = self._thinking if call.thinking else None
+        streams = [_choice_events(self._client, call.params, c, store) for c in choices]
         source = streams[0] if len(streams) == 1 else _merged(streams)
         async with aclosing(source):
             async for event in source:
@@ -101,14 +128,25 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
 
 
 async def _choice_events(
-    client: anthropic.AsyncAnthropic, params: dict[str, Any], choice: ChoiceStream
+    client: anthropic.AsyncAnthropic,
+    params: dict[str, Any],
+    choice: ChoiceStream,
+    store: ThinkingStore | None,
 ) -> AsyncGenerator[Event, None]:
-    """One upstream streaming call as proto events; upstream failures as DrafterErrors."""
+    """One upstream streaming call as proto events; upstream failures as DrafterErrors.
+    With ``store``, the turn's thinking is kept before its end is announced, so a client
+    that answers the tool calls at once finds it."""
     try:
         stream = await client.messages.create(**params, stream=True)
         async with stream:
             async for upstream_event in stream:
                 for event in choice.events_from(upstream_event):
+                    if (
+                        store is not None
+                        and choice.has_thinking_to_keep
+                        and event.HasField("finished")
+                    ):
+                        await put_quietly(store, choice.tool_call_ids, choice.thinking_blocks)
                     yield event
     except anthropic.AnthropicError as exc:
         raise error_from_upstream(exc) from exc

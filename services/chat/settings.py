@@ -24,3 +24,10 @@ class ChatSettings(CommonSettings):
     upstream_connect_timeout_s: float = Field(
         5.0, gt=0, validation_alias="DRAFTER_CHAT_UPSTREAM_CONNECT_TIMEOUT_S"
     )
+    # Signed thinking blocks of tool-calling turns, kept for the next turn of the loop:
+    # in Redis when REDIS_URL is set, else in process (TTL + LRU).
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    thinking_ttl_s: float = Field(3600.0, gt=0, validation_alias="DRAFTER_CHAT_THINKING_TTL_S")
+    thinking_max_entries: int = Field(
+        10_000, ge=1, validation_alias="DRAFTER_CHAT_THINKING_MAX_ENTRIES"
+    )

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec
 from drafter.rpc.errors import InvalidRequest
+from services.chat.output_format import apply_response_format
 
 DEFAULT_MAX_TOKENS = 1024
+# With thinking on, the API takes temperature 1 only and top_p within [0.95, 1].
+THINKING_TEMPERATURE = 1.0
+THINKING_MIN_TOP_P = 0.95
+# Tool choices that force a tool call: the API refuses them while the model thinks.
+FORCED_TOOL_CHOICES = frozenset({"any", "tool"})
 
 THINKING_BUDGETS: dict[int, int] = {
     chat_pb.THINKING_LEVEL_MEDIUM: 2_000,
@@ -42,16 +49,21 @@ IMAGE_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/we
 _DATA_URL = re.compile(r"^data:(?P<media>[\w/+.-]+);base64,(?P<data>.*)$", re.DOTALL)
 
 Block = dict[str, Any]
+KeptThinking = Mapping[str, list[Block]]
 
 
-def message_params_from_request(req: chat_pb.ChatRequest, model: ModelSpec) -> dict[str, Any]:
+def message_params_from_request(
+    req: chat_pb.ChatRequest, model: ModelSpec, *, kept_thinking: KeptThinking | None = None
+) -> dict[str, Any]:
     """The arguments of ``messages.create`` (``stream`` aside) for ``req`` sent to ``model``.
 
+    ``kept_thinking`` maps tool-call ids to the signed thinking blocks of the assistant
+    turn that made those calls; they are restored in front of that turn.
     Raises :class:`InvalidRequest` for what the upstream cannot take."""
     max_tokens = req.max_tokens or DEFAULT_MAX_TOKENS
     params: dict[str, Any] = {
         "model": model.upstream,
-        "messages": messages_from_request(req.messages),
+        "messages": messages_from_request(req.messages, kept_thinking or {}),
         "max_tokens": max_tokens,
     }
     system = system_from_request(req.messages)
@@ -70,8 +82,15 @@ def message_params_from_request(req: chat_pb.ChatRequest, model: ModelSpec) -> d
     params.update(thinking)
     if "thinking" in thinking:
         params["max_tokens"] = THINKING_BUDGETS[req.thinking] + max_tokens
-    elif model.sampling:
-        sampling = sampling_from_request(req)
+        if params.get("tool_choice", {}).get("type") in FORCED_TOOL_CHOICES:
+            raise InvalidRequest(
+                "tool_choice 'required' or a named function cannot be combined with thinking; "
+                "use 'auto' or 'none', or turn thinking off.",
+                metadata=_param("tool_choice"),
+            )
+    apply_response_format(params, req, model)
+    if model.sampling:
+        sampling = sampling_from_request(req, thinking="thinking" in thinking)
         if sampling:
             # The SDK takes no sampling keywords; the Messages API still accepts them.
             params["extra_body"] = sampling
@@ -84,9 +103,12 @@ def system_from_request(messages: Any) -> str:
     return "\n\n".join(t for t in texts if t)
 
 
-def messages_from_request(messages: Any) -> list[dict[str, Any]]:
+def messages_from_request(
+    messages: Any, kept_thinking: KeptThinking | None = None
+) -> list[dict[str, Any]]:
     """User, assistant and tool messages as Messages API turns; consecutive turns of the
     same upstream role are merged (the API wants them alternating)."""
+    kept = kept_thinking or {}
     turns: list[dict[str, Any]] = []
     for message in messages:
         if message.role in SYSTEM_ROLES:
@@ -97,6 +119,8 @@ def messages_from_request(messages: Any) -> list[dict[str, Any]]:
                 "messages: every message needs a role", metadata=_param("messages")
             )
         blocks = blocks_from_message(message)
+        if kept and message.tool_calls:
+            blocks[:0] = thinking_for_calls(message.tool_calls, kept)
         if turns and turns[-1]["role"] == role:
             turns[-1]["content"].extend(blocks)
         else:
@@ -117,6 +141,15 @@ def blocks_from_message(message: chat_pb.Message) -> list[Block]:
         return [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": blocks}]
     blocks.extend(tool_use_from_call(call) for call in message.tool_calls)
     return blocks
+
+
+def thinking_for_calls(calls: Any, kept: KeptThinking) -> list[Block]:
+    """The kept thinking blocks of the turn that made ``calls`` (any one id finds them)."""
+    for call in calls:
+        blocks = kept.get(call.id)
+        if blocks:
+            return blocks
+    return []
 
 
 def block_from_part(part: chat_pb.ContentPart) -> Block:
@@ -191,12 +224,15 @@ def thinking_params_from_request(req: chat_pb.ChatRequest, model: ModelSpec) -> 
     )
 
 
-def sampling_from_request(req: chat_pb.ChatRequest) -> dict[str, float]:
+def sampling_from_request(req: chat_pb.ChatRequest, *, thinking: bool = False) -> dict[str, float]:
+    """temperature (clamped to 0..1) and top_p as the caller set them; while thinking the
+    API takes temperature 1 only and top_p from 0.95, so they are held there."""
     sampling: dict[str, float] = {}
     if req.HasField("temperature"):
-        sampling["temperature"] = min(max(req.temperature, 0.0), 1.0)
+        temperature = min(max(req.temperature, 0.0), 1.0)
+        sampling["temperature"] = THINKING_TEMPERATURE if thinking else temperature
     if req.HasField("top_p"):
-        sampling["top_p"] = req.top_p
+        sampling["top_p"] = max(req.top_p, THINKING_MIN_TOP_P) if thinking else req.top_p
     return sampling
 
 

@@ -107,6 +107,50 @@ CASES: list[tuple[str, chat_pb.ChatRequest, ModelSpec, dict[str, Any]]] = [
         {"extra_body": {"temperature": 1.0, "top_p": 0.9}},
     ),
     (
+        "sampling below the clamp kept as given",
+        req(temperature=0.0, top_p=0.1),
+        SAMPLING,
+        {"extra_body": {"temperature": 0.0, "top_p": 0.1}},
+    ),
+    (
+        "thinking holds temperature at 1 and top_p at 0.95 or more",
+        req(temperature=0.3, top_p=0.5, thinking=chat_pb.THINKING_LEVEL_MEDIUM),
+        SAMPLING,
+        {
+            "extra_body": {"temperature": 1.0, "top_p": 0.95},
+            "thinking": {"type": "enabled", "budget_tokens": 2000},
+            "max_tokens": 3024,
+        },
+    ),
+    (
+        "medium budget",
+        req(thinking=chat_pb.THINKING_LEVEL_MEDIUM, max_tokens=10),
+        HAIKU,
+        {"thinking": {"type": "enabled", "budget_tokens": 2000}, "max_tokens": 2010},
+    ),
+    (
+        "max budget",
+        req(thinking=chat_pb.THINKING_LEVEL_MAX, max_tokens=10),
+        HAIKU,
+        {"thinking": {"type": "enabled", "budget_tokens": 32000}, "max_tokens": 32010},
+    ),
+    (
+        "adaptive medium effort",
+        req(thinking=chat_pb.THINKING_LEVEL_MEDIUM),
+        OPUS,
+        {"thinking": {"type": "adaptive"}, "output_config": {"effort": "medium"}},
+    ),
+    (
+        "auto tool choice allowed while thinking",
+        req(
+            tools=[WEATHER],
+            tool_choice=chat_pb.ToolChoice(mode=chat_pb.ToolChoice.MODE_AUTO),
+            thinking=chat_pb.THINKING_LEVEL_MEDIUM,
+        ),
+        HAIKU,
+        {"tool_choice": {"type": "auto"}},
+    ),
+    (
         "data: and https image URLs",
         req(image("data:image/png;base64,iVBORw0K"), image("https://x.test/cat.jpg")),
         HAIKU,
@@ -199,9 +243,9 @@ def test_message_params_from_request(
     [
         (req(temperature=0.5), HAIKU),  # the model takes no sampling parameters
         (req(thinking=chat_pb.THINKING_LEVEL_OFF), HAIKU),
-        (req(temperature=0.5, thinking=chat_pb.THINKING_LEVEL_MEDIUM), SAMPLING),
+        (req(temperature=1.5, top_p=0.2, thinking=chat_pb.THINKING_LEVEL_MEDIUM), HAIKU),
     ],
-    ids=["no-sampling-model", "thinking-off", "thinking-drops-sampling"],
+    ids=["no-sampling-model", "thinking-off", "thinking-on-no-sampling-model"],
 )
 def test_parameters_left_out(request_: chat_pb.ChatRequest, model: ModelSpec) -> None:
     params = message_params_from_request(request_, model)
@@ -228,6 +272,15 @@ def test_parameters_left_out(request_: chat_pb.ChatRequest, model: ModelSpec) ->
             "tool_calls.function.arguments",
         ),
         (req(thinking=chat_pb.THINKING_LEVEL_HIGH), NO_THINKING, "thinking"),
+        (
+            req(
+                tools=[WEATHER],
+                tool_choice=chat_pb.ToolChoice(mode=chat_pb.ToolChoice.MODE_REQUIRED),
+                thinking=chat_pb.THINKING_LEVEL_MEDIUM,
+            ),
+            HAIKU,
+            "tool_choice",
+        ),
     ],
     ids=[
         "no-turns",
@@ -237,6 +290,7 @@ def test_parameters_left_out(request_: chat_pb.ChatRequest, model: ModelSpec) ->
         "schema-not-object",
         "bad-args",
         "no-thinking",
+        "forced-tool-while-thinking",
     ],
 )
 def test_invalid_requests_name_the_parameter(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
@@ -213,3 +215,78 @@ def test_chunk_writer_puts_role_on_first_delta_of_each_choice() -> None:
         "finish_reason": "stop",
     }
     assert bodies[0]["object"] == "chat.completion.chunk" and bodies[0]["id"] == "chatcmpl-1"
+
+
+SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}}
+
+
+@pytest.mark.parametrize(
+    ("response_format", "expected"),
+    [
+        (None, chat_pb.ResponseFormat()),
+        ({"type": "text"}, chat_pb.ResponseFormat(type=chat_pb.ResponseFormat.TYPE_TEXT)),
+        (
+            {"type": "json_object"},
+            chat_pb.ResponseFormat(type=chat_pb.ResponseFormat.TYPE_JSON_OBJECT),
+        ),
+        (
+            {"type": "json_schema", "json_schema": {"name": "a", "schema": SCHEMA, "strict": True}},
+            chat_pb.ResponseFormat(
+                type=chat_pb.ResponseFormat.TYPE_JSON_SCHEMA,
+                name="a",
+                schema_json=orjson.dumps(SCHEMA).decode(),
+                strict=True,
+            ),
+        ),
+    ],
+    ids=["absent", "text", "json_object", "json_schema"],
+)
+def test_response_format(response_format: dict | None, expected: chat_pb.ResponseFormat) -> None:
+    proto = chat_request_from_openai(_req(response_format=response_format))
+    assert proto.response_format == expected
+
+
+def test_json_schema_without_its_schema_is_a_400_naming_it() -> None:
+    with pytest.raises(APIError) as exc:
+        chat_request_from_openai(_req(response_format={"type": "json_schema"}))
+    assert exc.value.status == 400 and exc.value.param == "response_format.json_schema"
+
+
+def test_reasoning_n_and_parallel_calls_are_carried() -> None:
+    proto = chat_request_from_openai(_req(include_reasoning=True, n=3, parallel_tool_calls=False))
+    assert proto.include_reasoning and proto.n == 3
+    assert proto.HasField("parallel_tool_calls") and not proto.parallel_tool_calls
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        (chat_pb.FINISH_REASON_STOP, "stop"),
+        (chat_pb.FINISH_REASON_LENGTH, "length"),
+        (chat_pb.FINISH_REASON_TOOL_CALLS, "tool_calls"),
+        (chat_pb.FINISH_REASON_CONTENT_FILTER, "content_filter"),
+    ],
+)
+def test_finish_reasons_and_reasoning_content(reason: Any, expected: str) -> None:
+    call = chat_pb.ToolCall(id="c", name="f", arguments_json="{}")
+    choice = chat_pb.Choice(reasoning="hmm", tool_calls=[call], finish_reason=reason)
+    body = completion_from_proto(
+        chat_pb.CompleteResponse(choices=[choice]), completion_id="chatcmpl-x", created=1, model="m"
+    )
+    assert body["choices"][0]["finish_reason"] == expected
+    assert body["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": None,
+        "reasoning_content": "hmm",
+        "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        ],
+    }
+
+
+def test_usage_chunk_and_error_frame() -> None:
+    writer = sse.ChunkWriter("chatcmpl-1", 5, "m")
+    usage = orjson.loads(writer.usage({"prompt_tokens": 1}).removeprefix(b"data: "))
+    assert usage["choices"] == [] and usage["usage"] == {"prompt_tokens": 1}
+    error = {"error": {"message": "boom", "type": "overloaded_error", "code": 503}}
+    assert sse.error_frame(error) == b"data: " + orjson.dumps(error) + b"\n\n"

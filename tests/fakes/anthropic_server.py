@@ -237,8 +237,10 @@ class _Script:
             deltas = [{"type": "text_delta", "text": t} for t in self.text_pieces]
         else:
             start = {**block, "input": {}}
-            args = orjson.dumps(block["input"]).decode()
-            deltas = [{"type": "input_json_delta", "partial_json": p} for p in _split(args, 3)]
+            # Like the real API, a call without arguments streams one empty fragment.
+            args = orjson.dumps(block["input"]).decode() if block["input"] else ""
+            pieces = _split(args, 3) if args else [""]
+            deltas = [{"type": "input_json_delta", "partial_json": p} for p in pieces]
         frames: list[Frame] = [
             (
                 "content_block_start",
@@ -310,6 +312,10 @@ class FakeAnthropic:
     async def wait_for_disconnect(self, wait_s: float = 5.0) -> bool:
         """Waits, off the caller's event loop, until a client abandoned a stream."""
         return await asyncio.to_thread(self._disconnected.wait, wait_s)
+
+    def wait_for_disconnect_blocking(self, wait_s: float = 5.0) -> bool:
+        """``wait_for_disconnect`` for synchronous tests (it blocks the calling thread)."""
+        return self._disconnected.wait(wait_s)
 
     def start(self) -> FakeAnthropic:
         config = uvicorn.Config(
