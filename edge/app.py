@@ -6,15 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
 
 from edge.accounting import Accounting
 from edge.clients import connect_services
 from edge.errors import install_error_handlers
-from edge.routes import chat, health, images, models
+from edge.routes import auth, chat, health, images, models, oauth, oauth_token, usage
 from edge.settings import EdgeSettings
+from edge.web.context import STATIC_DIR, build_web
 
 API_PREFIXES = ("/api/v1", "/v1")
-API_ROUTERS = (chat.router, images.router, models.router, health.router)
+API_ROUTERS = (chat.router, images.router, models.router, usage.router, health.router)
+# Mounted at the root: sign-in pages and OAuth (RFC 6749 errors, not the OpenAI shape).
+WEB_ROUTERS = (auth.router, oauth.router, oauth_token.router)
 
 
 def create_app(settings: EdgeSettings) -> FastAPI:
@@ -25,9 +29,12 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         app.state.settings = settings
         app.state.services = services
         app.state.accounting = accounting
+        accounts_channel = next(p.channel for p in services.peers if p.name == "accounts")
+        app.state.web = web = build_web(settings, accounts_channel)
         try:
             yield
         finally:
+            await web.close()
             await accounting.drain()
             await services.close()
 
@@ -45,4 +52,7 @@ def create_app(settings: EdgeSettings) -> FastAPI:
             app.include_router(router, prefix=prefix)
     app.include_router(health.liveness)
     app.include_router(images.public)
+    for router in WEB_ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 
 from drafter.config import DEFAULT_EDGE_HOST, DEFAULT_EDGE_PORT, CommonSettings
+from edge.secret_key import check_secret_key
 
 
 class EdgeSettings(CommonSettings):
@@ -19,6 +20,17 @@ class EdgeSettings(CommonSettings):
     upstream_timeout_s: float = 600.0
     # While a stream is silent (the model thinks), an SSE comment is sent this often.
     keepalive_s: float = Field(15.0, gt=0, validation_alias="DRAFTER_KEEPALIVE_S")
+    # Signs session cookies and CSRF tokens; generated into the data dir when unset.
+    secret_key: SecretStr | None = Field(None, validation_alias="DRAFTER_SECRET_KEY")
+    # Rate limits (log-in, /oauth/token) are kept in Redis when set, else in process.
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    # Failed attempts allowed per window: log-ins per account and per IP, token calls per IP.
+    login_failures_per_account: int = Field(5, ge=1)
+    login_failures_per_ip: int = Field(20, ge=1)
+    token_failures_per_ip: int = Field(10, ge=1)
+    rate_limit_window_s: int = Field(900, ge=1)
+
+    _strong_secret = field_validator("secret_key")(check_secret_key)
 
     @property
     def base_url(self) -> str:

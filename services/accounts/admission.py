@@ -1,11 +1,19 @@
 """The hot path: Authorize (authenticate, check the plan, reserve quota) and Settle
-(commit or refund, record usage), with SQLAlchemy Core statements only.
+(commit or refund, record usage).
 
-Each Authorize writes one ``usage_records`` row in state "reserved"; its unguessable id is
-the reservation id, and the row carries the user, kind, units and quota day, so Settle
-needs nothing else and can refund the right counter even after midnight. Settle moves
-the row out of "reserved" with a conditional UPDATE, so a reservation is committed or
-refunded exactly once; settling it again is a no-op.
+Per request pair, in the steady state:
+
+* Authorize: the credential comes from the in-memory cache (``credential_cache``), and
+  the quota store reserves the units and reads the credentials epoch in ONE round trip
+  (one Redis script, or one SQL upsert). Nothing is written to SQL: the reservation id
+  carries the reservation (``reservations``).
+* Settle: the usage record is written once (``usage``): batched with others when
+  nothing is given back (no round trip of its own); when units go back, one INSERT
+  that also guards against settling twice, then the refund (one statement or script).
+
+A cached credential whose epoch has moved is dropped and looked up again, with the
+reserved units given back first, so revocation, blocking and plan changes apply to the
+very next request in every replica.
 """
 
 from __future__ import annotations
@@ -14,22 +22,26 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.model_table import ModelSpec, ModelTable
-from drafter.rpc.errors import InvalidRequest, NotFound
-from services.accounts.credentials import Principal, authenticate, touch_statement
+from drafter.rpc.errors import InvalidRequest
+from services.accounts import reservations
+from services.accounts.credential_cache import CachedPrincipal, CredentialCache, database_epoch
+from services.accounts.credentials import Principal, authenticate
 from services.accounts.errors import AccountBlocked, ModelNotInPlan
+from services.accounts.oauth_rules import InsufficientScope, require_scope
 from services.accounts.plans import LIMITED_KINDS, Plan, PlanTable
 from services.accounts.quota import Clock, QuotaStore, quota_day, quota_exceeded, utc_now
-from services.accounts.tables import STATUS_RESERVED, STATUS_SUCCEEDED
-from services.accounts.tables import usage_records_t as records
-from services.accounts.tokens import new_reservation_id
+from services.accounts.reservations import Reservation
+from services.accounts.tables import STATUS_SUCCEEDED
+from services.accounts.tokens import hash_token
+from services.accounts.usage import TokenCounts, UsageLog, usage_row
 
 log = logging.getLogger("drafter.accounts")
 
-KINDS = (*LIMITED_KINDS, "apiCall")
+API_CALL = "apiCall"
+KINDS = (*LIMITED_KINDS, API_CALL)
 SETTLED_STATUSES = ("succeeded", "rejected", "failed", "cancelled")
 MAX_UNITS = 64
 # last_used_at is written at most this often per key, to keep Authorize cheap.
@@ -44,16 +56,8 @@ class Authorization:
     model: str
 
 
-@dataclass(frozen=True, slots=True)
-class TokenCounts:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-
-
-_SETTLE_COLUMNS = (records.c.user_id, records.c.kind, records.c.units_reserved, records.c.quota_day)
+class _Stale(Exception):
+    """The cached principal predates a change (the epoch moved)."""
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -61,11 +65,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 class Admission:
-    """Authorize / Settle / ListModels over the database, a quota store and the tables.
-
-    Every write here is one atomic statement (or two independent ones), so ``engine``
-    should be in autocommit mode (``db.create_engine(url, autocommit=True)``), which
-    saves the BEGIN / COMMIT round trips; a transactional engine works too."""
+    """Authorize / Settle and the caller checks shared by every credential-bearing RPC."""
 
     def __init__(
         self,
@@ -74,28 +74,54 @@ class Admission:
         plans: PlanTable,
         models: ModelTable,
         quotas: QuotaStore,
+        usage: UsageLog,
         clock: Clock = utc_now,
     ) -> None:
         self._engine = engine
         self._plans = plans
         self._models = models
         self._quotas = quotas
+        self._usage = usage
         self._clock = clock
+        self._cache = CredentialCache()
+        self._touched: dict[str, dt.datetime] = {}
 
-    async def _caller(self, credential: str) -> tuple[Principal, Plan]:
+    @property
+    def quotas(self) -> QuotaStore:
+        return self._quotas
+
+    @property
+    def usage(self) -> UsageLog:
+        return self._usage
+
+    async def _load(self, credential: str, digest: str) -> CachedPrincipal:
+        """Reads the epoch, then the credential's row, and caches the pair."""
         async with self._engine.connect() as conn:
+            epoch = await database_epoch(conn)
             principal = await authenticate(conn=conn, credential=credential)
-        if principal.blocked:
-            raise AccountBlocked()
-        plan = self._plans.get(principal.plan)
+        self._cache.put(digest, principal, epoch)
+        entry = self._cache.get(digest)
+        assert entry is not None
+        return entry
+
+    def plan_of(self, principal: Principal, now: dt.datetime) -> Plan:
+        key = principal.plan_at(now)
+        plan = self._plans.get(key)
         if plan is None:
-            log.warning(
-                "user %s has plan %r, not in the plan table; using the default",
-                principal.user_id,
-                principal.plan,
-            )
+            log.warning("user %s has plan %r, not in the plan table", principal.user_id, key)
             plan = self._plans.default_plan
-        return principal, plan
+        return plan
+
+    async def caller(self, credential: str) -> tuple[Principal, Plan]:
+        """The verified (fresh) principal and plan behind ``credential``; one epoch read."""
+        digest = hash_token(credential)
+        entry = self._cache.get(digest)
+        if entry is None or entry.epoch != await self._quotas.epoch():
+            self._cache.clear()
+            entry = await self._load(credential, digest)
+        if entry.principal.blocked:
+            raise AccountBlocked()
+        return entry.principal, self.plan_of(entry.principal, self._clock())
 
     def _model_for(self, kind: str, name: str, plan: Plan) -> str:
         if not name:
@@ -123,76 +149,72 @@ class Admission:
         units = units or 1
         if not 0 < units <= MAX_UNITS:
             raise InvalidRequest(f"units must be 1..{MAX_UNITS}.", metadata={"param": "units"})
-        principal, plan = await self._caller(credential)
-        model_id = self._model_for(kind, model, plan)
-        now = self._clock()
+        digest = hash_token(credential)
+        entry = self._cache.get(digest)
+        fresh = entry is None
+        if entry is None:
+            entry = await self._load(credential, digest)
+        try:
+            return await self._admit(entry, kind, model, units, final=fresh)
+        except _Stale:
+            self._cache.clear()
+            entry = await self._load(credential, digest)
+            return await self._admit(entry, kind, model, units, final=True)
+
+    async def _check_fresh(self, entry: CachedPrincipal, final: bool) -> None:
+        if not final and entry.epoch != await self._quotas.epoch():
+            raise _Stale()
+
+    async def _admit(
+        self, entry: CachedPrincipal, kind: str, model: str, units: int, *, final: bool
+    ) -> Authorization:
+        principal, now = entry.principal, self._clock()
+        try:
+            if principal.blocked:
+                raise AccountBlocked()
+            require_scope(principal.scopes, kind)
+            plan = self.plan_of(principal, now)
+            model_id = self._model_for(kind, model, plan)
+        except (AccountBlocked, InsufficientScope, ModelNotInPlan):
+            await self._check_fresh(entry, final)
+            raise
         day = quota_day(now)
         limit = plan.limits.for_kind(kind)
-        if limit is not None:
+        if limit is None:
+            await self._check_fresh(entry, final)
+        else:
             result = await self._quotas.reserve(
                 user_id=principal.user_id, kind=kind, day=day, units=units, limit=limit
             )
+            if result.epoch != entry.epoch and not final:
+                if result.admitted:
+                    await self._quotas.refund(
+                        user_id=principal.user_id, kind=kind, day=day, units=units
+                    )
+                raise _Stale()
             if not result.admitted:
                 raise quota_exceeded(kind=kind, limit=limit, used=result.used, now=now)
-        try:
-            reservation_id = await self._record(principal, kind, model_id, units, day, now)
-        except BaseException:
-            if limit is not None:
-                await self._quotas.refund(
-                    user_id=principal.user_id, kind=kind, day=day, units=units
-                )
-            raise
-        return Authorization(principal, plan, reservation_id, model_id)
-
-    async def _record(
-        self,
-        principal: Principal,
-        kind: str,
-        model: str,
-        units: int,
-        day: dt.date,
-        now: dt.datetime,
-    ) -> str:
-        reservation_id = new_reservation_id()
-        insert = sa.insert(records).values(
-            id=reservation_id,
-            user_id=principal.user_id,
-            credential_id=principal.credential_id,
-            kind=kind,
-            model=model,
-            status=STATUS_RESERVED,
-            quota_day=day,
-            units_reserved=units,
-            units=0,
-            created_at=now,
+        self._touch(principal, now)
+        reservation = Reservation(
+            reservations.new_record_id(),
+            principal.user_id,
+            principal.credential_id,
+            kind,
+            model_id,
+            units,
+            day,
+            now,
+            principal.app_id,
         )
-        last = principal.last_used_at
-        async with self._engine.begin() as conn:
-            await conn.execute(insert)
-            if last is None or now - _aware(last) >= TOUCH_INTERVAL:
-                await conn.execute(touch_statement(principal.credential_id, now))
-        return reservation_id
+        return Authorization(principal, plan, reservations.encode(reservation), model_id)
 
-    def _settle_statement(
-        self, reservation_id: str, status: str, units: int, tokens: TokenCounts, latency_ms: int
-    ) -> sa.Update:
-        """Moves a reserved record to ``status``; matches nothing once it was settled."""
-        recorded: sa.ColumnElement[int] | int = 0
-        if status == STATUS_SUCCEEDED:
-            col = records.c.units_reserved
-            recorded = sa.case((col < units, col), else_=units) if units else col
-        return (
-            sa.update(records)
-            .where(records.c.id == reservation_id, records.c.status == STATUS_RESERVED)
-            .values(
-                status=status,
-                units=recorded,
-                latency_ms=max(0, latency_ms),
-                settled_at=self._clock(),
-                **_token_values(tokens),
-            )
-            .returning(*_SETTLE_COLUMNS)
-        )
+    def _touch(self, principal: Principal, now: dt.datetime) -> None:
+        last = self._touched.get(principal.credential_id) or principal.last_used_at
+        if last is None or now - _aware(last) >= TOUCH_INTERVAL:
+            if len(self._touched) > 100_000:
+                self._touched.clear()
+            self._touched[principal.credential_id] = now
+            self._usage.touch(principal.credential_id, now)
 
     async def settle(
         self,
@@ -208,36 +230,39 @@ class Admission:
         means every reserved unit was used."""
         if status not in SETTLED_STATUSES:
             raise InvalidRequest(f"Unknown outcome '{status}'.", metadata={"param": "outcome"})
-        units = max(0, units_used)
-        stmt = self._settle_statement(reservation_id, status, units, tokens, latency_ms)
-        async with self._engine.begin() as conn:
-            row = (await conn.execute(stmt)).first()
-            if row is None:
-                exists = sa.select(records.c.id).where(records.c.id == reservation_id)
-                if (await conn.execute(exists)).first() is None:
-                    raise NotFound("Unknown reservation.", metadata={"param": "reservation_id"})
-                return False
-        if row.kind in LIMITED_KINDS:
-            key = {"user_id": row.user_id, "kind": row.kind, "day": row.quota_day}
-            reserved = row.units_reserved
-            if status == STATUS_SUCCEEDED:
-                used = min(reserved, units) if units else reserved
-                await self._quotas.commit(**key, reserved=reserved, used=used)
-            else:
-                await self._quotas.refund(**key, units=reserved)
+        res = reservations.decode(reservation_id)
+        used = 0
+        if status == STATUS_SUCCEEDED:
+            used = min(res.units, units_used) if units_used > 0 else res.units
+        row = usage_row(res, status, used, tokens, latency_ms, self._clock())
+        refunds = res.kind in LIMITED_KINDS and used < res.units
+        if not await self._usage.settle(row, refunds=refunds):
+            return False
+        if refunds:
+            await self._quotas.refund(
+                user_id=res.user_id, kind=res.kind, day=res.day, units=res.units - used
+            )
         return True
+
+    def record_api_call(self, principal: Principal) -> None:
+        """Counts a call that reserves nothing (usage, models) in the usage records."""
+        now = self._clock()
+        res = Reservation(
+            reservations.new_record_id(),
+            principal.user_id,
+            principal.credential_id,
+            API_CALL,
+            "",
+            1,
+            quota_day(now),
+            now,
+            principal.app_id,
+        )
+        self._usage.enqueue(usage_row(res, STATUS_SUCCEEDED, 0, TokenCounts(), 0, now))
+        self._touch(principal, now)
 
     async def list_models(self, *, credential: str) -> list[ModelSpec]:
         """The plan's chat models and every image model, in model-table order."""
-        _, plan = await self._caller(credential)
+        principal, plan = await self.caller(credential)
+        self.record_api_call(principal)
         return [m for m in self._models if m.kind == "image" or plan.allows_model(m.id)]
-
-
-def _token_values(tokens: TokenCounts) -> dict[str, int]:
-    return {
-        "input_tokens": max(0, tokens.input_tokens),
-        "output_tokens": max(0, tokens.output_tokens),
-        "reasoning_tokens": max(0, tokens.reasoning_tokens),
-        "cache_read_input_tokens": max(0, tokens.cache_read_input_tokens),
-        "cache_creation_input_tokens": max(0, tokens.cache_creation_input_tokens),
-    }

@@ -99,3 +99,27 @@ async def revoke_api_key(
         .values(revoked_at=now)
     )
     return (await conn.execute(stmt)).rowcount == 1
+
+
+async def list_api_keys(*, conn: AsyncConnection, user_id: str) -> list[Row]:
+    """Active keys of ``user_id``, oldest first."""
+    stmt = (
+        sa.select(api_keys)
+        .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+    return list((await conn.execute(stmt)).all())
+
+
+async def rename_api_key(*, conn: AsyncConnection, key_id: str, user_id: str, name: str) -> bool:
+    """Renames an active key of ``user_id``; False when there is no such key."""
+    stmt = (
+        sa.update(api_keys)
+        .where(
+            api_keys.c.id == key_id,
+            api_keys.c.user_id == user_id,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(name=name)
+    )
+    return (await conn.execute(stmt)).rowcount == 1

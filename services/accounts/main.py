@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.model_table import load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
+from services.accounts import credential_cache
 from services.accounts.admission import Admission
 from services.accounts.db import create_engine, run_migrations
+from services.accounts.oauth_servicer import oauth_registrations
 from services.accounts.plans import load_plans
 from services.accounts.quota import Clock, QuotaStore, utc_now
+from services.accounts.quota_redis import RedisQuotaStore
 from services.accounts.quota_sql import SqlQuotaStore
 from services.accounts.servicer import AccountsServicer
 from services.accounts.settings import AccountsSettings
+from services.accounts.usage import UsageLog
 
 log = logging.getLogger("drafter.accounts")
 
 SERVICE_NAME = accounts_pb.DESCRIPTOR.services_by_name["AccountsService"].full_name
 
 
-def build_quota_store(settings: AccountsSettings, engine: AsyncEngine) -> QuotaStore:
-    """The quota store for these settings: the SQL store for now (``engine`` in autocommit
-    mode); the Redis one (``REDIS_URL``) plugs in here."""
-    return SqlQuotaStore(engine)
+def build_quota_store(
+    engine: AsyncEngine, usage: UsageLog, redis: Redis | None, clock: Clock = utc_now
+) -> QuotaStore:
+    """With a Redis client (``REDIS_URL`` set): Redis counters, rebuilt from the usage
+    records when missing. Otherwise the SQL store on the accounts database (``engine``
+    in autocommit mode); for ``drafter up`` that is the embedded SQLite, in process."""
+    if redis is None:
+        return SqlQuotaStore(engine)
+    return RedisQuotaStore(redis, engine, usage.counted, clock)
+
+
+def running_usage(
+    usage: UsageLog, quotas: QuotaStore, cleanups: list[Callable[[], Awaitable[None]]]
+) -> None:
+    """Starts the usage writer; at stop it flushes, then the quota store closes."""
+    usage.start()
+    cleanups.extend((quotas.close, usage.stop))
 
 
 async def start(settings: AccountsSettings, addr: str, *, clock: Clock = utc_now) -> RunningServer:
@@ -42,24 +62,31 @@ async def start(settings: AccountsSettings, addr: str, *, clock: Clock = utc_now
     revision = await asyncio.to_thread(run_migrations, settings.database_url)
     engine = create_engine(settings.database_url, pool_size=2, max_overflow=8)
     hot_engine = create_engine(settings.database_url, autocommit=True)
+    cleanups: list[Callable[[], Awaitable[None]]] = []
     try:
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        usage = UsageLog(hot_engine)
+        quotas = build_quota_store(hot_engine, usage, redis, clock)
+        running_usage(usage, quotas, cleanups)
         admission = Admission(
-            engine=hot_engine,
-            plans=plans,
-            models=models,
-            quotas=build_quota_store(settings, hot_engine),
-            clock=clock,
+            engine=hot_engine, plans=plans, models=models, quotas=quotas, usage=usage, clock=clock
         )
-        servicer = AccountsServicer(admission=admission, engine=engine, plans=plans, clock=clock)
+        invalidate = functools.partial(credential_cache.invalidate, engine=hot_engine, redis=redis)
+        servicer = AccountsServicer(
+            admission=admission, engine=engine, plans=plans, invalidate=invalidate, clock=clock
+        )
         registration = Registration(
             accounts_grpc.add_AccountsServiceServicer_to_server, servicer, SERVICE_NAME
         )
-        running = await start_server([registration], addr)
+        oauth = oauth_registrations(engine=engine, plans=plans, clock=clock, redis=redis)
+        running = await start_server([registration, *oauth], addr)
     except BaseException:
+        for cleanup in reversed(cleanups):
+            await cleanup()
         await engine.dispose()
         await hot_engine.dispose()
         raise
-    running.cleanups.extend((engine.dispose, hot_engine.dispose))
+    running.cleanups.extend((engine.dispose, hot_engine.dispose, *cleanups))
     log.info("accounts database: %s, schema revision %s", engine.dialect.name, revision)
     return running
 

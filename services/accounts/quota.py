@@ -4,14 +4,16 @@ A quota is a counter per user, usage kind and UTC day. Authorize *reserves* unit
 (admitted only while ``used + units <= limit``), Settle *commits* what was used and
 *refunds* the rest, or refunds everything when the work failed. Counters reset at 00:00
 UTC simply because the day is part of the key. Stores: ``quota_sql.SqlQuotaStore`` (the
-database, correct across replicas); a Redis store implements the same protocol.
+database: the embedded SQLite of ``drafter up``, or PostgreSQL; correct across replicas)
+and ``quota_redis.RedisQuotaStore`` (``REDIS_URL``; its counters are rebuilt from the
+usage records in SQL, the source of truth, whenever Redis lost them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,16 +40,19 @@ def seconds_until_reset(now: dt.datetime) -> int:
 
 @dataclass(frozen=True, slots=True)
 class QuotaResult:
-    """Whether a reservation was admitted, and the units counted after it (or, when
-    refused, the units already counted)."""
+    """Whether a reservation was admitted, the units counted after it (or, when refused,
+    the units already counted), and the credentials epoch read in the same round trip
+    (see :mod:`services.accounts.credential_cache`)."""
 
     admitted: bool
     used: int
+    epoch: int
 
 
 class QuotaStore(Protocol):
     """Atomic per-user/kind/day counters. Implementations must never admit past the
-    limit, also under concurrency and across processes."""
+    limit, also under concurrency and across processes, and must read the credentials
+    epoch in the same round trip as a reservation."""
 
     async def reserve(
         self, *, user_id: str, kind: str, day: dt.date, units: int, limit: int
@@ -55,18 +60,20 @@ class QuotaStore(Protocol):
         """Adds ``units`` when ``used + units <= limit``; otherwise changes nothing."""
         ...
 
-    async def commit(
-        self, *, user_id: str, kind: str, day: dt.date, reserved: int, used: int
-    ) -> None:
-        """Keeps ``used`` of the ``reserved`` units and gives the rest back."""
-        ...
-
     async def refund(self, *, user_id: str, kind: str, day: dt.date, units: int) -> None:
         """Gives ``units`` back (never below zero)."""
         ...
 
-    async def used(self, *, user_id: str, kind: str, day: dt.date) -> int:
-        """Units counted today, for the usage API."""
+    async def used(self, *, user_id: str, kinds: Sequence[str], day: dt.date) -> dict[str, int]:
+        """Units counted on ``day`` per kind, for the usage API."""
+        ...
+
+    async def epoch(self) -> int:
+        """The current credentials epoch (for calls that reserve nothing)."""
+        ...
+
+    async def close(self) -> None:
+        """Releases connections."""
         ...
 
 

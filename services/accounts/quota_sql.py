@@ -2,17 +2,22 @@
 
 A reservation is one atomic statement, correct on SQLite and PostgreSQL under
 concurrency:  INSERT … ON CONFLICT DO UPDATE SET used = used + :units
-WHERE used + :units <= :limit RETURNING used  — no row back means refused.
+WHERE used + :units <= :limit RETURNING used, (SELECT value FROM credentials_epoch)
+— no row back means refused. The sub-select is the credential cache's freshness check,
+so it costs no extra round trip.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.accounts.credential_cache import EPOCH_SELECT
 from services.accounts.quota import QuotaResult
 from services.accounts.tables import quota_counters_t as counters
 
@@ -23,6 +28,47 @@ def _key_clause(user_id: str, kind: str, day: dt.date) -> sa.ColumnElement[bool]
     return sa.and_(counters.c.user_id == user_id, counters.c.kind == kind, counters.c.day == day)
 
 
+def _param(name: str, type_: sa.types.TypeEngine | None = None) -> sa.BindParameter:
+    return sa.bindparam(name, type_=type_ or sa.Integer())
+
+
+def _reserve_statement(insert: Callable[[sa.Table], Any]) -> sa.Executable:
+    """Built once: statements with bound parameters skip SQLAlchemy's per-call building."""
+    units = _param("units")
+    values = {
+        "user_id": _param("user_id", sa.String()),
+        "kind": _param("kind", sa.String()),
+        "day": _param("day", sa.Date()),
+        "used": units,
+    }
+    return (
+        insert(counters)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=_KEY,
+            set_={"used": counters.c.used + units},
+            where=counters.c.used + units <= _param("limit"),
+        )
+        .returning(counters.c.used, EPOCH_SELECT)
+    )
+
+
+_KEY_PARAMS = sa.and_(
+    counters.c.user_id == _param("k_user", sa.String()),
+    counters.c.kind == _param("k_kind", sa.String()),
+    counters.c.day == _param("k_day", sa.Date()),
+)
+_REFUND = (
+    sa.update(counters)
+    .where(_KEY_PARAMS)
+    .values(
+        used=sa.case(
+            (counters.c.used > _param("units"), counters.c.used - _param("units")), else_=0
+        )
+    )
+)
+
+
 class SqlQuotaStore:
     """QuotaStore on the accounts database (see :mod:`services.accounts.quota`); each
     operation is one statement, so ``engine`` should be autocommit (a transactional
@@ -31,43 +77,48 @@ class SqlQuotaStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         dialect = engine.dialect.name
-        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._reserve = _reserve_statement(
+            postgresql.insert if dialect == "postgresql" else sqlite.insert
+        )
 
     async def reserve(
         self, *, user_id: str, kind: str, day: dt.date, units: int, limit: int
     ) -> QuotaResult:
         if units > limit:
-            return QuotaResult(False, await self.used(user_id=user_id, kind=kind, day=day))
-        insert = self._insert(counters).values(user_id=user_id, kind=kind, day=day, used=units)
-        upsert = insert.on_conflict_do_update(
-            index_elements=_KEY,
-            set_={"used": counters.c.used + units},
-            where=counters.c.used + units <= limit,
-        ).returning(counters.c.used)
+            return await self._refused(user_id, kind, day)
+        params = {"user_id": user_id, "kind": kind, "day": day, "units": units, "limit": limit}
         async with self._engine.begin() as conn:
-            used = (await conn.execute(upsert)).scalar()
-        if used is not None:
-            return QuotaResult(True, used)
-        return QuotaResult(False, await self.used(user_id=user_id, kind=kind, day=day))
+            row = (await conn.execute(self._reserve, params)).first()
+        if row is not None:
+            return QuotaResult(True, row[0], int(row[1] or 0))
+        return await self._refused(user_id, kind, day)
 
-    async def commit(
-        self, *, user_id: str, kind: str, day: dt.date, reserved: int, used: int
-    ) -> None:
-        if reserved > used:
-            await self.refund(user_id=user_id, kind=kind, day=day, units=reserved - used)
+    async def _refused(self, user_id: str, kind: str, day: dt.date) -> QuotaResult:
+        used = sa.select(counters.c.used).where(_key_clause(user_id, kind, day))
+        stmt = sa.select(used.scalar_subquery(), EPOCH_SELECT)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(stmt)).one()
+        return QuotaResult(False, int(row[0] or 0), int(row[1] or 0))
 
     async def refund(self, *, user_id: str, kind: str, day: dt.date, units: int) -> None:
         if units <= 0:
             return
-        stmt = (
-            sa.update(counters)
-            .where(_key_clause(user_id, kind, day))
-            .values(used=sa.case((counters.c.used > units, counters.c.used - units), else_=0))
-        )
+        params = {"k_user": user_id, "k_kind": kind, "k_day": day, "units": units}
         async with self._engine.begin() as conn:
-            await conn.execute(stmt)
+            await conn.execute(_REFUND, params)
 
-    async def used(self, *, user_id: str, kind: str, day: dt.date) -> int:
-        stmt = sa.select(counters.c.used).where(_key_clause(user_id, kind, day))
+    async def used(self, *, user_id: str, kinds: Sequence[str], day: dt.date) -> dict[str, int]:
+        stmt = sa.select(counters.c.kind, counters.c.used).where(
+            counters.c.user_id == user_id, counters.c.day == day, counters.c.kind.in_(kinds)
+        )
         async with self._engine.connect() as conn:
-            return (await conn.execute(stmt)).scalar() or 0
+            rows = (await conn.execute(stmt)).all()
+        found = {kind: used for kind, used in rows}
+        return {kind: int(found.get(kind, 0)) for kind in kinds}
+
+    async def epoch(self) -> int:
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(sa.select(EPOCH_SELECT))).scalar() or 0)
+
+    async def close(self) -> None:
+        return None

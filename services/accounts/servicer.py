@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-from google.protobuf.timestamp_pb2 import Timestamp
+from collections.abc import Awaitable, Callable
+
 from grpc import aio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
-from drafter.model_table import ModelSpec
-from services.accounts import db, users
-from services.accounts.admission import Admission, TokenCounts
+from services.accounts import codes, convert, db, users
+from services.accounts.admission import Admission
+from services.accounts.convert import KIND_NAMES, OUTCOME_STATUSES
 from services.accounts.plans import PlanTable
-from services.accounts.quota import Clock, utc_now
+from services.accounts.quota import Clock, quota_day, utc_now
+from services.accounts.usage_report import usage_report
 
-# Proto usage kind → the name used by the plan table, usage records and the usage API.
-KIND_NAMES: dict[int, str] = {
-    accounts_pb.USAGE_KIND_CHAT: "chat",
-    accounts_pb.USAGE_KIND_IMAGE_GEN: "imageGen",
-    accounts_pb.USAGE_KIND_IMAGE_EDIT: "imageEdit",
-    accounts_pb.USAGE_KIND_API_CALL: "apiCall",
-}
-OUTCOME_STATUSES: dict[int, str] = {
-    accounts_pb.OUTCOME_SUCCEEDED: "succeeded",
-    accounts_pb.OUTCOME_REJECTED: "rejected",
-    accounts_pb.OUTCOME_FAILED: "failed",
-    accounts_pb.OUTCOME_CANCELLED: "cancelled",
-}
-
-
-def _model_proto(spec: ModelSpec) -> accounts_pb.Model:
-    return accounts_pb.Model(
-        id=spec.id, owned_by=spec.owned_by, created=Timestamp(seconds=spec.created_ts)
-    )
-
-
-def _token_counts(usage: accounts_pb.TokenUsage) -> TokenCounts:
-    return TokenCounts(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        cache_read_input_tokens=usage.cache_read_input_tokens,
-        cache_creation_input_tokens=usage.cache_creation_input_tokens,
-    )
+# Called after a committed change that cached credentials may hold (credential_cache).
+Invalidate = Callable[[], Awaitable[object]]
 
 
 class AccountsServicer(accounts_grpc.AccountsServiceServicer):
@@ -52,11 +27,13 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
         admission: Admission,
         engine: AsyncEngine,
         plans: PlanTable,
+        invalidate: Invalidate,
         clock: Clock = utc_now,
     ) -> None:
         self._admission = admission
         self._engine = engine
         self._plans = plans
+        self._invalidate = invalidate
         self._clock = clock
 
     async def Authorize(
@@ -84,7 +61,7 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
             reservation_id=request.reservation_id,
             status=OUTCOME_STATUSES.get(request.outcome, ""),
             units_used=request.units_used,
-            tokens=_token_counts(request.usage),
+            tokens=convert.token_counts(request.usage),
             latency_ms=request.latency_ms,
         )
         return accounts_pb.SettleResponse()
@@ -93,7 +70,7 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
         self, request: accounts_pb.ListModelsRequest, context: aio.ServicerContext
     ) -> accounts_pb.ListModelsResponse:
         specs = await self._admission.list_models(credential=request.credential)
-        return accounts_pb.ListModelsResponse(models=[_model_proto(s) for s in specs])
+        return accounts_pb.ListModelsResponse(models=[convert.model_proto(s) for s in specs])
 
     async def CreateUser(
         self, request: accounts_pb.CreateUserRequest, context: aio.ServicerContext
@@ -114,6 +91,7 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
         await users.set_user_plan(
             engine=self._engine, plans=self._plans, email=request.email, plan=request.plan
         )
+        await self._invalidate()
         return accounts_pb.SetUserPlanResponse()
 
     async def CreateApiKey(
@@ -123,6 +101,7 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
             engine=self._engine,
             plans=self._plans,
             email=request.email,
+            user_id=request.user_id,
             name=request.name,
             now=self._clock(),
         )
@@ -136,4 +115,82 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
         latency_ms = await db.ping(self._engine)
         return accounts_pb.CheckDatabaseResponse(
             backend=self._engine.dialect.name, latency_ms=latency_ms
+        )
+
+    async def GetUsage(
+        self, request: accounts_pb.GetUsageRequest, context: aio.ServicerContext
+    ) -> accounts_pb.GetUsageResponse:
+        report = await usage_report(
+            self._admission, credential=request.credential, now=self._clock()
+        )
+        return accounts_pb.GetUsageResponse(
+            plan=report.plan.key,
+            today=convert.usage_counts(report.today),
+            api_calls=report.api_calls,
+            tokens=report.tokens,
+            limits=convert.usage_counts(report.limits),
+            remaining=convert.usage_counts(report.remaining),
+            reset_in_s=report.reset_in_s,
+        )
+
+    async def GetUsageHistory(
+        self, request: accounts_pb.GetUsageHistoryRequest, context: aio.ServicerContext
+    ) -> accounts_pb.GetUsageHistoryResponse:
+        days = await self._admission.usage.history(request.user_id, quota_day(self._clock()))
+        return accounts_pb.GetUsageHistoryResponse(days=[convert.day_usage_proto(d) for d in days])
+
+    async def ListApiKeys(
+        self, request: accounts_pb.ListApiKeysRequest, context: aio.ServicerContext
+    ) -> accounts_pb.ListApiKeysResponse:
+        rows = await users.list_api_keys(engine=self._engine, user_id=request.user_id)
+        return accounts_pb.ListApiKeysResponse(keys=[convert.api_key_proto(r) for r in rows])
+
+    async def RenameApiKey(
+        self, request: accounts_pb.RenameApiKeyRequest, context: aio.ServicerContext
+    ) -> accounts_pb.RenameApiKeyResponse:
+        await users.rename_api_key(
+            engine=self._engine, user_id=request.user_id, key_id=request.key_id, name=request.name
+        )
+        return accounts_pb.RenameApiKeyResponse()
+
+    async def RevokeApiKey(
+        self, request: accounts_pb.RevokeApiKeyRequest, context: aio.ServicerContext
+    ) -> accounts_pb.RevokeApiKeyResponse:
+        await users.revoke_api_key(
+            engine=self._engine, user_id=request.user_id, key_id=request.key_id, now=self._clock()
+        )
+        await self._invalidate()
+        return accounts_pb.RevokeApiKeyResponse()
+
+    async def SetUserBlocked(
+        self, request: accounts_pb.SetUserBlockedRequest, context: aio.ServicerContext
+    ) -> accounts_pb.SetUserBlockedResponse:
+        await users.set_user_blocked(
+            engine=self._engine, email=request.email, blocked=request.blocked
+        )
+        await self._invalidate()
+        return accounts_pb.SetUserBlockedResponse()
+
+    async def CreateDiscountCode(
+        self, request: accounts_pb.CreateDiscountCodeRequest, context: aio.ServicerContext
+    ) -> accounts_pb.CreateDiscountCodeResponse:
+        code = await codes.create_code(
+            engine=self._engine,
+            plans=self._plans,
+            plan=request.plan,
+            days=request.days,
+            max_uses=request.max_uses,
+            now=self._clock(),
+        )
+        return accounts_pb.CreateDiscountCodeResponse(code=code)
+
+    async def RedeemDiscountCode(
+        self, request: accounts_pb.RedeemDiscountCodeRequest, context: aio.ServicerContext
+    ) -> accounts_pb.RedeemDiscountCodeResponse:
+        plan, until = await codes.redeem_code(
+            engine=self._engine, user_id=request.user_id, code=request.code, now=self._clock()
+        )
+        await self._invalidate()
+        return accounts_pb.RedeemDiscountCodeResponse(
+            plan=plan, expires_at=convert.timestamp(until)
         )

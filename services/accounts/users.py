@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from drafter.rpc.errors import AlreadyExists, InvalidRequest, NotFound
 from services.accounts import crud
 from services.accounts.errors import PlanLimitReached
-from services.accounts.plans import PlanTable
+from services.accounts.plans import Plan, PlanTable
+from services.accounts.tables import users_t
 from services.accounts.tokens import hash_password, new_api_key, new_id
 
 MIN_PASSWORD_CHARS = 8
@@ -83,23 +84,57 @@ async def set_user_plan(*, engine: AsyncEngine, plans: PlanTable, email: str, pl
 
 
 async def set_user_blocked(*, engine: AsyncEngine, email: str, blocked: bool) -> None:
+    """Blocks or unblocks a user (call ``credential_cache.invalidate`` afterwards)."""
     async with engine.begin() as conn:
         user = await _user_by_email(conn, email)
         await crud.update_user(conn=conn, user_id=user.id, blocked=blocked)
 
 
-async def create_api_key(
-    *, engine: AsyncEngine, plans: PlanTable, email: str, name: str, now: dt.datetime
-) -> CreatedApiKey:
-    """Creates a key within the plan's ``max_api_keys``; the secret is returned once."""
+def _key_name(name: str) -> str:
     name = name.strip() or "default"
     if len(name) > MAX_KEY_NAME_CHARS:
         raise InvalidRequest("Key name is too long.", metadata={"param": "name"})
+    return name
+
+
+async def _user_by_id(conn: AsyncConnection, user_id: str, *, lock: bool = False) -> Row:
+    stmt = sa.select(users_t).where(users_t.c.id == user_id)
+    row = (await conn.execute(stmt.with_for_update() if lock else stmt)).first()
+    if row is None:
+        raise NotFound("No such user.", metadata={"param": "user_id"})
+    return row
+
+
+def plan_in_force(user: Row, plans: PlanTable, now: dt.datetime) -> Plan:
+    """The user's plan at ``now``: a redeemed code's until it ends, else their own."""
+    until = user.upgrade_until
+    if user.upgrade_plan and until is not None:
+        until = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
+        if now < until and plans.get(user.upgrade_plan) is not None:
+            return plans.resolve(user.upgrade_plan)
+    return plans.get(user.plan) or plans.default_plan
+
+
+async def create_api_key(
+    *,
+    engine: AsyncEngine,
+    plans: PlanTable,
+    email: str = "",
+    name: str,
+    now: dt.datetime,
+    user_id: str = "",
+) -> CreatedApiKey:
+    """Creates a key within the plan's ``max_api_keys`` for the user given by ``email``
+    or ``user_id``; the secret is returned once."""
+    name = _key_name(name)
     key = new_api_key()
     key_id = new_id()
     async with engine.begin() as conn:
-        user = await _user_by_email(conn, email, lock=True)
-        plan = plans.get(user.plan) or plans.default_plan
+        if user_id:
+            user = await _user_by_id(conn, user_id, lock=True)
+        else:
+            user = await _user_by_email(conn, email, lock=True)
+        plan = plan_in_force(user, plans, now)
         active = await crud.count_active_api_keys(conn=conn, user_id=user.id)
         if active >= plan.max_api_keys:
             raise PlanLimitReached(
@@ -117,3 +152,24 @@ async def create_api_key(
             now=now,
         )
     return CreatedApiKey(key_id=key_id, secret=key.secret, prefix=key.prefix)
+
+
+async def list_api_keys(*, engine: AsyncEngine, user_id: str) -> list[Row]:
+    async with engine.connect() as conn:
+        return await crud.list_api_keys(conn=conn, user_id=user_id)
+
+
+async def rename_api_key(*, engine: AsyncEngine, user_id: str, key_id: str, name: str) -> None:
+    name = _key_name(name)
+    async with engine.begin() as conn:
+        if not await crud.rename_api_key(conn=conn, key_id=key_id, user_id=user_id, name=name):
+            raise NotFound("No such API key.", metadata={"param": "key_id"})
+
+
+async def revoke_api_key(
+    *, engine: AsyncEngine, user_id: str, key_id: str, now: dt.datetime
+) -> None:
+    """Revokes a key (call ``credential_cache.invalidate`` afterwards)."""
+    async with engine.begin() as conn:
+        if not await crud.revoke_api_key(conn=conn, key_id=key_id, user_id=user_id, now=now):
+            raise NotFound("No such API key.", metadata={"param": "key_id"})

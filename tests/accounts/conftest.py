@@ -1,5 +1,7 @@
 """Fixtures: every database test runs on SQLite (a tmp file) and on PostgreSQL (a
-throwaway database), and the service runs as a real grpc.aio server on loopback."""
+throwaway database), with the SQL quota store and with the Redis one (a dedicated Redis
+database, emptied before each test), and the service runs as a real grpc.aio server on
+loopback."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 import sqlalchemy as sa
 from grpc import aio
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +29,7 @@ from services.accounts.settings import AccountsSettings
 POSTGRES_ADMIN_URL = os.environ.get(
     "DRAFTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_TEST_URL = os.environ.get("DRAFTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 DATA_TABLES = ("usage_records", "quota_counters", "api_keys", "users")
 # A fixed morning, so quota days and retry-after values are predictable.
 START = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)
@@ -64,7 +68,7 @@ def _postgres_reachable() -> bool:
 def throwaway_postgres_database() -> Iterator[str]:
     """A new, empty ``drafter_test_<random>`` database, dropped afterwards."""
     if not _postgres_reachable():
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}")
+        pytest.fail(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: scripts/test.sh starts it")
     name = f"drafter_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -112,9 +116,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _empty_tables(url)
 
 
+def empty_test_redis() -> None:
+    """Empties the tests' own Redis database (never the default one)."""
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    try:
+        client.flushdb()
+    except redis.RedisError:
+        pytest.fail(f"Redis not reachable at {REDIS_TEST_URL}: scripts/test.sh starts it")
+    finally:
+        client.close()
+
+
+@pytest.fixture(params=["sql", pytest.param("redis", marks=pytest.mark.redis)])
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The quota store under test: None (SQL) or the tests' Redis database."""
+    if request.param == "sql":
+        yield None
+        return
+    empty_test_redis()
+    yield REDIS_TEST_URL
+    empty_test_redis()
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> AccountsSettings:
-    return AccountsSettings(data_dir=tmp_path / "data", database_url=database_url)
+def settings(database_url: str, redis_url: str | None, tmp_path: Path) -> AccountsSettings:
+    return AccountsSettings(
+        data_dir=tmp_path / "data", database_url=database_url, redis_url=redis_url
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""``drafter admin user|key ...`` as a subprocess on a DRAFTER_DATA_DIR SQLite database."""
+"""``drafter admin user|key|code ...`` as a subprocess, on the database of a running
+accounts service: its changes must reach the service's credential cache at once."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grpc
 import pytest
 
-from drafter.model_table import load_model_table
-from services.accounts.admission import Admission
-from services.accounts.db import create_engine
-from services.accounts.plans import load_plans
-from services.accounts.quota_sql import SqlQuotaStore
+from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
+from drafter.rpc.errors import error_from_rpc
+from services.accounts.settings import AccountsSettings
+from tests.accounts.conftest import FakeClock, make_account
 
 pytestmark = pytest.mark.slow
+Stub = accounts_grpc.AccountsServiceStub
 
 
 def drafter(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -30,43 +33,85 @@ def drafter(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def authorize(data_dir: Path, key: str, model: str) -> str:
-    """Authorizes ``key`` for ``model`` against the CLI's database; returns the plan."""
-
-    async def run() -> str:
-        models = load_model_table()
-        engine = create_engine(f"sqlite:///{data_dir / 'drafter.db'}")
-        admission = Admission(
-            engine=engine,
-            plans=load_plans(models=models),
-            models=models,
-            quotas=SqlQuotaStore(engine),
-        )
-        try:
-            auth = await admission.authorize(credential=key, kind="chat", model=model, units=1)
-            return auth.plan.key
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+def drafter_env(settings: AccountsSettings, *args: str) -> subprocess.CompletedProcess[str]:
+    """``drafter admin ...`` on the same database (and Redis) as a running service."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DRAFTER_PLANS_FILE", "REDIS_URL")}
+    env.update(DRAFTER_DATA_DIR=str(settings.data_dir), DATABASE_URL=settings.database_url)
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    return subprocess.run(
+        [sys.executable, "-m", "drafter.cli", "admin", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-def test_user_create_key_create_and_set_plan(tmp_path: Path) -> None:
-    created = drafter(tmp_path, "user", "create", "Ops@Example.com")
-    assert created.returncode == 0, created.stderr
-    password_lines = [ln for ln in created.stdout.splitlines() if ln.startswith("Password: ")]
-    assert len(password_lines) == 1 and len(password_lines[0]) > len("Password: ") + 8
-    assert (tmp_path / "drafter.db").exists()
+async def cli(settings: AccountsSettings, *args: str) -> str:
+    result = await asyncio.to_thread(drafter_env, settings, *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
 
-    key = drafter(tmp_path, "key", "create", "ops@example.com", "--name", "ci")
-    assert key.returncode == 0, key.stderr
-    secret = key.stdout.strip().splitlines()[-1]
-    assert secret.startswith("dp_") and " " not in secret and len(secret) >= 46
-    assert authorize(tmp_path, secret, "claude-haiku") == "free"
 
-    moved = drafter(tmp_path, "user", "set-plan", "ops@example.com", "plus")
-    assert moved.returncode == 0, moved.stderr
-    assert authorize(tmp_path, secret, "claude-opus") == "plus"
+async def authorize(stub: Stub, key: str, model: str) -> str:
+    """The plan Authorize reports, or the reason it refused."""
+    request = accounts_pb.AuthorizeRequest(
+        credential=key, kind=accounts_pb.USAGE_KIND_CHAT, model=model
+    )
+    try:
+        return (await stub.Authorize(request)).caller.plan
+    except grpc.RpcError as exc:
+        return error_from_rpc(exc).reason
+
+
+async def test_cli_changes_reach_a_running_service_at_once(
+    stub: Stub, settings: AccountsSettings
+) -> None:
+    await cli(settings, "user", "create", "ops@example.com")
+    key = await cli(settings, "key", "create", "ops@example.com", "--name", "ci")
+    assert key.startswith("dp_") and " " not in key and len(key) >= 46
+    assert await authorize(stub, key, "claude-haiku") == "free"
+    assert await authorize(stub, key, "claude-opus") == "MODEL_NOT_IN_PLAN"
+
+    await cli(settings, "user", "set-plan", "ops@example.com", "plus")
+    assert await authorize(stub, key, "claude-opus") == "plus"
+    await cli(settings, "user", "block", "ops@example.com")
+    assert await authorize(stub, key, "claude-haiku") == "ACCOUNT_BLOCKED"
+    await cli(settings, "user", "unblock", "ops@example.com")
+    assert await authorize(stub, key, "claude-haiku") == "plus"
+
+
+async def test_code_create_and_redeem(stub: Stub, settings: AccountsSettings) -> None:
+    code = await cli(settings, "code", "create", "--plan", "pro", "--days", "7", "--uses", "1")
+    assert code.startswith("DP-") and " " not in code
+    first, second = await make_account(stub), await make_account(stub)
+    assert await authorize(stub, first.key, "claude-sonnet") == "MODEL_NOT_IN_PLAN"
+    redeemed = await stub.RedeemDiscountCode(
+        accounts_pb.RedeemDiscountCodeRequest(user_id=first.user_id, code=f" {code.lower()} ")
+    )
+    assert redeemed.plan == "pro"
+    assert await authorize(stub, first.key, "claude-sonnet") == "pro"
+    refusals = ((first, code, "ALREADY_EXISTS"), (second, code, "INVALID_REQUEST"))
+    for account, code_text, reason in (*refusals, (second, "DP-NOPE", "NOT_FOUND")):
+        with pytest.raises(grpc.RpcError) as caught:
+            await stub.RedeemDiscountCode(
+                accounts_pb.RedeemDiscountCodeRequest(user_id=account.user_id, code=code_text)
+            )
+        assert error_from_rpc(caught.value).reason == reason
+
+
+async def test_redeemed_plan_falls_back_when_it_expires(stub: Stub, clock: FakeClock) -> None:
+    request = accounts_pb.CreateDiscountCodeRequest(plan="plus", days=2, max_uses=5)
+    code = (await stub.CreateDiscountCode(request)).code
+    account = await make_account(stub)
+    await stub.RedeemDiscountCode(
+        accounts_pb.RedeemDiscountCodeRequest(user_id=account.user_id, code=code)
+    )
+    assert await authorize(stub, account.key, "claude-opus") == "plus"
+    clock.advance(days=2, seconds=1)
+    assert await authorize(stub, account.key, "claude-opus") == "MODEL_NOT_IN_PLAN"
+    assert await authorize(stub, account.key, "claude-haiku") == "free"
 
 
 def test_given_password_is_not_printed(tmp_path: Path) -> None:
@@ -82,6 +127,9 @@ def test_given_password_is_not_printed(tmp_path: Path) -> None:
         ("user", "create", "b@example.com", "--plan", "gold"),
         ("key", "create", "nobody@example.com"),
         ("user", "create", "not-an-email"),
+        ("user", "block", "nobody@example.com"),
+        ("code", "create", "--plan", "gold"),
+        ("code", "create", "--plan", "pro", "--days", "0"),
     ],
 )
 def test_errors_are_one_line_without_traceback(tmp_path: Path, args: tuple[str, ...]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 import sqlalchemy as sa
@@ -10,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.rpc.errors import RemoteError, error_from_rpc
-from services.accounts import crud
 from services.accounts.tables import api_keys_t
 from tests.accounts.conftest import Account, FakeClock, make_account
 
@@ -76,16 +77,14 @@ async def test_wrong_key_is_not_echoed(
 
 
 async def test_revoked_key_is_unauthenticated(
-    stub: accounts_grpc.AccountsServiceStub,
-    account: Account,
-    engine: AsyncEngine,
-    clock: FakeClock,
+    stub: accounts_grpc.AccountsServiceStub, account: Account
 ) -> None:
-    async with engine.begin() as conn:
-        revoke = crud.revoke_api_key(
-            conn=conn, key_id=account.key_id, user_id=account.user_id, now=clock()
-        )
-        assert await revoke
+    await stub.Authorize(
+        accounts_pb.AuthorizeRequest(credential=account.key, kind=CHAT, model="claude-haiku")
+    )  # now cached
+    await stub.RevokeApiKey(
+        accounts_pb.RevokeApiKeyRequest(user_id=account.user_id, key_id=account.key_id)
+    )
     error = await authorize_error(stub, account.key)
     assert error.code == grpc.StatusCode.UNAUTHENTICATED
     assert error.message == "Invalid API key"
@@ -129,11 +128,10 @@ async def test_image_kinds_need_no_plan_model(
 
 
 async def test_blocked_user_is_permission_denied(
-    stub: accounts_grpc.AccountsServiceStub, account: Account, engine: AsyncEngine
+    stub: accounts_grpc.AccountsServiceStub, account: Account
 ) -> None:
-    from services.accounts.users import set_user_blocked
-
-    await set_user_blocked(engine=engine, email=account.email, blocked=True)
+    await stub.ListModels(accounts_pb.ListModelsRequest(credential=account.key))  # cached
+    await stub.SetUserBlocked(accounts_pb.SetUserBlockedRequest(email=account.email, blocked=True))
     error = await authorize_error(stub, account.key)
     assert error.code == grpc.StatusCode.PERMISSION_DENIED
     assert error.reason == "ACCOUNT_BLOCKED"
@@ -160,12 +158,19 @@ async def test_last_used_at_is_set(
     await stub.Authorize(
         accounts_pb.AuthorizeRequest(credential=account.key, kind=CHAT, model="claude-haiku")
     )
-    async with engine.connect() as conn:
-        last = (
-            await conn.execute(
-                sa.select(api_keys_t.c.last_used_at).where(api_keys_t.c.user_id == account.user_id)
-            )
-        ).scalar_one()
+    last = None
+    for _ in range(100):  # last_used_at is written in the next usage batch
+        async with engine.connect() as conn:
+            last = (
+                await conn.execute(
+                    sa.select(api_keys_t.c.last_used_at).where(
+                        api_keys_t.c.user_id == account.user_id
+                    )
+                )
+            ).scalar_one()
+        if last is not None:
+            break
+        await asyncio.sleep(0.02)
     assert last is not None
     assert last.replace(tzinfo=None) == clock().replace(tzinfo=None)
 

@@ -14,7 +14,7 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.rpc.errors import error_from_rpc
 from services.accounts.quota import seconds_until_reset
-from services.accounts.tables import quota_counters_t, usage_records_t
+from services.accounts.tables import usage_records_t
 from tests.accounts.conftest import Account, FakeClock
 
 CHAT = accounts_pb.USAGE_KIND_CHAT
@@ -27,12 +27,10 @@ def chat_request(account: Account, units: int = 0) -> accounts_pb.AuthorizeReque
     )
 
 
-async def used_today(engine: AsyncEngine, account: Account, kind: str = "chat") -> int:
-    async with engine.connect() as conn:
-        stmt = sa.select(sa.func.coalesce(sa.func.sum(quota_counters_t.c.used), 0)).where(
-            quota_counters_t.c.user_id == account.user_id, quota_counters_t.c.kind == kind
-        )
-        return int((await conn.execute(stmt)).scalar_one())
+async def used_today(stub: Stub, account: Account, kind: str = "chat") -> int:
+    """Units counted today, as the usage API reports them (from the quota store)."""
+    reply = await stub.GetUsage(accounts_pb.GetUsageRequest(credential=account.key))
+    return {"chat": reply.today.chat, "imageGen": reply.today.image_gen}[kind]
 
 
 async def exhaust(stub: Stub, account: Account, limit: int = 20) -> list[str]:
@@ -78,19 +76,15 @@ async def test_image_quota_is_separate(stub: Stub, account: Account) -> None:
     await stub.Authorize(chat_request(account))
 
 
-async def test_units_larger_than_left_are_refused_whole(
-    stub: Stub, account: Account, engine: AsyncEngine
-) -> None:
+async def test_units_larger_than_left_are_refused_whole(stub: Stub, account: Account) -> None:
     await stub.Authorize(chat_request(account, units=18))
     with pytest.raises(grpc.RpcError):
         await stub.Authorize(chat_request(account, units=3))
-    assert await used_today(engine, account) == 18
+    assert await used_today(stub, account) == 18
     await stub.Authorize(chat_request(account, units=2))
 
 
-async def test_concurrent_reservations_never_pass_the_limit(
-    stub: Stub, account: Account, engine: AsyncEngine
-) -> None:
+async def test_concurrent_reservations_never_pass_the_limit(stub: Stub, account: Account) -> None:
     results = await asyncio.gather(
         *(stub.Authorize(chat_request(account)) for _ in range(100)), return_exceptions=True
     )
@@ -99,12 +93,10 @@ async def test_concurrent_reservations_never_pass_the_limit(
     assert len(admitted) == 20
     assert len(refused) == 80
     assert {error_from_rpc(e).reason for e in refused} == {"QUOTA_EXCEEDED"}
-    assert await used_today(engine, account) == 20
+    assert await used_today(stub, account) == 20
 
 
-async def test_failed_request_is_refunded_exactly_once(
-    stub: Stub, account: Account, engine: AsyncEngine
-) -> None:
+async def test_failed_request_is_refunded_exactly_once(stub: Stub, account: Account) -> None:
     reservations = await exhaust(stub, account)
     settle = accounts_pb.SettleRequest(
         reservation_id=reservations[0], outcome=accounts_pb.OUTCOME_FAILED
@@ -116,7 +108,7 @@ async def test_failed_request_is_refunded_exactly_once(
             reservation_id=reservations[0], outcome=accounts_pb.OUTCOME_CANCELLED
         )
     )
-    assert await used_today(engine, account) == 19
+    assert await used_today(stub, account) == 19
     await stub.Authorize(chat_request(account))
     with pytest.raises(grpc.RpcError):
         await stub.Authorize(chat_request(account))
@@ -137,12 +129,14 @@ async def test_success_commits_and_records_usage(
             latency_ms=321,
         )
     )
-    assert await used_today(engine, account) == 2  # the unused unit was given back
+    usage = await stub.GetUsage(accounts_pb.GetUsageRequest(credential=account.key))
+    assert usage.today.chat == 2  # the unused unit was given back
+    assert usage.tokens == 11 + 7 + 22 - 5  # thinking tokens do not count
+    assert usage.api_calls == 1
+    record_id = reply.reservation_id.partition(".")[0]
     async with engine.connect() as conn:
         row = (
-            await conn.execute(
-                sa.select(usage_records_t).where(usage_records_t.c.id == reply.reservation_id)
-            )
+            await conn.execute(sa.select(usage_records_t).where(usage_records_t.c.id == record_id))
         ).one()
     assert (row.status, row.units, row.units_reserved) == ("succeeded", 2, 3)
     assert (row.input_tokens, row.output_tokens, row.reasoning_tokens) == (11, 22, 5)
@@ -154,19 +148,17 @@ async def test_success_commits_and_records_usage(
             reservation_id=reply.reservation_id, outcome=accounts_pb.OUTCOME_FAILED
         )
     )
-    assert await used_today(engine, account) == 2
+    assert await used_today(stub, account) == 2
 
 
-async def test_success_without_units_used_keeps_every_unit(
-    stub: Stub, account: Account, engine: AsyncEngine
-) -> None:
+async def test_success_without_units_used_keeps_every_unit(stub: Stub, account: Account) -> None:
     reply = await stub.Authorize(chat_request(account, units=2))
     await stub.Settle(
         accounts_pb.SettleRequest(
             reservation_id=reply.reservation_id, outcome=accounts_pb.OUTCOME_SUCCEEDED
         )
     )
-    assert await used_today(engine, account) == 2
+    assert await used_today(stub, account) == 2
 
 
 @pytest.mark.parametrize("reservation_id", ["rsv_doesnotexist", ""])
@@ -187,9 +179,7 @@ async def test_settle_without_outcome_is_invalid(stub: Stub, account: Account) -
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_quota_resets_at_midnight_utc(
-    stub: Stub, account: Account, clock: FakeClock, engine: AsyncEngine
-) -> None:
+async def test_quota_resets_at_midnight_utc(stub: Stub, account: Account, clock: FakeClock) -> None:
     clock.now = dt.datetime(2025, 3, 14, 23, 59, 30, tzinfo=dt.UTC)
     reservations = await exhaust(stub, account)
     with pytest.raises(grpc.RpcError) as caught:
@@ -203,20 +193,12 @@ async def test_quota_resets_at_midnight_utc(
             reservation_id=reservations[0], outcome=accounts_pb.OUTCOME_FAILED
         )
     )
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                sa.select(quota_counters_t.c.day, quota_counters_t.c.used)
-                .where(quota_counters_t.c.user_id == account.user_id)
-                .order_by(quota_counters_t.c.day)
-            )
-        ).all()
-    assert [(str(day), used) for day, used in rows] == [("2025-03-14", 19), ("2025-03-15", 1)]
+    assert await used_today(stub, account) == 1
+    clock.advance(days=-1)
+    assert await used_today(stub, account) == 19
 
 
-async def test_api_calls_are_recorded_but_never_limited(
-    stub: Stub, account: Account, engine: AsyncEngine
-) -> None:
+async def test_api_calls_are_recorded_but_never_limited(stub: Stub, account: Account) -> None:
     request = accounts_pb.AuthorizeRequest(
         credential=account.key, kind=accounts_pb.USAGE_KIND_API_CALL
     )
@@ -227,4 +209,6 @@ async def test_api_calls_are_recorded_but_never_limited(
                 reservation_id=reply.reservation_id, outcome=accounts_pb.OUTCOME_SUCCEEDED
             )
         )
-    assert await used_today(engine, account, kind="apiCall") == 0
+    usage = await stub.GetUsage(accounts_pb.GetUsageRequest(credential=account.key))
+    assert usage.api_calls == 25
+    assert usage.today.chat == 0

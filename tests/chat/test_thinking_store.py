@@ -28,7 +28,7 @@ async def redis_store() -> AsyncIterator[RedisThinkingStore]:
         await client.ping()
     except redis.ConnectionError:
         await client.aclose()
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.fail("no Redis on 127.0.0.1:6379: scripts/test.sh starts it")
     store = RedisThinkingStore(client, ttl_s=0.3)
     yield store
     await store.close()

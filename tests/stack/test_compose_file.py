@@ -9,7 +9,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED_ENV = {"POSTGRES_PASSWORD": "secret", "ANTHROPIC_API_KEY": "sk-test"}
+REQUIRED_ENV = {
+    "POSTGRES_PASSWORD": "secret",
+    "ANTHROPIC_API_KEY": "sk-test",
+    "DRAFTER_SECRET_KEY": "kX9vQ2mZ7rT4wB8nL1pY6cJ3hF5dG0sA",
+}
 DRAFTER_SERVICES = ("accounts", "chat", "images", "edge")
 
 
@@ -45,9 +49,10 @@ def test_compose_file_is_valid() -> None:
 
 
 def test_compose_refuses_to_start_without_required_secrets() -> None:
-    result = _config({"ANTHROPIC_API_KEY": "sk-test"})
-    assert result.returncode != 0
-    assert "POSTGRES_PASSWORD" in result.stderr
+    for missing in REQUIRED_ENV:
+        result = _config({k: v for k, v in REQUIRED_ENV.items() if k != missing})
+        assert result.returncode != 0
+        assert missing in result.stderr
 
 
 def test_every_service_uses_the_one_dockerfile() -> None:

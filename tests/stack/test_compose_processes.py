@@ -28,7 +28,11 @@ ADMIN_PG = os.environ.get(
 )
 REDIS_TEST_URL = os.environ.get("DRAFTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 SERVICES = ("accounts", "chat", "images", "edge")
-COMPOSE_SECRETS = {"POSTGRES_PASSWORD": "compose-secret", "ANTHROPIC_API_KEY": "sk-ant-test"}
+COMPOSE_SECRETS = {
+    "POSTGRES_PASSWORD": "compose-secret",
+    "ANTHROPIC_API_KEY": "sk-ant-test",
+    "DRAFTER_SECRET_KEY": "kX9vQ2mZ7rT4wB8nL1pY6cJ3hF5dG0sA",
+}
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

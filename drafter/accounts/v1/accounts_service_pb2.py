@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*drafter/accounts/v1/accounts_service.proto\x12\x13\x64rafter.accounts.v1\x1a\x1fgoogle/protobuf/timestamp.proto\">\n\x06\x43\x61ller\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x15\n\rcredential_id\x18\x03 \x01(\t\"\x99\x01\n\nTokenUsage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x03 \x01(\x03\x12\x1f\n\x17\x63\x61\x63he_read_input_tokens\x18\x04 \x01(\x03\x12#\n\x1b\x63\x61\x63he_creation_input_tokens\x18\x05 \x01(\x03\"r\n\x10\x41uthorizeRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.drafter.accounts.v1.UsageKind\x12\r\n\x05model\x18\x03 \x01(\t\x12\r\n\x05units\x18\x04 \x01(\x05\"g\n\x11\x41uthorizeResponse\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.drafter.accounts.v1.Caller\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\"\xae\x01\n\rSettleRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.drafter.accounts.v1.Outcome\x12\x12\n\nunits_used\x18\x03 \x01(\x05\x12.\n\x05usage\x18\x04 \x01(\x0b\x32\x1f.drafter.accounts.v1.TokenUsage\x12\x12\n\nlatency_ms\x18\x05 \x01(\x03\"\x10\n\x0eSettleResponse\"\'\n\x11ListModelsRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"R\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owned_by\x18\x02 \x01(\t\x12+\n\x07\x63reated\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x12ListModelsResponse\x12*\n\x06models\x18\x01 \x03(\x0b\x32\x1a.drafter.accounts.v1.Model\"B\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\"%\n\x12\x43reateUserResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"1\n\x12SetUserPlanRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\"\x15\n\x13SetUserPlanResponse\"2\n\x13\x43reateApiKeyRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"F\n\x14\x43reateApiKeyResponse\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\"\x16\n\x14\x43heckDatabaseRequest\"<\n\x15\x43heckDatabaseResponse\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x12\n\nlatency_ms\x18\x02 \x01(\x01*\x8a\x01\n\tUsageKind\x12\x1a\n\x16USAGE_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fUSAGE_KIND_CHAT\x10\x01\x12\x18\n\x14USAGE_KIND_IMAGE_GEN\x10\x02\x12\x19\n\x15USAGE_KIND_IMAGE_EDIT\x10\x03\x12\x17\n\x13USAGE_KIND_API_CALL\x10\x04*z\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n\x11OUTCOME_SUCCEEDED\x10\x01\x12\x14\n\x10OUTCOME_REJECTED\x10\x02\x12\x12\n\x0eOUTCOME_FAILED\x10\x03\x12\x15\n\x11OUTCOME_CANCELLED\x10\x04\x32\xad\x05\n\x0f\x41\x63\x63ountsService\x12Z\n\tAuthorize\x12%.drafter.accounts.v1.AuthorizeRequest\x1a&.drafter.accounts.v1.AuthorizeResponse\x12Q\n\x06Settle\x12\".drafter.accounts.v1.SettleRequest\x1a#.drafter.accounts.v1.SettleResponse\x12]\n\nListModels\x12&.drafter.accounts.v1.ListModelsRequest\x1a\'.drafter.accounts.v1.ListModelsResponse\x12]\n\nCreateUser\x12&.drafter.accounts.v1.CreateUserRequest\x1a\'.drafter.accounts.v1.CreateUserResponse\x12`\n\x0bSetUserPlan\x12\'.drafter.accounts.v1.SetUserPlanRequest\x1a(.drafter.accounts.v1.SetUserPlanResponse\x12\x63\n\x0c\x43reateApiKey\x12(.drafter.accounts.v1.CreateApiKeyRequest\x1a).drafter.accounts.v1.CreateApiKeyResponse\x12\x66\n\rCheckDatabase\x12).drafter.accounts.v1.CheckDatabaseRequest\x1a*.drafter.accounts.v1.CheckDatabaseResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*drafter/accounts/v1/accounts_service.proto\x12\x13\x64rafter.accounts.v1\x1a\x1fgoogle/protobuf/timestamp.proto\">\n\x06\x43\x61ller\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x15\n\rcredential_id\x18\x03 \x01(\t\"\x99\x01\n\nTokenUsage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x03 \x01(\x03\x12\x1f\n\x17\x63\x61\x63he_read_input_tokens\x18\x04 \x01(\x03\x12#\n\x1b\x63\x61\x63he_creation_input_tokens\x18\x05 \x01(\x03\"r\n\x10\x41uthorizeRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.drafter.accounts.v1.UsageKind\x12\r\n\x05model\x18\x03 \x01(\t\x12\r\n\x05units\x18\x04 \x01(\x05\"g\n\x11\x41uthorizeResponse\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.drafter.accounts.v1.Caller\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\"\xae\x01\n\rSettleRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.drafter.accounts.v1.Outcome\x12\x12\n\nunits_used\x18\x03 \x01(\x05\x12.\n\x05usage\x18\x04 \x01(\x0b\x32\x1f.drafter.accounts.v1.TokenUsage\x12\x12\n\nlatency_ms\x18\x05 \x01(\x03\"\x10\n\x0eSettleResponse\"\'\n\x11ListModelsRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"R\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owned_by\x18\x02 \x01(\t\x12+\n\x07\x63reated\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x12ListModelsResponse\x12*\n\x06models\x18\x01 \x03(\x0b\x32\x1a.drafter.accounts.v1.Model\"B\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\"%\n\x12\x43reateUserResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"1\n\x12SetUserPlanRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\"\x15\n\x13SetUserPlanResponse\"C\n\x13\x43reateApiKeyRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\"F\n\x14\x43reateApiKeyResponse\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0e\n\x06secret\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\"\x16\n\x14\x43heckDatabaseRequest\"<\n\x15\x43heckDatabaseResponse\x12\x0f\n\x07\x62\x61\x63kend\x18\x01 \x01(\t\x12\x12\n\nlatency_ms\x18\x02 \x01(\x01\"B\n\x0bUsageCounts\x12\x0c\n\x04\x63hat\x18\x01 \x01(\x03\x12\x11\n\timage_gen\x18\x02 \x01(\x03\x12\x12\n\nimage_edit\x18\x03 \x01(\x03\"%\n\x0fGetUsageRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"\xef\x01\n\x10GetUsageResponse\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12/\n\x05today\x18\x02 \x01(\x0b\x32 .drafter.accounts.v1.UsageCounts\x12\x11\n\tapi_calls\x18\x03 \x01(\x03\x12\x0e\n\x06tokens\x18\x04 \x01(\x03\x12\x30\n\x06limits\x18\x05 \x01(\x0b\x32 .drafter.accounts.v1.UsageCounts\x12\x33\n\tremaining\x18\x06 \x01(\x0b\x32 .drafter.accounts.v1.UsageCounts\x12\x12\n\nreset_in_s\x18\x07 \x01(\x03\")\n\x16GetUsageHistoryRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x84\x01\n\x08\x44\x61yUsage\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.drafter.accounts.v1.UsageKind\x12\x10\n\x08requests\x18\x03 \x01(\x03\x12\x14\n\x0cinput_tokens\x18\x04 \x01(\x03\x12\x15\n\routput_tokens\x18\x05 \x01(\x03\"F\n\x17GetUsageHistoryResponse\x12+\n\x04\x64\x61ys\x18\x01 \x03(\x0b\x32\x1d.drafter.accounts.v1.DayUsage\"\x98\x01\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"%\n\x12ListApiKeysRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"@\n\x13ListApiKeysResponse\x12)\n\x04keys\x18\x01 \x03(\x0b\x32\x1b.drafter.accounts.v1.ApiKey\"D\n\x13RenameApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"\x16\n\x14RenameApiKeyResponse\"6\n\x13RevokeApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"\x16\n\x14RevokeApiKeyResponse\"7\n\x15SetUserBlockedRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x0f\n\x07\x62locked\x18\x02 \x01(\x08\"\x18\n\x16SetUserBlockedResponse\"I\n\x19\x43reateDiscountCodeRequest\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\x12\x10\n\x08max_uses\x18\x03 \x01(\x05\"*\n\x1a\x43reateDiscountCodeResponse\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\":\n\x19RedeemDiscountCodeRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"Z\n\x1aRedeemDiscountCodeResponse\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x8a\x01\n\tUsageKind\x12\x1a\n\x16USAGE_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fUSAGE_KIND_CHAT\x10\x01\x12\x18\n\x14USAGE_KIND_IMAGE_GEN\x10\x02\x12\x19\n\x15USAGE_KIND_IMAGE_EDIT\x10\x03\x12\x17\n\x13USAGE_KIND_API_CALL\x10\x04*z\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n\x11OUTCOME_SUCCEEDED\x10\x01\x12\x14\n\x10OUTCOME_REJECTED\x10\x02\x12\x12\n\x0eOUTCOME_FAILED\x10\x03\x12\x15\n\x11OUTCOME_CANCELLED\x10\x04\x32\xf9\x0b\n\x0f\x41\x63\x63ountsService\x12Z\n\tAuthorize\x12%.drafter.accounts.v1.AuthorizeRequest\x1a&.drafter.accounts.v1.AuthorizeResponse\x12Q\n\x06Settle\x12\".drafter.accounts.v1.SettleRequest\x1a#.drafter.accounts.v1.SettleResponse\x12]\n\nListModels\x12&.drafter.accounts.v1.ListModelsRequest\x1a\'.drafter.accounts.v1.ListModelsResponse\x12]\n\nCreateUser\x12&.drafter.accounts.v1.CreateUserRequest\x1a\'.drafter.accounts.v1.CreateUserResponse\x12`\n\x0bSetUserPlan\x12\'.drafter.accounts.v1.SetUserPlanRequest\x1a(.drafter.accounts.v1.SetUserPlanResponse\x12\x63\n\x0c\x43reateApiKey\x12(.drafter.accounts.v1.CreateApiKeyRequest\x1a).drafter.accounts.v1.CreateApiKeyResponse\x12\x66\n\rCheckDatabase\x12).drafter.accounts.v1.CheckDatabaseRequest\x1a*.drafter.accounts.v1.CheckDatabaseResponse\x12W\n\x08GetUsage\x12$.drafter.accounts.v1.GetUsageRequest\x1a%.drafter.accounts.v1.GetUsageResponse\x12l\n\x0fGetUsageHistory\x12+.drafter.accounts.v1.GetUsageHistoryRequest\x1a,.drafter.accounts.v1.GetUsageHistoryResponse\x12`\n\x0bListApiKeys\x12\'.drafter.accounts.v1.ListApiKeysRequest\x1a(.drafter.accounts.v1.ListApiKeysResponse\x12\x63\n\x0cRenameApiKey\x12(.drafter.accounts.v1.RenameApiKeyRequest\x1a).drafter.accounts.v1.RenameApiKeyResponse\x12\x63\n\x0cRevokeApiKey\x12(.drafter.accounts.v1.RevokeApiKeyRequest\x1a).drafter.accounts.v1.RevokeApiKeyResponse\x12i\n\x0eSetUserBlocked\x12*.drafter.accounts.v1.SetUserBlockedRequest\x1a+.drafter.accounts.v1.SetUserBlockedResponse\x12u\n\x12\x43reateDiscountCode\x12..drafter.accounts.v1.CreateDiscountCodeRequest\x1a/.drafter.accounts.v1.CreateDiscountCodeResponse\x12u\n\x12RedeemDiscountCode\x12..drafter.accounts.v1.RedeemDiscountCodeRequest\x1a/.drafter.accounts.v1.RedeemDiscountCodeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'drafter.accounts.v1.accounts_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USAGEKIND']._serialized_start=1319
-  _globals['_USAGEKIND']._serialized_end=1457
-  _globals['_OUTCOME']._serialized_start=1459
-  _globals['_OUTCOME']._serialized_end=1581
+  _globals['_USAGEKIND']._serialized_start=2723
+  _globals['_USAGEKIND']._serialized_end=2861
+  _globals['_OUTCOME']._serialized_start=2863
+  _globals['_OUTCOME']._serialized_end=2985
   _globals['_CALLER']._serialized_start=100
   _globals['_CALLER']._serialized_end=162
   _globals['_TOKENUSAGE']._serialized_start=165
@@ -63,13 +63,51 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SETUSERPLANRESPONSE']._serialized_start=1085
   _globals['_SETUSERPLANRESPONSE']._serialized_end=1106
   _globals['_CREATEAPIKEYREQUEST']._serialized_start=1108
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=1158
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=1160
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=1230
-  _globals['_CHECKDATABASEREQUEST']._serialized_start=1232
-  _globals['_CHECKDATABASEREQUEST']._serialized_end=1254
-  _globals['_CHECKDATABASERESPONSE']._serialized_start=1256
-  _globals['_CHECKDATABASERESPONSE']._serialized_end=1316
-  _globals['_ACCOUNTSSERVICE']._serialized_start=1584
-  _globals['_ACCOUNTSSERVICE']._serialized_end=2269
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=1175
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=1177
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=1247
+  _globals['_CHECKDATABASEREQUEST']._serialized_start=1249
+  _globals['_CHECKDATABASEREQUEST']._serialized_end=1271
+  _globals['_CHECKDATABASERESPONSE']._serialized_start=1273
+  _globals['_CHECKDATABASERESPONSE']._serialized_end=1333
+  _globals['_USAGECOUNTS']._serialized_start=1335
+  _globals['_USAGECOUNTS']._serialized_end=1401
+  _globals['_GETUSAGEREQUEST']._serialized_start=1403
+  _globals['_GETUSAGEREQUEST']._serialized_end=1440
+  _globals['_GETUSAGERESPONSE']._serialized_start=1443
+  _globals['_GETUSAGERESPONSE']._serialized_end=1682
+  _globals['_GETUSAGEHISTORYREQUEST']._serialized_start=1684
+  _globals['_GETUSAGEHISTORYREQUEST']._serialized_end=1725
+  _globals['_DAYUSAGE']._serialized_start=1728
+  _globals['_DAYUSAGE']._serialized_end=1860
+  _globals['_GETUSAGEHISTORYRESPONSE']._serialized_start=1862
+  _globals['_GETUSAGEHISTORYRESPONSE']._serialized_end=1932
+  _globals['_APIKEY']._serialized_start=1935
+  _globals['_APIKEY']._serialized_end=2087
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=2089
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=2126
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=2128
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=2192
+  _globals['_RENAMEAPIKEYREQUEST']._serialized_start=2194
+  _globals['_RENAMEAPIKEYREQUEST']._serialized_end=2262
+  _globals['_RENAMEAPIKEYRESPONSE']._serialized_start=2264
+  _globals['_RENAMEAPIKEYRESPONSE']._serialized_end=2286
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=2288
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=2342
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=2344
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=2366
+  _globals['_SETUSERBLOCKEDREQUEST']._serialized_start=2368
+  _globals['_SETUSERBLOCKEDREQUEST']._serialized_end=2423
+  _globals['_SETUSERBLOCKEDRESPONSE']._serialized_start=2425
+  _globals['_SETUSERBLOCKEDRESPONSE']._serialized_end=2449
+  _globals['_CREATEDISCOUNTCODEREQUEST']._serialized_start=2451
+  _globals['_CREATEDISCOUNTCODEREQUEST']._serialized_end=2524
+  _globals['_CREATEDISCOUNTCODERESPONSE']._serialized_start=2526
+  _globals['_CREATEDISCOUNTCODERESPONSE']._serialized_end=2568
+  _globals['_REDEEMDISCOUNTCODEREQUEST']._serialized_start=2570
+  _globals['_REDEEMDISCOUNTCODEREQUEST']._serialized_end=2628
+  _globals['_REDEEMDISCOUNTCODERESPONSE']._serialized_start=2630
+  _globals['_REDEEMDISCOUNTCODERESPONSE']._serialized_end=2720
+  _globals['_ACCOUNTSSERVICE']._serialized_start=2988
+  _globals['_ACCOUNTSSERVICE']._serialized_end=4517
 # @@protoc_insertion_point(module_scope)

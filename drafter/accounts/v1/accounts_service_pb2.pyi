@@ -151,12 +151,14 @@ class SetUserPlanResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class CreateApiKeyRequest(_message.Message):
-    __slots__ = ("email", "name")
+    __slots__ = ("email", "name", "user_id")
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
     email: str
     name: str
-    def __init__(self, email: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    user_id: str
+    def __init__(self, email: _Optional[str] = ..., name: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
 
 class CreateApiKeyResponse(_message.Message):
     __slots__ = ("key_id", "secret", "prefix")
@@ -179,3 +181,159 @@ class CheckDatabaseResponse(_message.Message):
     backend: str
     latency_ms: float
     def __init__(self, backend: _Optional[str] = ..., latency_ms: _Optional[float] = ...) -> None: ...
+
+class UsageCounts(_message.Message):
+    __slots__ = ("chat", "image_gen", "image_edit")
+    CHAT_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_GEN_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_EDIT_FIELD_NUMBER: _ClassVar[int]
+    chat: int
+    image_gen: int
+    image_edit: int
+    def __init__(self, chat: _Optional[int] = ..., image_gen: _Optional[int] = ..., image_edit: _Optional[int] = ...) -> None: ...
+
+class GetUsageRequest(_message.Message):
+    __slots__ = ("credential",)
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    credential: str
+    def __init__(self, credential: _Optional[str] = ...) -> None: ...
+
+class GetUsageResponse(_message.Message):
+    __slots__ = ("plan", "today", "api_calls", "tokens", "limits", "remaining", "reset_in_s")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    TODAY_FIELD_NUMBER: _ClassVar[int]
+    API_CALLS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_FIELD_NUMBER: _ClassVar[int]
+    RESET_IN_S_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    today: UsageCounts
+    api_calls: int
+    tokens: int
+    limits: UsageCounts
+    remaining: UsageCounts
+    reset_in_s: int
+    def __init__(self, plan: _Optional[str] = ..., today: _Optional[_Union[UsageCounts, _Mapping]] = ..., api_calls: _Optional[int] = ..., tokens: _Optional[int] = ..., limits: _Optional[_Union[UsageCounts, _Mapping]] = ..., remaining: _Optional[_Union[UsageCounts, _Mapping]] = ..., reset_in_s: _Optional[int] = ...) -> None: ...
+
+class GetUsageHistoryRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class DayUsage(_message.Message):
+    __slots__ = ("day", "kind", "requests", "input_tokens", "output_tokens")
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    day: str
+    kind: UsageKind
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    def __init__(self, day: _Optional[str] = ..., kind: _Optional[_Union[UsageKind, str]] = ..., requests: _Optional[int] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ...) -> None: ...
+
+class GetUsageHistoryResponse(_message.Message):
+    __slots__ = ("days",)
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    days: _containers.RepeatedCompositeFieldContainer[DayUsage]
+    def __init__(self, days: _Optional[_Iterable[_Union[DayUsage, _Mapping]]] = ...) -> None: ...
+
+class ApiKey(_message.Message):
+    __slots__ = ("key_id", "name", "prefix", "created_at", "last_used_at")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    name: str
+    prefix: str
+    created_at: _timestamp_pb2.Timestamp
+    last_used_at: _timestamp_pb2.Timestamp
+    def __init__(self, key_id: _Optional[str] = ..., name: _Optional[str] = ..., prefix: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListApiKeysRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class ListApiKeysResponse(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[ApiKey]
+    def __init__(self, keys: _Optional[_Iterable[_Union[ApiKey, _Mapping]]] = ...) -> None: ...
+
+class RenameApiKeyRequest(_message.Message):
+    __slots__ = ("user_id", "key_id", "name")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    key_id: str
+    name: str
+    def __init__(self, user_id: _Optional[str] = ..., key_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class RenameApiKeyResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RevokeApiKeyRequest(_message.Message):
+    __slots__ = ("user_id", "key_id")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    key_id: str
+    def __init__(self, user_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+
+class RevokeApiKeyResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetUserBlockedRequest(_message.Message):
+    __slots__ = ("email", "blocked")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    BLOCKED_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    blocked: bool
+    def __init__(self, email: _Optional[str] = ..., blocked: _Optional[bool] = ...) -> None: ...
+
+class SetUserBlockedResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateDiscountCodeRequest(_message.Message):
+    __slots__ = ("plan", "days", "max_uses")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    MAX_USES_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    days: int
+    max_uses: int
+    def __init__(self, plan: _Optional[str] = ..., days: _Optional[int] = ..., max_uses: _Optional[int] = ...) -> None: ...
+
+class CreateDiscountCodeResponse(_message.Message):
+    __slots__ = ("code",)
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    def __init__(self, code: _Optional[str] = ...) -> None: ...
+
+class RedeemDiscountCodeRequest(_message.Message):
+    __slots__ = ("user_id", "code")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    code: str
+    def __init__(self, user_id: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+
+class RedeemDiscountCodeResponse(_message.Message):
+    __slots__ = ("plan", "expires_at")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, plan: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

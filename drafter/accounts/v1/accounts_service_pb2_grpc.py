@@ -72,6 +72,46 @@ class AccountsServiceStub:
                 request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CheckDatabaseRequest.SerializeToString,
                 response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CheckDatabaseResponse.FromString,
                 _registered_method=True)
+        self.GetUsage = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/GetUsage',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageResponse.FromString,
+                _registered_method=True)
+        self.GetUsageHistory = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/GetUsageHistory',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageHistoryRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageHistoryResponse.FromString,
+                _registered_method=True)
+        self.ListApiKeys = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/ListApiKeys',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.ListApiKeysRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.ListApiKeysResponse.FromString,
+                _registered_method=True)
+        self.RenameApiKey = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/RenameApiKey',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RenameApiKeyRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RenameApiKeyResponse.FromString,
+                _registered_method=True)
+        self.RevokeApiKey = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/RevokeApiKey',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RevokeApiKeyResponse.FromString,
+                _registered_method=True)
+        self.SetUserBlocked = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/SetUserBlocked',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SetUserBlockedRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SetUserBlockedResponse.FromString,
+                _registered_method=True)
+        self.CreateDiscountCode = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/CreateDiscountCode',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CreateDiscountCodeRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CreateDiscountCodeResponse.FromString,
+                _registered_method=True)
+        self.RedeemDiscountCode = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/RedeemDiscountCode',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RedeemDiscountCodeRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RedeemDiscountCodeResponse.FromString,
+                _registered_method=True)
 
 
 class AccountsServiceServicer:
@@ -133,6 +173,63 @@ class AccountsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsage(self, request, context):
+        """Today's usage, limits and what remains, for the caller's credential (the
+        usage API). Counts as one API call; needs no Authorize.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUsageHistory(self, request, context):
+        """Requests and tokens per day and kind over the last 30 days (dashboard chart).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """Lists a user's active API keys (never their secrets).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenameApiKey(self, request, context):
+        """Renames one of a user's API keys.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """Revokes one of a user's API keys; the next request with it is refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetUserBlocked(self, request, context):
+        """Blocks or unblocks a user; a blocked user's API calls are refused (403).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDiscountCode(self, request, context):
+        """Creates a discount code that upgrades its redeemer's plan for some days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RedeemDiscountCode(self, request, context):
+        """Redeems a discount code for a user: its plan applies until it expires.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -170,6 +267,46 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.CheckDatabase,
                     request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CheckDatabaseRequest.FromString,
                     response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CheckDatabaseResponse.SerializeToString,
+            ),
+            'GetUsage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsage,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageResponse.SerializeToString,
+            ),
+            'GetUsageHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsageHistory,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageHistoryRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageHistoryResponse.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.ListApiKeysRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'RenameApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenameApiKey,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RenameApiKeyRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RenameApiKeyResponse.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'SetUserBlocked': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUserBlocked,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SetUserBlockedRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SetUserBlockedResponse.SerializeToString,
+            ),
+            'CreateDiscountCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDiscountCode,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CreateDiscountCodeRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CreateDiscountCodeResponse.SerializeToString,
+            ),
+            'RedeemDiscountCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.RedeemDiscountCode,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RedeemDiscountCodeRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RedeemDiscountCodeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -364,6 +501,222 @@ class AccountsService:
             '/drafter.accounts.v1.AccountsService/CheckDatabase',
             drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CheckDatabaseRequest.SerializeToString,
             drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CheckDatabaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/GetUsage',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsageHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/GetUsageHistory',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageHistoryRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.GetUsageHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/ListApiKeys',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.ListApiKeysRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.ListApiKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenameApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/RenameApiKey',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RenameApiKeyRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RenameApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/RevokeApiKey',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RevokeApiKeyRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUserBlocked(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/SetUserBlocked',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SetUserBlockedRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SetUserBlockedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDiscountCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/CreateDiscountCode',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CreateDiscountCodeRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.CreateDiscountCodeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RedeemDiscountCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/RedeemDiscountCode',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RedeemDiscountCodeRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.RedeemDiscountCodeResponse.FromString,
             options,
             channel_credentials,
             insecure,

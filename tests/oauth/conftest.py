@@ -1,0 +1,145 @@
+"""Fixtures: a real accounts service (AccountsService, OAuthService, IdentityService) on
+loopback, on SQLite and PostgreSQL, with an injectable clock; users and apps made through
+the RPCs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from grpc import aio
+
+from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
+from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
+from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
+from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
+from edge.app import create_app
+from edge.settings import EdgeSettings
+from services.accounts.db import sync_url
+from services.accounts.main import start
+from services.accounts.settings import AccountsSettings
+from tests.accounts.conftest import (
+    Account,
+    FakeClock,
+    make_account,
+    throwaway_postgres_database,
+)
+
+REDIRECT_URI = "https://app.example.com/callback"
+
+
+@dataclass(frozen=True)
+class Stubs:
+    accounts: accounts_grpc.AccountsServiceStub
+    oauth: oauth_grpc.OAuthServiceStub
+    identity: identity_grpc.IdentityServiceStub
+
+
+@dataclass(frozen=True)
+class RegisteredApp:
+    client_id: str
+    client_secret: str
+    owner: Account
+
+
+@pytest.fixture(scope="session")
+def oauth_postgres_database() -> Iterator[str]:
+    with throwaway_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite file, or the session's PostgreSQL database with its rows removed."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'drafter.db'}"
+    url: str = request.getfixturevalue("oauth_postgres_database")
+    engine = sa.create_engine(sync_url(url), poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        if sa.inspect(conn).has_table("users"):
+            conn.execute(sa.text("TRUNCATE users, usage_records, quota_counters CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> AccountsSettings:
+    return AccountsSettings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+async def accounts_port(settings: AccountsSettings, clock: FakeClock) -> AsyncIterator[int]:
+    """A real accounts service (every accounts RPC service) on 127.0.0.1:<free port>."""
+    running = await start(settings, "127.0.0.1:0", clock=clock)
+    try:
+        yield running.port
+    finally:
+        await running.stop(0)
+
+
+@pytest.fixture
+async def stubs(accounts_port: int) -> AsyncIterator[Stubs]:
+    channel = aio.insecure_channel(f"127.0.0.1:{accounts_port}")
+    try:
+        yield Stubs(
+            accounts_grpc.AccountsServiceStub(channel),
+            oauth_grpc.OAuthServiceStub(channel),
+            identity_grpc.IdentityServiceStub(channel),
+        )
+    finally:
+        await channel.close()
+
+
+@pytest.fixture
+def edge_settings(accounts_port: int, tmp_path: Path) -> EdgeSettings:
+    return EdgeSettings(
+        data_dir=tmp_path / "edge-data",
+        accounts_addr=f"127.0.0.1:{accounts_port}",
+        chat_addr="127.0.0.1:9",
+        images_addr="127.0.0.1:9",
+        public_url="http://testserver",
+    )
+
+
+@pytest.fixture
+async def browser(edge_settings: EdgeSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The edge app in process (lifespan run), driven like a browser: cookies kept,
+    redirects not followed."""
+    app = create_app(edge_settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+async def register_app(
+    stubs: Stubs, owner: Account | None = None, redirect_uris: tuple[str, ...] = (REDIRECT_URI,)
+) -> RegisteredApp:
+    owner = owner or await make_account(stubs.accounts)
+    created = await stubs.oauth.CreateApp(
+        oauth_pb.CreateAppRequest(
+            email=owner.email, name=f"App {uuid.uuid4().hex[:6]}", redirect_uris=redirect_uris
+        )
+    )
+    return RegisteredApp(created.app.client_id, created.client_secret, owner)
+
+
+@pytest.fixture
+async def app(stubs: Stubs) -> RegisteredApp:
+    return await register_app(stubs)
+
+
+@pytest.fixture
+async def user(stubs: Stubs) -> Account:
+    """The user who authorises apps (free plan, with an API key)."""
+    return await make_account(stubs.accounts)
