@@ -14,7 +14,11 @@ from bench.loadgen import Target, percentile, run_load
 from bench.procs import ROOT, stop, tree_cpu_seconds, tree_rss_mb
 from tests.stack_process import free_port
 
-PROMPT = [{"role": "user", "content": "Tell me a long story."}]
+# The fake upstream streams its echo of the prompt split into N chunks, so the prompt must
+# be longer than the most chunks asked for; the same prompt for every N keeps the input
+# cost constant, and the slope between N gives the cost of one chunk.
+CHUNKS = (20, 200, 2000)
+PROMPT = [{"role": "user", "content": "Tell me a long story. " * 100}]
 
 
 def stream_target(gateway: Gateway) -> Target:
@@ -145,3 +149,10 @@ async def growth_report(workdir: Path) -> list[str]:
         "",
         *await open_streams(workdir),
     ]
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print("\n".join(asyncio.run(growth_report(Path(tmp)))))

@@ -25,10 +25,12 @@ class EdgeSettings(CommonSettings):
     # Rate limits (log-in, /oauth/token) are kept in Redis when set, else in process.
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     # Failed attempts allowed per window: log-ins per account and per IP, token calls per IP.
-    login_failures_per_account: int = Field(5, ge=1)
-    login_failures_per_ip: int = Field(20, ge=1)
-    token_failures_per_ip: int = Field(10, ge=1)
-    rate_limit_window_s: int = Field(900, ge=1)
+    login_failures_per_account: int = Field(
+        5, ge=1, validation_alias="DRAFTER_LOGIN_FAILURES_PER_ACCOUNT"
+    )
+    login_failures_per_ip: int = Field(20, ge=1, validation_alias="DRAFTER_LOGIN_FAILURES_PER_IP")
+    token_failures_per_ip: int = Field(10, ge=1, validation_alias="DRAFTER_TOKEN_FAILURES_PER_IP")
+    rate_limit_window_s: int = Field(900, ge=1, validation_alias="DRAFTER_RATE_LIMIT_WINDOW_S")
 
     _strong_secret = field_validator("secret_key")(check_secret_key)
 

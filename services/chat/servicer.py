@@ -8,7 +8,6 @@ away, or an error) closes the upstream HTTP response.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
+from services.chat.coalesce import coalesced
 from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from services.chat.output_format import format_tool_name
 from services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
@@ -117,7 +117,7 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         choices = [call.choice(i) for i in range(call.n)]
         store = self._thinking if call.thinking else None
         streams = [_choice_events(self._client, call.params, c, store) for c in choices]
-        source = streams[0] if len(streams) == 1 else _merged(streams)
+        source = coalesced(streams)
         async with aclosing(source):
             async for event in source:
                 yield event
@@ -154,38 +154,6 @@ async def _choice_events(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     if choice.stop_reason is None:
         raise UpstreamUnavailable("The upstream stream ended before the message did.")
-
-
-async def _merged(
-    streams: list[AsyncGenerator[Event, None]],
-) -> AsyncGenerator[Event, None]:
-    """Events of several streams as they come; the first failure ends all of them."""
-    queue: asyncio.Queue[Event | Exception | None] = asyncio.Queue()
-
-    async def pump(stream: AsyncGenerator[Event, None]) -> None:
-        try:
-            async with aclosing(stream):
-                async for event in stream:
-                    queue.put_nowait(event)
-            queue.put_nowait(None)
-        except Exception as exc:
-            queue.put_nowait(exc)
-
-    tasks = [asyncio.create_task(pump(stream)) for stream in streams]
-    try:
-        running = len(tasks)
-        while running:
-            item = await queue.get()
-            if item is None:
-                running -= 1
-            elif isinstance(item, Exception):
-                raise item
-            else:
-                yield item
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _choice_index(event: Event) -> int:

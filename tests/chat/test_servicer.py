@@ -56,7 +56,8 @@ async def test_complete_returns_the_upstream_text_and_usage(
 async def test_stream_complete_forwards_deltas_then_finished_then_usage(
     chat_stub: chat_grpc.ChatServiceStub, fake: FakeAnthropic
 ) -> None:
-    fake.enqueue(text="abcdefgh", chunks=4, usage={"cache_read_input_tokens": 7})
+    # Paced like a real model: each piece is forwarded on its own as it arrives.
+    fake.enqueue(text="abcdefgh", chunks=4, usage={"cache_read_input_tokens": 7}, delay_s=0.01)
 
     events = await _stream(chat_stub, chat_request((USER, "hi")))
 
@@ -202,7 +203,9 @@ async def test_service_without_a_key_starts_and_reports_upstream_auth(
 async def test_error_event_mid_stream_ends_the_call_with_an_error_status(
     chat_stub: chat_grpc.ChatServiceStub, fake: FakeAnthropic
 ) -> None:
-    fake.enqueue(text="abcdefgh", chunks=4, error_after=5)  # start, ping, block start, 2 deltas
+    fake.enqueue(
+        text="abcdefgh", chunks=4, error_after=5, delay_s=0.01
+    )  # start, ping, block start, 2 deltas
     call = chat_stub.StreamComplete(
         chat_pb.StreamCompleteRequest(request=chat_request((USER, "hi"))), timeout=10
     )
@@ -289,3 +292,18 @@ async def test_cancelled_complete_closes_the_upstream_request(
     assert len(fake.requests) == 1
     assert await fake.wait_for_disconnect(5.0)
     assert fake.completed_streams == 0
+
+
+async def test_a_burst_of_pieces_travels_as_one_message(
+    chat_stub: chat_grpc.ChatServiceStub, fake: FakeAnthropic
+) -> None:
+    """Pieces already waiting (here: one network read with every event) are coalesced,
+    in order, without changing the answer."""
+    fake.enqueue(text="abcdefghijklmnop", chunks=16)
+
+    events = await _stream(chat_stub, chat_request((USER, "hi")))
+
+    deltas = [e.delta.text for e in events if e.WhichOneof("event") == "delta"]
+    assert "".join(deltas) == "abcdefghijklmnop"
+    assert len(deltas) < 16
+    assert [e.WhichOneof("event") for e in events][-2:] == ["finished", "usage"]

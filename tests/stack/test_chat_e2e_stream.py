@@ -104,6 +104,7 @@ def test_streamed_tool_call_deltas_carry_indexes(
             ToolUse("weather", {"city": "Paris"}, "toolu_1"),
             ToolUse("time", {}, "toolu_2"),
         ],
+        delay_s=0.005,  # paced like a real model, so the pieces are not coalesced
     )
     chunks = list(
         client.chat.completions.create(
