@@ -41,11 +41,12 @@ class GrpcService:
         return importlib.import_module(self.module).serve  # type: ignore[no-any-return]
 
 
-# Started in this order (the edge needs all three; accounts holds the database).
+# Started in this order (the edge needs all three). Accounts comes last: its status
+# prober checks chat and images, so ``drafter up`` hands it their chosen addresses.
 GRPC_SERVICES = (
-    GrpcService("accounts", "DRAFTER_ACCOUNTS_ADDR", "services.accounts.main", "AccountsSettings"),
     GrpcService("chat", "DRAFTER_CHAT_ADDR", "services.chat.main", "ChatSettings"),
     GrpcService("images", "DRAFTER_IMAGES_ADDR", "services.images.main", "ImagesSettings"),
+    GrpcService("accounts", "DRAFTER_ACCOUNTS_ADDR", "services.accounts.main", "AccountsSettings"),
 )
 
 

@@ -65,7 +65,7 @@ async def run_stack(
     addrs: dict[str, str] = {}
     try:
         for service in GRPC_SERVICES:
-            settings = service.settings()
+            settings = service.settings().model_copy(update=addrs)
             settings.ensure_data_dir()
             addr = os.environ.get(service.addr_env) or "127.0.0.1:0"
             running = await service.starter()(settings, addr)

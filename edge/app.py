@@ -11,14 +11,33 @@ from starlette.staticfiles import StaticFiles
 from edge.accounting import Accounting
 from edge.clients import connect_services
 from edge.errors import install_error_handlers
-from edge.routes import auth, chat, health, images, models, oauth, oauth_token, usage
+from edge.routes import (
+    auth,
+    chat,
+    dashboard,
+    health,
+    images,
+    models,
+    notifications,
+    oauth,
+    oauth_token,
+    status_page,
+    usage,
+)
 from edge.settings import EdgeSettings
 from edge.web.context import STATIC_DIR, build_web
 
 API_PREFIXES = ("/api/v1", "/v1")
 API_ROUTERS = (chat.router, images.router, models.router, usage.router, health.router)
 # Mounted at the root: sign-in pages and OAuth (RFC 6749 errors, not the OpenAI shape).
-WEB_ROUTERS = (auth.router, oauth.router, oauth_token.router)
+WEB_ROUTERS = (
+    auth.router,
+    oauth.router,
+    oauth_token.router,
+    dashboard.router,
+    notifications.router,
+    status_page.router,
+)
 
 
 def create_app(settings: EdgeSettings) -> FastAPI:

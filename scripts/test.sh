@@ -18,7 +18,7 @@ apt_install() {
 }
 
 log "system packages"
-apt_install docker-compose postgresql-client redis-tools
+apt_install docker-compose postgresql-client redis-tools chromium
 
 log "PostgreSQL and Redis"
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -12,11 +12,14 @@ from fastapi import APIRouter
 from grpc_health.v1 import health_pb2
 from starlette.responses import Response
 
-from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.accounts.v1 import status_service_pb2 as status_pb
+from drafter.memory import rss_bytes
 from edge.clients import ServiceChannel, Services
 from edge.deps import ServicesDep
+from edge.status_history import fetch_history, status_stub
 
 PROBE_TIMEOUT_S = 2.0
+API_STATUS = {"ok": "operational", "degraded": "degraded", "down": "down"}
 
 liveness = APIRouter(tags=["health"])
 router = APIRouter(tags=["health"])
@@ -48,32 +51,53 @@ async def probe_service(peer: ServiceChannel) -> dict[str, Any]:
     }
 
 
-async def probe_database(services: Services) -> dict[str, Any]:
+def _check_entry(check: status_pb.ComponentCheck) -> dict[str, Any]:
+    entry: dict[str, Any] = {"status": "up" if check.up else "down"}
+    entry["backend" if check.name == "database" else "detail"] = check.detail
+    if not check.up:
+        entry["error"] = check.detail
+    entry["latency_ms"] = round(check.latency_ms, 2)
+    return entry
+
+
+async def probe_dependencies(services: Services) -> tuple[dict[str, Any], int]:
+    """The database, Redis and mail checks the accounts service runs now, and its RSS."""
+    stub = status_stub(services)
     started = time.perf_counter()
     try:
-        response = await services.accounts.CheckDatabase(
-            accounts_pb.CheckDatabaseRequest(), timeout=PROBE_TIMEOUT_S
+        found = await stub.CheckDependencies(
+            status_pb.CheckDependenciesRequest(), timeout=PROBE_TIMEOUT_S
         )
     except grpc.RpcError as exc:
-        return {"status": "down", "latency_ms": _ms(started), "error": exc.code().name}
-    latency = round(response.latency_ms, 2)
-    return {"status": "up", "backend": response.backend, "latency_ms": latency}
+        down = {"status": "down", "latency_ms": _ms(started), "error": exc.code().name}
+        return {"database": down}, 0
+    return {c.name: _check_entry(c) for c in found.checks}, found.rss_bytes
+
+
+def _overall(checks: dict[str, Any]) -> tuple[str, float]:
+    up = sum(1 for c in checks.values() if c["status"] == "up")
+    overall = "ok" if up == len(checks) else ("down" if up <= 1 else "degraded")
+    return overall, round(100 * up / len(checks), 1)
 
 
 async def collect_status(services: Services) -> dict[str, Any]:
-    """Probes every service and the database at once."""
-    probes = await asyncio.gather(
-        *(probe_service(peer) for peer in services.peers), probe_database(services)
-    )
+    """Probes every service and the accounts service's dependencies at once."""
+    started = time.perf_counter()
+    peers = services.peers
+    dependency_probe = asyncio.ensure_future(probe_dependencies(services))
+    probes = await asyncio.gather(*(probe_service(peer) for peer in peers))
+    dependencies, accounts_rss = await dependency_probe
     checks: dict[str, Any] = {"edge": {"status": "up", "latency_ms": 0.0}}
-    for peer, result in zip(services.peers, probes, strict=False):
+    for peer, result in zip(peers, probes, strict=True):
         checks[peer.name] = {"target": peer.target, **result}
-    checks["database"] = probes[-1]
-    up = sum(1 for c in checks.values() if c["status"] == "up")
-    overall = "ok" if up == len(checks) else ("down" if up <= 1 else "degraded")
+    checks.update(dependencies)
+    overall, percent = _overall(checks)
     return {
         "status": overall,
-        "health_percent": round(100 * up / len(checks), 1),
+        "health_percent": percent,
+        "api_status": API_STATUS[overall],
+        "response_time_ms": _ms(started),
+        "memory": {"edge_rss_bytes": rss_bytes(), "accounts_rss_bytes": accounts_rss},
         "services": checks,
         "checked_at": int(time.time()),
     }
@@ -81,6 +105,10 @@ async def collect_status(services: Services) -> dict[str, Any]:
 
 @router.get("/status")
 async def status(services: ServicesDep) -> Response:
-    body = await collect_status(services)
+    body, day, quarter = await asyncio.gather(
+        collect_status(services), fetch_history(services, "24h"), fetch_history(services, "90d")
+    )
+    body["uptime_percent"] = day["uptime_percent"] if day else None
+    body["history"] = {"24h": day, "90d": quarter}
     code = 200 if body["status"] == "ok" else 503
     return Response(orjson.dumps(body), status_code=code, media_type="application/json")

@@ -160,3 +160,7 @@ def add_admin_commands(subparsers: Any) -> None:
     from services.accounts.oauth_cli import add_app_commands  # here: it imports this module
 
     add_app_commands(subparsers)
+
+    from services.accounts.tickets_cli import add_ticket_commands  # same reason
+
+    add_ticket_commands(subparsers)

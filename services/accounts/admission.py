@@ -26,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.model_table import ModelSpec, ModelTable
 from drafter.rpc.errors import InvalidRequest
-from services.accounts import reservations
+from services.accounts import notifications, reservations
 from services.accounts.credential_cache import CachedPrincipal, CredentialCache, database_epoch
 from services.accounts.credentials import Principal, authenticate
 from services.accounts.errors import AccountBlocked, ModelNotInPlan
+from services.accounts.notifications import Notifier
 from services.accounts.oauth_rules import InsufficientScope, require_scope
 from services.accounts.plans import LIMITED_KINDS, Plan, PlanTable
 from services.accounts.quota import Clock, QuotaStore, quota_day, quota_exceeded, utc_now
@@ -76,6 +77,7 @@ class Admission:
         quotas: QuotaStore,
         usage: UsageLog,
         clock: Clock = utc_now,
+        notifier: Notifier | None = None,
     ) -> None:
         self._engine = engine
         self._plans = plans
@@ -83,6 +85,7 @@ class Admission:
         self._quotas = quotas
         self._usage = usage
         self._clock = clock
+        self._notifier = notifier
         self._cache = CredentialCache()
         self._touched: dict[str, dt.datetime] = {}
 
@@ -194,6 +197,15 @@ class Admission:
                 raise _Stale()
             if not result.admitted:
                 raise quota_exceeded(kind=kind, limit=limit, used=result.used, now=now)
+            notifications.quota_reserved(
+                self._notifier,
+                user_id=principal.user_id,
+                kind=kind,
+                used=result.used,
+                units=units,
+                limit=limit,
+                day=day,
+            )
         self._touch(principal, now)
         reservation = Reservation(
             reservations.new_record_id(),

@@ -16,6 +16,8 @@ from drafter.model_table import load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from services.accounts import credential_cache
 from services.accounts.admission import Admission
+from services.accounts.background import start_background
+from services.accounts.dashboard_servicer import dashboard_registration
 from services.accounts.db import create_engine, run_migrations
 from services.accounts.oauth_servicer import oauth_registrations
 from services.accounts.plans import load_plans
@@ -68,18 +70,39 @@ async def start(settings: AccountsSettings, addr: str, *, clock: Clock = utc_now
         usage = UsageLog(hot_engine)
         quotas = build_quota_store(hot_engine, usage, redis, clock)
         running_usage(usage, quotas, cleanups)
+        background = start_background(
+            settings, engine=engine, redis=redis, cleanups=cleanups, clock=clock
+        )
+        notifier = background.notifier
         admission = Admission(
-            engine=hot_engine, plans=plans, models=models, quotas=quotas, usage=usage, clock=clock
+            engine=hot_engine,
+            plans=plans,
+            models=models,
+            quotas=quotas,
+            usage=usage,
+            clock=clock,
+            notifier=notifier,
         )
         invalidate = functools.partial(credential_cache.invalidate, engine=hot_engine, redis=redis)
         servicer = AccountsServicer(
-            admission=admission, engine=engine, plans=plans, invalidate=invalidate, clock=clock
+            admission=admission,
+            engine=engine,
+            plans=plans,
+            invalidate=invalidate,
+            clock=clock,
+            notifier=notifier,
         )
         registration = Registration(
             accounts_grpc.add_AccountsServiceServicer_to_server, servicer, SERVICE_NAME
         )
-        oauth = oauth_registrations(engine=engine, plans=plans, clock=clock, redis=redis)
-        running = await start_server([registration, *oauth], addr)
+        oauth = oauth_registrations(
+            engine=engine, plans=plans, clock=clock, redis=redis, notifier=notifier
+        )
+        dashboard = dashboard_registration(
+            admission=admission, engine=engine, plans=plans, invalidate=invalidate, clock=clock
+        )
+        registrations = [registration, *oauth, dashboard, *background.registrations]
+        running = await start_server(registrations, addr)
     except BaseException:
         for cleanup in reversed(cleanups):
             await cleanup()

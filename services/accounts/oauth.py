@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.rpc.errors import InvalidRequest, NotFound
+from services.accounts import notifications
+from services.accounts.notifications import Notifier
 from services.accounts.oauth_apps import AppInfo, authenticate_client, delete_app, get_app
 from services.accounts.oauth_rules import (
     CODE_TTL,
@@ -80,11 +82,17 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 class OAuthProvider:
     def __init__(
-        self, *, engine: AsyncEngine, clock: Clock = utc_now, invalidate: Invalidate = _no_cache
+        self,
+        *,
+        engine: AsyncEngine,
+        clock: Clock = utc_now,
+        invalidate: Invalidate = _no_cache,
+        notifier: Notifier | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._invalidate = invalidate
+        self._notifier = notifier
 
     async def check(self, request: AuthorizationRequest) -> CheckedAuthorization:
         """Validates an authorization request. An unknown client (NotFound) or a redirect URI
@@ -146,6 +154,7 @@ class OAuthProvider:
         self._check_code(row, redirect_uri, verifier)  # a failed check burns the code too
         async with self._engine.begin() as conn:
             token = await self._insert_token(conn, row, code_hash)
+        notifications.app_connected(self._notifier, user_id=row.user_id, app_name=app.name)
         return IssuedToken(token, row.scope, app.name)
 
     async def _consume(self, conn: AsyncConnection, code_hash: str) -> bool:

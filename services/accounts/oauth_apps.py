@@ -54,7 +54,7 @@ def app_from_row(row: Row) -> AppInfo:
     )
 
 
-def _clean_app_fields(
+def clean_app_fields(
     name: str, redirect_uris: list[str], homepage: str
 ) -> tuple[str, list[str], str]:
     name = name.strip()
@@ -102,7 +102,7 @@ async def create_app(
     now: dt.datetime,
 ) -> NewApp:
     """Registers an app; the client secret is returned once."""
-    name, uris, homepage = _clean_app_fields(name, redirect_uris, homepage)
+    name, uris, homepage = clean_app_fields(name, redirect_uris, homepage)
     secret, secret_hash = new_secret()
     async with engine.begin() as conn:
         user = await _owner_id(conn, email=owner_email, user_id=owner_id)

@@ -17,6 +17,7 @@ from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
 from drafter.rpc.server import Registration
 from services.accounts import credential_cache, oauth_apps
 from services.accounts.identity import Identity, SessionInfo
+from services.accounts.notifications import Notifier
 from services.accounts.oauth import (
     AuthorizationRequest,
     ConnectionInfo,
@@ -224,10 +225,11 @@ def oauth_registrations(
     plans: PlanTable,
     clock: Clock,
     redis: Redis | None = None,
+    notifier: Notifier | None = None,
 ) -> list[Registration]:
     """The OAuthService and IdentityService, ready for ``start_server``."""
     invalidate = cache_invalidator(engine, redis)
-    provider = OAuthProvider(engine=engine, clock=clock, invalidate=invalidate)
+    provider = OAuthProvider(engine=engine, clock=clock, invalidate=invalidate, notifier=notifier)
     oauth = OAuthServicer(provider=provider, engine=engine, plans=plans, clock=clock)
     identity = IdentityServicer(identity=Identity(engine=engine, plans=plans, clock=clock))
     return [

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
-from services.accounts import codes, convert, db, users
+from services.accounts import codes, convert, db, notifications, users
 from services.accounts.admission import Admission
 from services.accounts.convert import KIND_NAMES, OUTCOME_STATUSES
+from services.accounts.notifications import Notifier
 from services.accounts.plans import PlanTable
 from services.accounts.quota import Clock, quota_day, utc_now
 from services.accounts.usage_report import usage_report
@@ -29,12 +30,14 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
         plans: PlanTable,
         invalidate: Invalidate,
         clock: Clock = utc_now,
+        notifier: Notifier | None = None,
     ) -> None:
         self._admission = admission
         self._engine = engine
         self._plans = plans
         self._invalidate = invalidate
         self._clock = clock
+        self._notifier = notifier
 
     async def Authorize(
         self, request: accounts_pb.AuthorizeRequest, context: aio.ServicerContext
@@ -104,6 +107,9 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
             user_id=request.user_id,
             name=request.name,
             now=self._clock(),
+        )
+        notifications.api_key_created(
+            self._notifier, user_id=key.user_id, name=request.name, prefix=key.prefix
         )
         return accounts_pb.CreateApiKeyResponse(
             key_id=key.key_id, secret=key.secret, prefix=key.prefix

@@ -15,6 +15,13 @@ class AccountsSettings(CommonSettings):
     database_url: str = Field("", validation_alias="DATABASE_URL")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     plans_file: Path | None = Field(None, validation_alias="DRAFTER_PLANS_FILE")
+    # Status page history: seconds between probes of every component.
+    status_probe_interval_s: float = Field(
+        60.0, gt=0, validation_alias="DRAFTER_STATUS_PROBE_INTERVAL_S"
+    )
+    # Notification mail: smtp://user:pass@host:port (smtps:// for TLS); unset: logged.
+    smtp_url: str | None = Field(None, validation_alias="DRAFTER_SMTP_URL")
+    mail_from: str = Field("Drafter <noreply@localhost>", validation_alias="DRAFTER_MAIL_FROM")
 
     @model_validator(mode="after")
     def _default_database_url(self) -> AccountsSettings:

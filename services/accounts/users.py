@@ -13,7 +13,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.rpc.errors import AlreadyExists, InvalidRequest, NotFound
-from services.accounts import crud
+from services.accounts import account_deletion, crud
 from services.accounts.errors import PlanLimitReached
 from services.accounts.plans import Plan, PlanTable
 from services.accounts.tables import users_t
@@ -29,6 +29,7 @@ class CreatedApiKey:
     key_id: str
     secret: str
     prefix: str
+    user_id: str = ""
 
 
 def normalize_email(email: str) -> str:
@@ -60,6 +61,7 @@ async def create_user(
     user_id = new_id()
     try:
         async with engine.begin() as conn:
+            await account_deletion.check_email_cooldown(conn=conn, email=email, now=now)
             if await crud.get_user_by_email(conn=conn, email=email) is not None:
                 raise AlreadyExists(f"A user with email '{email}' already exists.")
             await crud.insert_user(
@@ -151,7 +153,7 @@ async def create_api_key(
             key_hash=key.key_hash,
             now=now,
         )
-    return CreatedApiKey(key_id=key_id, secret=key.secret, prefix=key.prefix)
+    return CreatedApiKey(key_id=key_id, secret=key.secret, prefix=key.prefix, user_id=user.id)
 
 
 async def list_api_keys(*, engine: AsyncEngine, user_id: str) -> list[Row]:

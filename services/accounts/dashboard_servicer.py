@@ -1,0 +1,163 @@
+"""DashboardServicer: proto in, domain call, proto out, for the dashboard pages."""
+
+from __future__ import annotations
+
+from grpc import aio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from drafter.accounts.v1 import dashboard_service_pb2 as dash_pb
+from drafter.accounts.v1 import dashboard_service_pb2_grpc as dash_grpc
+from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
+from drafter.rpc.server import Registration
+from services.accounts import account_deletion, convert, dashboard, tickets
+from services.accounts.admission import Admission
+from services.accounts.oauth_apps import AppInfo
+from services.accounts.plans import Plan, PlanTable
+from services.accounts.quota import Clock
+from services.accounts.servicer import Invalidate
+
+DASHBOARD_SERVICE = dash_pb.DESCRIPTOR.services_by_name["DashboardService"].full_name
+
+
+def plan_proto(plan: Plan) -> dash_pb.Plan:
+    return dash_pb.Plan(
+        key=plan.key,
+        name=plan.name,
+        price_eur_per_week=str(plan.price_eur_per_week),
+        models=list(plan.models),
+        max_api_keys=plan.max_api_keys,
+        max_apps=plan.max_apps,
+        limits=convert.usage_counts(convert.plan_limits(plan)),
+    )
+
+
+def ticket_proto(ticket: tickets.TicketInfo) -> dash_pb.Ticket:
+    replies = [
+        dash_pb.TicketReply(
+            author=r.author, message=r.message, created_at=convert.timestamp(r.created_at)
+        )
+        for r in ticket.replies
+    ]
+    return dash_pb.Ticket(
+        ticket_id=ticket.id,
+        subject=ticket.subject,
+        message=ticket.message,
+        status=ticket.status,
+        created_at=convert.timestamp(ticket.created_at),
+        updated_at=convert.timestamp(ticket.updated_at),
+        replies=replies,
+    )
+
+
+def _app_proto(app: AppInfo) -> oauth_pb.App:
+    return oauth_pb.App(
+        client_id=app.client_id,
+        name=app.name,
+        redirect_uris=list(app.redirect_uris),
+        homepage=app.homepage,
+        created_at=convert.timestamp(app.created_at),
+    )
+
+
+class DashboardServicer(dash_grpc.DashboardServiceServicer):
+    def __init__(
+        self,
+        *,
+        admission: Admission,
+        engine: AsyncEngine,
+        plans: PlanTable,
+        invalidate: Invalidate,
+        clock: Clock,
+    ) -> None:
+        self._admission = admission
+        self._engine = engine
+        self._plans = plans
+        self._invalidate = invalidate
+        self._clock = clock
+
+    async def ListPlans(
+        self, request: dash_pb.ListPlansRequest, context: aio.ServicerContext
+    ) -> dash_pb.ListPlansResponse:
+        return dash_pb.ListPlansResponse(plans=[plan_proto(p) for p in self._plans])
+
+    async def GetAccountUsage(
+        self, request: dash_pb.GetAccountUsageRequest, context: aio.ServicerContext
+    ) -> dash_pb.GetAccountUsageResponse:
+        usage = await dashboard.account_usage(
+            admission=self._admission,
+            engine=self._engine,
+            plans=self._plans,
+            user_id=request.user_id,
+            now=self._clock(),
+        )
+        return dash_pb.GetAccountUsageResponse(
+            plan=plan_proto(usage.plan),
+            today=convert.usage_counts(usage.today),
+            api_calls=usage.api_calls,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            reset_in_s=usage.reset_in_s,
+            history=[convert.day_usage_proto(d) for d in usage.history],
+            plan_expires_at=convert.timestamp(usage.plan_expires_at),
+            today_date=usage.day.isoformat(),
+        )
+
+    async def UpdateApp(
+        self, request: dash_pb.UpdateAppRequest, context: aio.ServicerContext
+    ) -> dash_pb.UpdateAppResponse:
+        app = await dashboard.update_app(
+            engine=self._engine,
+            user_id=request.user_id,
+            client_id=request.client_id,
+            name=request.name,
+            redirect_uris=list(request.redirect_uris),
+            homepage=request.homepage,
+        )
+        return dash_pb.UpdateAppResponse(app=_app_proto(app))
+
+    async def CreateTicket(
+        self, request: dash_pb.CreateTicketRequest, context: aio.ServicerContext
+    ) -> dash_pb.CreateTicketResponse:
+        ticket = await tickets.create_ticket(
+            engine=self._engine,
+            user_id=request.user_id,
+            subject=request.subject,
+            message=request.message,
+            now=self._clock(),
+        )
+        return dash_pb.CreateTicketResponse(ticket=ticket_proto(ticket))
+
+    async def ListTickets(
+        self, request: dash_pb.ListTicketsRequest, context: aio.ServicerContext
+    ) -> dash_pb.ListTicketsResponse:
+        found = await tickets.list_tickets(engine=self._engine, user_id=request.user_id)
+        return dash_pb.ListTicketsResponse(tickets=[ticket_proto(t) for t in found])
+
+    async def DeleteAccount(
+        self, request: dash_pb.DeleteAccountRequest, context: aio.ServicerContext
+    ) -> dash_pb.DeleteAccountResponse:
+        await self._admission.usage.flush()
+        await account_deletion.delete_account(
+            engine=self._engine,
+            user_id=request.user_id,
+            password=request.password,
+            now=self._clock(),
+        )
+        await self._invalidate()
+        return dash_pb.DeleteAccountResponse()
+
+
+def dashboard_registration(
+    *,
+    admission: Admission,
+    engine: AsyncEngine,
+    plans: PlanTable,
+    invalidate: Invalidate,
+    clock: Clock,
+) -> Registration:
+    servicer = DashboardServicer(
+        admission=admission, engine=engine, plans=plans, invalidate=invalidate, clock=clock
+    )
+    return Registration(
+        dash_grpc.add_DashboardServiceServicer_to_server, servicer, DASHBOARD_SERVICE
+    )
