@@ -4,6 +4,7 @@ adds the CSRF token and the security headers to every page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,11 @@ class Web:
         await self.limiter.close()
 
 
+def utc_time(unix_seconds: int) -> str:
+    """``1795327125`` → ``2026-11-22 05:58:45 UTC`` (a template filter)."""
+    return dt.datetime.fromtimestamp(unix_seconds, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def build_web(settings: EdgeSettings, accounts: aio.Channel) -> Web:
     """Reads (or creates) the secret key and sets up templates and the rate limiter."""
     key = load_secret_key(settings.secret_key, settings.data_dir)
@@ -66,6 +72,7 @@ def build_web(settings: EdgeSettings, accounts: aio.Channel) -> Web:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    templates.filters["utc"] = utc_time
     return Web(
         settings=settings,
         identity=identity_grpc.IdentityServiceStub(accounts),

@@ -4,6 +4,7 @@ accounts service's prober records."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -53,6 +54,7 @@ async def test_html_page_with_every_service_up(stack: Stack) -> None:
     assert "All systems operational" in page.text and "Down<" not in page.text
     assert '<dd id="health-percent">100.0%</dd>' in page.text
     assert "<svg" in page.text and page.text.count("<rect") >= 24 * 4
+    assert re.search(r"Checked at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", page.text)
     quarter = await stack.client.get("/status", params={"range": "90d"})
     assert quarter.status_code == 200 and quarter.text.count("<rect") >= 90 * 4
 
