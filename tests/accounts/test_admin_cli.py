@@ -4,6 +4,7 @@ accounts service: its changes must reach the service's credential cache at once.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ import pytest
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.rpc.errors import error_from_rpc
+from services.accounts import tickets
+from services.accounts.db import create_engine
 from services.accounts.settings import AccountsSettings
 from tests.accounts.conftest import FakeClock, make_account
 
@@ -149,3 +152,41 @@ def test_key_limit_error(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "drafter: The Free plan allows 1 API key(s); revoke one or upgrade your plan."
     ]
+
+
+async def test_ticket_commands(stub: Stub, settings: AccountsSettings) -> None:
+    """``drafter admin ticket list|reply|close`` on a ticket a user opened."""
+    account = await make_account(stub)
+    engine = create_engine(settings.database_url)
+    try:
+        ticket = await tickets.create_ticket(
+            engine=engine,
+            user_id=account.user_id,
+            subject="Streaming stops",
+            message="My stream ends early.",
+            now=dt.datetime.now(dt.UTC),
+        )
+    finally:
+        await engine.dispose()
+    listed = await asyncio.to_thread(drafter_env, settings, "ticket", "list", "-v")
+    assert listed.returncode == 0, listed.stderr
+    assert ticket.id in listed.stdout and "Streaming stops" in listed.stdout
+    assert "My stream ends early." in listed.stdout and account.email in listed.stdout
+    replied = await asyncio.to_thread(
+        drafter_env, settings, "ticket", "reply", ticket.id, "Fixed in 1.2."
+    )
+    assert replied.returncode == 0, replied.stderr
+    assert (
+        "Fixed in 1.2."
+        in (await asyncio.to_thread(drafter_env, settings, "ticket", "list", "-v")).stdout
+    )
+    closed = await asyncio.to_thread(drafter_env, settings, "ticket", "close", ticket.id)
+    assert closed.returncode == 0, closed.stderr
+    assert (
+        ticket.id not in (await asyncio.to_thread(drafter_env, settings, "ticket", "list")).stdout
+    )
+    every = await asyncio.to_thread(drafter_env, settings, "ticket", "list", "--all")
+    assert ticket.id in every.stdout
+    unknown = await asyncio.to_thread(drafter_env, settings, "ticket", "close", "no-such-ticket")
+    assert unknown.returncode != 0
+    assert unknown.stderr.count("\n") == 1 and "Traceback" not in unknown.stderr
