@@ -29,6 +29,7 @@ import redis
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.gateways import BENCH_PLANS as PLANS
 from bench.procs import ROOT, cpu_seconds, stop
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
@@ -36,19 +37,6 @@ from tests.stack_process import base_env, drafter_command, free_port
 
 POSTGRES = os.environ.get("DRAFTER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("DRAFTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-PLANS = """
-default = "bench"
-[plans.bench]
-name = "Bench"
-price_eur_per_week = 0
-models = ["claude-haiku-4-5"]
-max_api_keys = 5
-max_apps = 3
-[plans.bench.limits]
-chat = 100000000
-imageGen = 10
-imageEdit = 10
-"""
 WARMUP_S = 2.0
 
 
