@@ -27,6 +27,7 @@ from services.chat.output_format import format_tool_name
 from services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from services.chat.to_anthropic import THINKING_BUDGETS, message_params_from_request
 from services.chat.upstream_errors import error_from_upstream
+from services.chat.upstream_sse import upstream_events
 
 MAX_CHOICES = 8
 
@@ -137,9 +138,9 @@ async def _choice_events(
     With ``store``, the turn's thinking is kept before its end is announced, so a client
     that answers the tool calls at once finds it."""
     try:
-        stream = await client.messages.create(**params, stream=True)
-        async with stream:
-            async for upstream_event in stream:
+        upstream = client.messages.with_streaming_response.create(**params, stream=True)
+        async with upstream as response:
+            async for upstream_event in upstream_events(response):
                 for event in choice.events_from(upstream_event):
                     if (
                         store is not None
