@@ -64,6 +64,8 @@ async def coalesced(streams: list[AsyncGenerator[Event, None]]) -> AsyncGenerato
                 if item is _DONE:
                     running -= 1
                 elif isinstance(item, Exception):
+                    if pending is not None:  # what came before the failure is delivered
+                        yield pending
                     raise item
                 elif pending is None or not merge_into(pending, item):  # type: ignore[arg-type]
                     if pending is not None:

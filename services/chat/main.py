@@ -30,7 +30,10 @@ def build_client(settings: ChatSettings) -> anthropic.AsyncAnthropic:
         "timeout": anthropic.Timeout(
             settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s
         ),
-        "http_client": anthropic.DefaultAsyncHttpxClient(),
+        # aiohttp's C parser instead of httpx2's pure-Python h11: measured 1.10 -> 0.71 ms of
+        # CPU per 20-event stream. Its errors are mapped onto httpx2's, so retries and
+        # the error table behave the same.
+        "http_client": anthropic.DefaultAioHttpClient(),
     }
     if settings.anthropic_api_key is not None:
         key = settings.anthropic_api_key.get_secret_value()

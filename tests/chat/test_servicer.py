@@ -307,3 +307,18 @@ async def test_a_burst_of_pieces_travels_as_one_message(
     assert "".join(deltas) == "abcdefghijklmnop"
     assert len(deltas) < 16
     assert [e.WhichOneof("event") for e in events][-2:] == ["finished", "usage"]
+
+
+async def test_pieces_before_a_failure_in_the_same_burst_are_delivered(
+    chat_stub: chat_grpc.ChatServiceStub, fake: FakeAnthropic
+) -> None:
+    fake.enqueue(text="abcdefgh", chunks=4, error_after=6)  # all in one burst, then an error
+    received: list[chat_pb.StreamCompleteResponse] = []
+    call = chat_stub.StreamComplete(
+        chat_pb.StreamCompleteRequest(request=chat_request((USER, "hi")))
+    )
+    with pytest.raises(aio.AioRpcError) as info:
+        async for event in call:
+            received.append(event)
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "".join(e.delta.text for e in received) == "abcdef"
