@@ -8,7 +8,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.engine import Row
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.model_table import ModelSpec
+from services.accounts.oauth_apps import AppInfo
 from services.accounts.plans import Plan
 from services.accounts.usage import DayTotals, TokenCounts
 
@@ -34,6 +36,16 @@ def timestamp(value: dt.datetime | None) -> Timestamp | None:
     stamp = Timestamp()
     stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
     return stamp
+
+
+def app_proto(app: AppInfo) -> oauth_pb.App:
+    return oauth_pb.App(
+        client_id=app.client_id,
+        name=app.name,
+        redirect_uris=list(app.redirect_uris),
+        homepage=app.homepage,
+        created_at=timestamp(app.created_at),
+    )
 
 
 def model_proto(spec: ModelSpec) -> accounts_pb.Model:

@@ -7,11 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import dashboard_service_pb2 as dash_pb
 from drafter.accounts.v1 import dashboard_service_pb2_grpc as dash_grpc
-from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.rpc.server import Registration
 from services.accounts import account_deletion, convert, dashboard, tickets
 from services.accounts.admission import Admission
-from services.accounts.oauth_apps import AppInfo
 from services.accounts.plans import Plan, PlanTable
 from services.accounts.quota import Clock
 from services.accounts.servicer import Invalidate
@@ -46,16 +44,6 @@ def ticket_proto(ticket: tickets.TicketInfo) -> dash_pb.Ticket:
         created_at=convert.timestamp(ticket.created_at),
         updated_at=convert.timestamp(ticket.updated_at),
         replies=replies,
-    )
-
-
-def _app_proto(app: AppInfo) -> oauth_pb.App:
-    return oauth_pb.App(
-        client_id=app.client_id,
-        name=app.name,
-        redirect_uris=list(app.redirect_uris),
-        homepage=app.homepage,
-        created_at=convert.timestamp(app.created_at),
     )
 
 
@@ -113,7 +101,7 @@ class DashboardServicer(dash_grpc.DashboardServiceServicer):
             redirect_uris=list(request.redirect_uris),
             homepage=request.homepage,
         )
-        return dash_pb.UpdateAppResponse(app=_app_proto(app))
+        return dash_pb.UpdateAppResponse(app=convert.app_proto(app))
 
     async def CreateTicket(
         self, request: dash_pb.CreateTicketRequest, context: aio.ServicerContext

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,7 +13,7 @@ from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
 from drafter.rpc.server import Registration
-from services.accounts import credential_cache, oauth_apps
+from services.accounts import convert, credential_cache, oauth_apps
 from services.accounts.identity import Identity, SessionInfo
 from services.accounts.notifications import Notifier
 from services.accounts.oauth import (
@@ -31,31 +29,13 @@ OAUTH_SERVICE = oauth_pb.DESCRIPTOR.services_by_name["OAuthService"].full_name
 IDENTITY_SERVICE = identity_pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 
 
-def _ts(value: dt.datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
-    return stamp
-
-
-def _app_proto(app: oauth_apps.AppInfo) -> oauth_pb.App:
-    return oauth_pb.App(
-        client_id=app.client_id,
-        name=app.name,
-        redirect_uris=list(app.redirect_uris),
-        homepage=app.homepage,
-        created_at=_ts(app.created_at),
-    )
-
-
 def _connection_proto(conn: ConnectionInfo) -> oauth_pb.Connection:
     return oauth_pb.Connection(
         client_id=conn.client_id,
         app_name=conn.app_name,
         scopes=list(conn.scopes),
-        first_authorized_at=_ts(conn.first_authorized_at),
-        last_used_at=_ts(conn.last_used_at),
+        first_authorized_at=convert.timestamp(conn.first_authorized_at),
+        last_used_at=convert.timestamp(conn.last_used_at),
     )
 
 
@@ -93,14 +73,14 @@ class OAuthServicer(oauth_grpc.OAuthServiceServicer):
             now=self._clock(),
         )
         return oauth_pb.CreateAppResponse(
-            app=_app_proto(created.app), client_secret=created.client_secret
+            app=convert.app_proto(created.app), client_secret=created.client_secret
         )
 
     async def ListApps(
         self, request: oauth_pb.ListAppsRequest, context: aio.ServicerContext
     ) -> oauth_pb.ListAppsResponse:
         apps = await oauth_apps.list_apps(engine=self._engine, user_id=request.user_id)
-        return oauth_pb.ListAppsResponse(apps=[_app_proto(a) for a in apps])
+        return oauth_pb.ListAppsResponse(apps=[convert.app_proto(a) for a in apps])
 
     async def RotateAppSecret(
         self, request: oauth_pb.RotateAppSecretRequest, context: aio.ServicerContext
@@ -175,7 +155,7 @@ def _session_proto(session: SessionInfo) -> identity_pb.Session:
         user_id=session.user_id,
         email=session.email,
         plan=session.plan,
-        expires_at=_ts(session.expires_at),
+        expires_at=convert.timestamp(session.expires_at),
     )
 
 
