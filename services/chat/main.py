@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from typing import Any, cast
 
 import anthropic
@@ -20,6 +22,15 @@ log = logging.getLogger("drafter.chat")
 SERVICE_NAME = chat_pb.DESCRIPTOR.services_by_name["ChatService"].full_name
 
 
+def open_telemetry_option(environ: Mapping[str, str]) -> bool | None:
+    """The SDK's ``open_telemetry`` option: its default (spans to the registered tracer,
+    as its ``ANTHROPIC_OPEN_TELEMETRY*`` variables say) once the operator has set up
+    OpenTelemetry (any ``OTEL_*`` or those variables); otherwise off, since building
+    spans nobody records costs CPU on every call."""
+    configured = any(k.startswith(("OTEL_", "ANTHROPIC_OPEN_TELEMETRY")) for k in environ)
+    return None if configured else False
+
+
 def build_client(settings: ChatSettings) -> anthropic.AsyncAnthropic:
     """The process's one upstream client: pooled connections, the deliberate retry count and
     timeout. Without any credential it still builds (sending none), so requests fail
@@ -34,6 +45,7 @@ def build_client(settings: ChatSettings) -> anthropic.AsyncAnthropic:
         # CPU per 20-event stream. Its errors are mapped onto httpx2's, so retries and
         # the error table behave the same.
         "http_client": anthropic.DefaultAioHttpClient(),
+        "open_telemetry": open_telemetry_option(os.environ),
     }
     if settings.anthropic_api_key is not None:
         key = settings.anthropic_api_key.get_secret_value()

@@ -59,6 +59,8 @@ def error_from_upstream(exc: anthropic.AnthropicError) -> DrafterError:
         return UpstreamTimeout("The upstream model provider timed out.")
     if isinstance(exc, anthropic.APIConnectionError):
         return UpstreamUnavailable("The upstream model provider cannot be reached.")
+    if isinstance(exc, anthropic.APIResponseValidationError):
+        return UpstreamUnavailable("The upstream model provider sent an unreadable answer.")
     if not isinstance(exc, anthropic.APIStatusError):
         return InternalError(f"Upstream client error: {type(exc).__name__}")
     error_class, reason = _classify(exc)

@@ -50,7 +50,7 @@ async def test_complete_returns_the_upstream_text_and_usage(
     assert response.choices[0].finish_reason == chat_pb.FINISH_REASON_STOP
     assert response.usage == chat_pb.Usage(input_tokens=11, output_tokens=5)
     assert response.upstream_model == "claude-haiku-4-5-20250506"
-    assert fake.last_request.body["stream"] is True
+    assert fake.last_request.body["stream"] is False  # a short answer is asked for whole
 
 
 async def test_stream_complete_forwards_deltas_then_finished_then_usage(

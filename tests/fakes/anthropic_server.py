@@ -58,7 +58,8 @@ class ToolUse:
 class Reply:
     """One scripted answer. ``text=None`` echoes the last user text; ``status`` other
     than 200 answers with Anthropic's error body; ``error_after=k`` sends an
-    ``event: error`` after k stream events; ``delay_s`` sleeps before every event."""
+    ``event: error`` after k stream events; ``delay_s`` sleeps before every event (a
+    whole answer waits as long as its stream would have taken)."""
 
     text: str | None = None
     thinking: str | None = None
@@ -394,11 +395,27 @@ class FakeAnthropic:
             await self._json(send, 400, _error_body("invalid_request_error", invalid))
             return
         script = _Script(body, reply, self.chunks, f"msg_fake_{next(self._ids):08d}")
+        delay = self.delay_s if reply.delay_s is None else reply.delay_s
         if body.get("stream"):
-            delay = self.delay_s if reply.delay_s is None else reply.delay_s
             await self._stream(send, receive, script.frames(), reply, delay)
-        else:
-            await self._json(send, 200, script.message(streaming=False), reply.headers)
+            return
+        # A whole answer takes as long as its stream would have: one delay per event.
+        if delay and not await self._generate(receive, delay * len(script.frames())):
+            return
+        await self._json(send, 200, script.message(streaming=False), reply.headers)
+
+    async def _generate(self, receive: Receive, seconds: float) -> bool:
+        """Waits ``seconds``; False (a disconnect counted) when the client left meanwhile."""
+        watch = asyncio.ensure_future(_wait_disconnect(receive))
+        try:
+            await asyncio.wait((watch,), timeout=seconds)
+            if watch.done():
+                self.disconnects += 1
+                self._disconnected.set()
+                return False
+            return True
+        finally:
+            watch.cancel()
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         key = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer")

@@ -155,8 +155,10 @@ def test_a_failure_mid_stream_ends_with_an_error_event(
 def test_a_failure_mid_stream_of_a_whole_answer_is_503(
     client: openai.OpenAI, fake_anthropic: FakeAnthropic
 ) -> None:
+    # A long answer (max_tokens above what is asked for whole) is streamed from upstream.
     fake_anthropic.enqueue(text="partial answer that breaks", chunks=4, error_after=5)
     with pytest.raises(openai.InternalServerError) as exc:
-        client.chat.completions.create(model=HAIKU, messages=[user("x")])
+        client.chat.completions.create(model=HAIKU, messages=[user("x")], max_tokens=16_000)
 
     assert exc.value.status_code == 503
+    assert fake_anthropic.last_request.body["stream"] is True

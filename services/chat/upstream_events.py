@@ -1,0 +1,161 @@
+"""Anthropic's answer as the events of a message stream, read straight off the response.
+
+The SDK still builds the request, authenticates, retries and turns error statuses into
+its exceptions; only reading the body is ours. Two shapes arrive:
+
+- a stream (``stream: true``): server-sent events, parsed from the raw bytes, each
+  ``data`` one ``orjson.loads``. The SDK's typed events and text decoding cost about
+  0.4 ms of CPU per 20-event stream.
+- a whole Message (``stream: false``): :func:`message_events` unfolds it into the events
+  its stream would have carried, so one translation (``from_anthropic``) serves both.
+
+Events are :class:`Fields`, which read like the SDK's objects (``event.delta.text``; an
+absent field reads as None). An ``error`` event raises the same ``anthropic.APIStatusError``
+the SDK raises, so the one error table applies unchanged; an unreadable body raises
+``anthropic.APIResponseValidationError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+import orjson
+from anthropic._response import AsyncAPIResponse
+
+
+class Fields(dict[str, Any]):
+    """A JSON object whose keys read as attributes (nested objects too)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        value = self.get(name)
+        return Fields(value) if type(value) is dict else value
+
+
+def _json(data: bytes, response: AsyncAPIResponse[Any]) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise anthropic.APIResponseValidationError(
+            response.http_response, data, message="The upstream sent a body that is not JSON."
+        ) from exc
+
+
+def _event(name: bytes | None, data: bytes, response: AsyncAPIResponse[Any]) -> Fields:
+    if name == b"error":
+        try:
+            body: Any = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            body = data.decode(errors="replace")
+        raise anthropic.APIStatusError(f"{body}", response=response.http_response, body=body)
+    return Fields(_json(data, response))
+
+
+def _complete_lines(buffer: bytes) -> tuple[list[bytes], bytes]:
+    """The whole lines in ``buffer`` (without their ends) and the unfinished rest. A line
+    ending in a lone CR waits for the next read, which may start with its LF."""
+    lines = buffer.splitlines(keepends=True)
+    rest = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+    return [line.rstrip(b"\r\n") for line in lines], rest
+
+
+class _EventParser:
+    """Server-sent event lines in, complete events out (comments and empty events skipped).
+    A failure (an ``error`` event, unreadable data) ends the events and is kept in
+    ``failure``, so the events before it in the same read are still delivered."""
+
+    def __init__(self, response: AsyncAPIResponse[Any]) -> None:
+        self._response = response
+        self._name: bytes | None = None
+        self._data: list[bytes] = []
+        self.failure: anthropic.AnthropicError | None = None
+
+    def feed(self, lines: list[bytes]) -> list[Fields]:
+        events = []
+        for line in lines:
+            if not line:
+                if self._data:
+                    try:
+                        events.append(_event(self._name, b"\n".join(self._data), self._response))
+                    except anthropic.AnthropicError as exc:
+                        self.failure = exc
+                        return events
+                self._name, self._data = None, []
+            elif not line.startswith(b":"):
+                field, _, value = line.partition(b":")
+                value = value[1:] if value.startswith(b" ") else value
+                if field == b"event":
+                    self._name = value
+                elif field == b"data":
+                    self._data.append(value)
+        return events
+
+
+async def upstream_events(response: AsyncAPIResponse[Any]) -> AsyncIterator[Fields]:
+    """The events of an SSE response, in order; the body may end without a blank line."""
+    parser = _EventParser(response)
+    rest = b""
+    async for chunk in response.iter_bytes():
+        lines, rest = _complete_lines(rest + chunk)
+        for event in parser.feed(lines):
+            yield event
+        if parser.failure is not None:
+            raise parser.failure
+    for event in parser.feed([*rest.splitlines(), b""]):
+        yield event
+    if parser.failure is not None:
+        raise parser.failure
+
+
+def message_events(body: bytes, response: AsyncAPIResponse[Any]) -> list[Fields]:
+    """A whole Message as the events of its stream: message_start, each content block
+    opened, its content as one delta, closed; message_delta with the stop reason and
+    usage; message_stop."""
+    message = _json(body, response)
+    if not isinstance(message, dict) or message.get("type") != "message":
+        raise anthropic.APIResponseValidationError(
+            response.http_response, message, message="The upstream's answer is not a Message."
+        )
+    usage = message.get("usage") or {}
+    events: list[dict[str, Any]] = [
+        {
+            "type": "message_start",
+            "message": {**message, "content": [], "stop_reason": None, "stop_sequence": None},
+        }
+    ]
+    for index, block in enumerate(message.get("content") or ()):
+        events += _block_events(index, block)
+    stop = {key: message.get(key) for key in ("stop_reason", "stop_sequence")}
+    events.append({"type": "message_delta", "delta": stop, "usage": usage})
+    events.append({"type": "message_stop"})
+    return [Fields(event) for event in events]
+
+
+def _block_events(index: int, block: dict[str, Any]) -> list[dict[str, Any]]:
+    """One content block as its stream carries it: empty at the start, then its content."""
+    kind = block.get("type")
+    deltas: list[dict[str, Any]] = []
+    start = block
+    if kind == "text":
+        start = {**block, "text": ""}
+        if block.get("text"):
+            deltas.append({"type": "text_delta", "text": block["text"]})
+    elif kind == "thinking":
+        start = {**block, "thinking": "", "signature": ""}
+        if block.get("thinking"):
+            deltas.append({"type": "thinking_delta", "thinking": block["thinking"]})
+        if block.get("signature"):
+            deltas.append({"type": "signature_delta", "signature": block["signature"]})
+    elif kind in ("tool_use", "server_tool_use"):
+        start = {**block, "input": {}}
+        if block.get("input"):  # a call without arguments streams no fragment worth sending
+            arguments = orjson.dumps(block["input"]).decode()
+            deltas.append({"type": "input_json_delta", "partial_json": arguments})
+    return [
+        {"type": "content_block_start", "index": index, "content_block": start},
+        *({"type": "content_block_delta", "index": index, "delta": d} for d in deltas),
+        {"type": "content_block_stop", "index": index},
+    ]

@@ -1,0 +1,153 @@
+"""Reading Anthropic's answer off the response: SSE events (split anywhere across reads,
+any line ending), fields, comments, errors, and a whole Message unfolded into events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import httpx2
+import orjson
+import pytest
+from anthropic._response import AsyncAPIResponse
+
+from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
+from services.chat.upstream_events import Fields, message_events, upstream_events
+
+STREAM = (
+    b"event: message_start\n"
+    b'data: {"type":"message_start","message":{"usage":{"input_tokens":3}}}\n'
+    b"\n"
+    b": a comment\n"
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":0,'
+    b'"delta":{"type":"text_delta","text":"Hi"}}\n'
+    b"\n"
+    b"event: ping\n"
+    b'data: {"type": "ping"}\n'
+    b"\n"
+)
+
+
+class _Body:
+    """The parts of the SDK's response that the reader uses, over fixed reads."""
+
+    def __init__(self, reads: list[bytes]) -> None:
+        self._reads = reads
+        self.http_response = httpx2.Response(
+            200, request=httpx2.Request("POST", "http://upstream/v1/messages")
+        )
+
+    async def iter_bytes(self) -> Any:
+        for read in self._reads:
+            yield read
+
+
+def _response(reads: list[bytes]) -> AsyncAPIResponse[Any]:
+    return _Body(reads)  # type: ignore[return-value]
+
+
+async def _read(reads: list[bytes]) -> list[Fields]:
+    return [event async for event in upstream_events(_response(reads))]
+
+
+async def test_events_read_like_the_sdks_objects() -> None:
+    events = await _read([STREAM])
+    assert [e.type for e in events] == ["message_start", "content_block_delta", "ping"]
+    assert events[1].delta.text == "Hi" and events[1].index == 0
+    assert events[0].message.usage.input_tokens == 3  # nested objects read the same way
+    assert events[1].delta.partial_json is None  # absent fields read as None
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 64])
+async def test_reads_split_anywhere_give_the_same_events(size: int) -> None:
+    reads = [STREAM[i : i + size] for i in range(0, len(STREAM), size)]
+    assert await _read(reads) == await _read([STREAM])
+
+
+@pytest.mark.parametrize("size", [1, 3, 1000])
+async def test_crlf_and_cr_line_endings(size: int) -> None:
+    whole = await _read([STREAM])
+    for ending in (b"\r\n", b"\r"):
+        body = STREAM.replace(b"\n", ending)
+        assert await _read([body[i : i + size] for i in range(0, len(body), size)]) == whole
+
+
+async def test_data_over_several_lines_and_a_missing_final_blank_line() -> None:
+    events = await _read([b'event: message_stop\ndata: {"type":\ndata: "message_stop"}'])
+    assert events == [{"type": "message_stop"}]
+
+
+async def test_an_error_event_raises_what_the_sdk_raises_after_the_events_before_it() -> None:
+    body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    error = b"event: error\ndata: " + orjson.dumps(body) + b"\n\n"
+    seen: list[Fields] = []
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        async for event in upstream_events(_response([STREAM + error + STREAM])):
+            seen.append(event)
+    assert raised.value.body == body
+    assert [e.type for e in seen] == ["message_start", "content_block_delta", "ping"]
+
+
+async def test_data_that_is_not_json_is_an_unreadable_answer() -> None:
+    with pytest.raises(anthropic.APIResponseValidationError):
+        await _read([b"event: message_start\ndata: {not json\n\n"])
+
+
+def _unfold(message: dict[str, Any], **options: Any) -> tuple[ChoiceStream, Any]:
+    choice = ChoiceStream(**options)
+    builder = ChoiceBuilder()
+    for event in message_events(orjson.dumps(message), _response([])):
+        for proto_event in choice.events_from(event):
+            builder.add(proto_event)
+    return choice, builder.build()
+
+
+MESSAGE: dict[str, Any] = {
+    "type": "message",
+    "id": "msg_1",
+    "role": "assistant",
+    "model": "claude-haiku-4-5-20250506",
+    "content": [
+        {"type": "thinking", "thinking": "Let me see.", "signature": "sig-1"},
+        {"type": "text", "text": "I will look it up."},
+        {"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"q": "x"}},
+        {"type": "tool_use", "id": "toolu_2", "name": "now", "input": {}},
+    ],
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 10, "output_tokens": 20, "cache_read_input_tokens": 4},
+}
+
+
+def test_a_whole_message_unfolds_into_the_events_of_its_stream() -> None:
+    events = message_events(orjson.dumps(MESSAGE), _response([]))
+    kinds = [(e.type, e.delta.type if e.type == "content_block_delta" else None) for e in events]
+    assert kinds[0] == ("message_start", None) and kinds[-2:] == [
+        ("message_delta", None),
+        ("message_stop", None),
+    ]
+    assert ("content_block_delta", "signature_delta") in kinds
+    assert events[1].content_block == {"type": "thinking", "thinking": "", "signature": ""}
+
+
+def test_a_whole_message_translates_like_its_stream() -> None:
+    choice, built = _unfold(MESSAGE, include_reasoning=True, keep_thinking=True)
+    assert built.content == "I will look it up." and built.reasoning == "Let me see."
+    assert [(c.id, c.name, c.arguments_json) for c in built.tool_calls] == [
+        ("toolu_1", "lookup", '{"q":"x"}'),
+        ("toolu_2", "now", "{}"),
+    ]
+    assert choice.thinking_blocks == [
+        {"type": "thinking", "thinking": "Let me see.", "signature": "sig-1"}
+    ]
+    assert choice.stop_reason == "tool_use"
+    assert (choice.usage.input_tokens, choice.usage.output_tokens) == (10, 20)
+    assert choice.usage.cache_read_input_tokens == 4
+
+
+def test_a_body_that_is_not_a_message_is_an_unreadable_answer() -> None:
+    with pytest.raises(anthropic.APIResponseValidationError):
+        message_events(b'{"type": "error"}', _response([]))
+    with pytest.raises(anthropic.APIResponseValidationError):
+        message_events(b"<html>", _response([]))
