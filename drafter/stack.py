@@ -25,6 +25,8 @@ class GrpcService:
     addr_env: str
     module: str
     settings_class: str
+    # Keyword arguments of ``start`` when ``drafter up`` runs the service (one process).
+    up_options: tuple[tuple[str, object], ...] = ()
 
     def settings(self) -> CommonSettings:
         module = importlib.import_module(self.module.rsplit(".", 1)[0] + ".settings")
@@ -34,7 +36,7 @@ class GrpcService:
     def default_addr(self, settings: CommonSettings) -> str:
         return str(getattr(settings, f"{self.name}_addr"))
 
-    def starter(self) -> Callable[[Any, str], Awaitable[RunningServer]]:
+    def starter(self) -> Callable[..., Awaitable[RunningServer]]:
         return importlib.import_module(self.module).start  # type: ignore[no-any-return]
 
     def server(self) -> Callable[[Any, str], Awaitable[None]]:
@@ -43,10 +45,18 @@ class GrpcService:
 
 # Started in this order (the edge needs all three). Accounts comes last: its status
 # prober checks chat and images, so ``drafter up`` hands it their chosen addresses.
+# Under ``drafter up`` there is exactly one accounts service: its quota counters live in
+# its memory unless REDIS_URL is set (INTERFACE.md).
 GRPC_SERVICES = (
     GrpcService("chat", "DRAFTER_CHAT_ADDR", "services.chat.main", "ChatSettings"),
     GrpcService("images", "DRAFTER_IMAGES_ADDR", "services.images.main", "ImagesSettings"),
-    GrpcService("accounts", "DRAFTER_ACCOUNTS_ADDR", "services.accounts.main", "AccountsSettings"),
+    GrpcService(
+        "accounts",
+        "DRAFTER_ACCOUNTS_ADDR",
+        "services.accounts.main",
+        "AccountsSettings",
+        up_options=(("in_process_quotas", True),),
+    ),
 )
 
 

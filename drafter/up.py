@@ -68,7 +68,7 @@ async def run_stack(
             settings = service.settings().model_copy(update=addrs)
             settings.ensure_data_dir()
             addr = os.environ.get(service.addr_env) or "127.0.0.1:0"
-            running = await service.starter()(settings, addr)
+            running = await service.starter()(settings, addr, **dict(service.up_options))
             started.append(running)
             addrs[f"{service.name}_addr"] = f"127.0.0.1:{running.port}"
         overrides: dict[str, object] = {**addrs}

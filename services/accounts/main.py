@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,6 +23,7 @@ from services.accounts.db import create_engine, run_migrations
 from services.accounts.oauth_servicer import oauth_registrations
 from services.accounts.plans import load_plans
 from services.accounts.quota import Clock, QuotaStore, utc_now
+from services.accounts.quota_memory import MemoryQuotaStore, SqlEpoch, SqliteEpoch
 from services.accounts.quota_redis import RedisQuotaStore
 from services.accounts.quota_sql import SqlQuotaStore
 from services.accounts.servicer import AccountsServicer
@@ -34,14 +36,25 @@ SERVICE_NAME = accounts_pb.DESCRIPTOR.services_by_name["AccountsService"].full_n
 
 
 def build_quota_store(
-    engine: AsyncEngine, usage: UsageLog, redis: Redis | None, clock: Clock = utc_now
+    engine: AsyncEngine,
+    usage: UsageLog,
+    redis: Redis | None,
+    clock: Clock = utc_now,
+    *,
+    in_process: bool = False,
 ) -> QuotaStore:
     """With a Redis client (``REDIS_URL`` set): Redis counters, rebuilt from the usage
-    records when missing. Otherwise the SQL store on the accounts database (``engine``
-    in autocommit mode); for ``drafter up`` that is the embedded SQLite, in process."""
-    if redis is None:
+    records when missing. Otherwise, for the one accounts service of ``drafter up``
+    (``in_process``): counters in memory, rebuilt the same way. Otherwise the SQL store
+    on the accounts database (``engine`` in autocommit mode), correct across replicas."""
+    if redis is not None:
+        return RedisQuotaStore(redis, engine, usage.counted, clock)
+    if not in_process:
         return SqlQuotaStore(engine)
-    return RedisQuotaStore(redis, engine, usage.counted, clock)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return MemoryQuotaStore(usage.counted, SqliteEpoch(Path(database)))
+    return MemoryQuotaStore(usage.counted, SqlEpoch(engine))
 
 
 def running_usage(
@@ -52,9 +65,16 @@ def running_usage(
     cleanups.extend((quotas.close, usage.stop))
 
 
-async def start(settings: AccountsSettings, addr: str, *, clock: Clock = utc_now) -> RunningServer:
+async def start(
+    settings: AccountsSettings,
+    addr: str,
+    *,
+    clock: Clock = utc_now,
+    in_process_quotas: bool = False,
+) -> RunningServer:
     """Migrates the database and starts the AccountsService on ``addr`` (port 0 picks
-    one: see ``.port``); stopping the server disposes the engines.
+    one: see ``.port``); stopping the server disposes the engines. ``in_process_quotas``
+    is for the single accounts service of ``drafter up`` (see ``build_quota_store``).
 
     Two engines share the database: an autocommit one for the hot path (Authorize,
     Settle, quotas: single atomic statements) and a transactional one for the rest."""
@@ -68,7 +88,7 @@ async def start(settings: AccountsSettings, addr: str, *, clock: Clock = utc_now
     try:
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         usage = UsageLog(hot_engine)
-        quotas = build_quota_store(hot_engine, usage, redis, clock)
+        quotas = build_quota_store(hot_engine, usage, redis, clock, in_process=in_process_quotas)
         running_usage(usage, quotas, cleanups)
         background = start_background(
             settings, engine=engine, redis=redis, cleanups=cleanups, clock=clock

@@ -4,9 +4,10 @@ A quota is a counter per user, usage kind and UTC day. Authorize *reserves* unit
 (admitted only while ``used + units <= limit``), Settle *commits* what was used and
 *refunds* the rest, or refunds everything when the work failed. Counters reset at 00:00
 UTC simply because the day is part of the key. Stores: ``quota_sql.SqlQuotaStore`` (the
-database: the embedded SQLite of ``drafter up``, or PostgreSQL; correct across replicas)
-and ``quota_redis.RedisQuotaStore`` (``REDIS_URL``; its counters are rebuilt from the
-usage records in SQL, the source of truth, whenever Redis lost them).
+accounts database, SQLite or PostgreSQL; correct across replicas),
+``quota_redis.RedisQuotaStore`` (``REDIS_URL``) and ``quota_memory.MemoryQuotaStore``
+(the one accounts process of ``drafter up``). The last two are caches of the usage
+records in SQL, the source of truth, and rebuild a counter from them when they lack it.
 """
 
 from __future__ import annotations

@@ -127,10 +127,17 @@ def empty_test_redis() -> None:
         client.close()
 
 
-@pytest.fixture(params=["sql", pytest.param("redis", marks=pytest.mark.redis)])
-def redis_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """The quota store under test: None (SQL) or the tests' Redis database."""
-    if request.param == "sql":
+@pytest.fixture(params=["sql", "memory", pytest.param("redis", marks=pytest.mark.redis)])
+def quota_store(request: pytest.FixtureRequest) -> str:
+    """The quota store under test: SQL (``drafter serve``), in memory (``drafter up``)
+    or Redis (``REDIS_URL``)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def redis_url(quota_store: str) -> Iterator[str | None]:
+    """The tests' Redis database when the Redis store is under test, else None."""
+    if quota_store != "redis":
         yield None
         return
     empty_test_redis()
@@ -152,10 +159,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def stub(
-    settings: AccountsSettings, clock: FakeClock
+    settings: AccountsSettings, clock: FakeClock, quota_store: str
 ) -> AsyncIterator[accounts_grpc.AccountsServiceStub]:
     """A real stub on a real AccountsService listening on 127.0.0.1:<free port>."""
-    running = await start(settings, "127.0.0.1:0", clock=clock)
+    in_process = quota_store == "memory"
+    running = await start(settings, "127.0.0.1:0", clock=clock, in_process_quotas=in_process)
     channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         yield accounts_grpc.AccountsServiceStub(channel)

@@ -40,6 +40,12 @@ async def _wait_ready(channel: aio.Channel, process: subprocess.Popen[bytes], lo
     raise RuntimeError(f"accounts did not start:\n{_tail(log)}")
 
 
+# Replicas share SQL or Redis counters; the in-memory store is for one process only.
+@pytest.fixture(params=["sql", pytest.param("redis", marks=pytest.mark.redis)])
+def quota_store(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
 async def replicas(
     postgres_database: str, redis_url: str | None, tmp_path: Path

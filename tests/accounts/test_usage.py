@@ -113,7 +113,7 @@ async def test_key_lifecycle(stub: Stub) -> None:
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-@pytest.mark.parametrize("redis_url", ["redis"], indirect=True)  # the Redis store only
+@pytest.mark.parametrize("quota_store", ["redis"], indirect=True)  # the Redis store only
 async def test_redis_flush_gives_no_extra_quota(
     stub: Stub, account: Account, redis_url: str | None
 ) -> None:
@@ -130,8 +130,11 @@ async def test_redis_flush_gives_no_extra_quota(
     assert error_from_rpc(caught.value).message == "Rate limit exceeded. Daily quota: 20/20 used."
 
 
-async def test_usage_survives_a_restart(settings: AccountsSettings, clock: FakeClock) -> None:
-    running = await start(settings, "127.0.0.1:0", clock=clock)
+async def test_usage_and_quota_survive_a_restart(
+    settings: AccountsSettings, clock: FakeClock, quota_store: str
+) -> None:
+    in_process = quota_store == "memory"
+    running = await start(settings, "127.0.0.1:0", clock=clock, in_process_quotas=in_process)
     channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
     account = await make_account(Stub(channel))
     await spend(Stub(channel), account, 5, accounts_pb.OUTCOME_SUCCEEDED, output_tokens=7)
@@ -144,11 +147,15 @@ async def test_usage_survives_a_restart(settings: AccountsSettings, clock: FakeC
         )
         assert tuple((await conn.execute(stmt)).one()) == (5, 35)
     await engine.dispose()
-    running = await start(settings, "127.0.0.1:0", clock=clock)
+    running = await start(settings, "127.0.0.1:0", clock=clock, in_process_quotas=in_process)
     channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         usage = await usage_of(Stub(channel), account)
         assert (usage.today.chat, usage.api_calls, usage.tokens) == (5, 5, 35)
+        await spend(Stub(channel), account, 15, accounts_pb.OUTCOME_SUCCEEDED)  # 20 of 20
+        with pytest.raises(grpc.RpcError) as caught:
+            await spend(Stub(channel), account, 1, accounts_pb.OUTCOME_SUCCEEDED)
+        assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     finally:
         await channel.close()
         await running.stop(0)
