@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
+from drafter.rpc.errors import DrafterError
 from services.accounts import codes, convert, db, notifications, users
 from services.accounts.admission import Admission
 from services.accounts.convert import KIND_NAMES, OUTCOME_STATUSES
@@ -60,6 +61,21 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
     async def Settle(
         self, request: accounts_pb.SettleRequest, context: aio.ServicerContext
     ) -> accounts_pb.SettleResponse:
+        await self._settle(request)
+        return accounts_pb.SettleResponse()
+
+    async def SettleMany(
+        self, request: accounts_pb.SettleManyRequest, context: aio.ServicerContext
+    ) -> accounts_pb.SettleManyResponse:
+        response = accounts_pb.SettleManyResponse()
+        for index, settlement in enumerate(request.settlements):
+            try:
+                await self._settle(settlement)
+            except DrafterError as exc:
+                response.failures.add(index=index, message=exc.message)
+        return response
+
+    async def _settle(self, request: accounts_pb.SettleRequest) -> None:
         await self._admission.settle(
             reservation_id=request.reservation_id,
             status=OUTCOME_STATUSES.get(request.outcome, ""),
@@ -67,7 +83,6 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
             tokens=convert.token_counts(request.usage),
             latency_ms=request.latency_ms,
         )
-        return accounts_pb.SettleResponse()
 
     async def ListModels(
         self, request: accounts_pb.ListModelsRequest, context: aio.ServicerContext

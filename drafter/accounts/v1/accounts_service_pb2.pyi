@@ -100,6 +100,26 @@ class SettleResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class SettleManyRequest(_message.Message):
+    __slots__ = ("settlements",)
+    SETTLEMENTS_FIELD_NUMBER: _ClassVar[int]
+    settlements: _containers.RepeatedCompositeFieldContainer[SettleRequest]
+    def __init__(self, settlements: _Optional[_Iterable[_Union[SettleRequest, _Mapping]]] = ...) -> None: ...
+
+class SettleManyResponse(_message.Message):
+    __slots__ = ("failures",)
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    failures: _containers.RepeatedCompositeFieldContainer[SettleFailure]
+    def __init__(self, failures: _Optional[_Iterable[_Union[SettleFailure, _Mapping]]] = ...) -> None: ...
+
+class SettleFailure(_message.Message):
+    __slots__ = ("index", "message")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    message: str
+    def __init__(self, index: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
 class ListModelsRequest(_message.Message):
     __slots__ = ("credential",)
     CREDENTIAL_FIELD_NUMBER: _ClassVar[int]

@@ -47,6 +47,11 @@ class AccountsServiceStub:
                 request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleRequest.SerializeToString,
                 response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleResponse.FromString,
                 _registered_method=True)
+        self.SettleMany = channel.unary_unary(
+                '/drafter.accounts.v1.AccountsService/SettleMany',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleManyRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleManyResponse.FromString,
+                _registered_method=True)
         self.ListModels = channel.unary_unary(
                 '/drafter.accounts.v1.AccountsService/ListModels',
                 request_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.ListModelsRequest.SerializeToString,
@@ -133,6 +138,16 @@ class AccountsServiceServicer:
     def Settle(self, request, context):
         """Settles a reservation made by Authorize: commits the units used and records
         the request's usage, or refunds the reservation when the work failed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SettleMany(self, request, context):
+        """Settles several reservations in one call, each exactly as Settle would; one
+        that cannot be settled (unknown reservation, no outcome) does not stop the
+        others and is reported in the response. Settling is idempotent, so a caller
+        may send a batch again after a transport failure.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -242,6 +257,11 @@ def add_AccountsServiceServicer_to_server(servicer, server):
                     servicer.Settle,
                     request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleRequest.FromString,
                     response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleResponse.SerializeToString,
+            ),
+            'SettleMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleMany,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleManyRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleManyResponse.SerializeToString,
             ),
             'ListModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListModels,
@@ -366,6 +386,33 @@ class AccountsService:
             '/drafter.accounts.v1.AccountsService/Settle',
             drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleRequest.SerializeToString,
             drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.AccountsService/SettleMany',
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleManyRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_accounts__service__pb2.SettleManyResponse.FromString,
             options,
             channel_credentials,
             insecure,
