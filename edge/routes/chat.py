@@ -10,13 +10,14 @@ import grpc
 import orjson
 from fastapi import APIRouter, Request
 from grpc import aio
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from edge.accounting import Accounting, Reservation, outcome_of_failure, token_usage_from_chat
 from edge.deps import ApiCallDep
 from edge.errors import api_error_from_rpc
+from edge.event_stream import EventStreamResponse
 from edge.openai import sse
 from edge.openai.from_proto import FINISH_REASONS, completion_from_proto, delta_from_proto
 from edge.openai.from_proto import usage_from_proto as openai_usage
@@ -74,7 +75,7 @@ async def create_chat_completion(request: Request, call: ApiCallDep) -> Response
     first = await stream.first_event()  # an early failure still gets its HTTP status
     writer = sse.ChunkWriter(completion_id, created, body.model)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    return StreamingResponse(
+    return EventStreamResponse(
         stream.frames(first, writer, include_usage),
         media_type="text/event-stream",
         headers={**_SSE_HEADERS, **headers},

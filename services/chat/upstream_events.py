@@ -26,13 +26,16 @@ from anthropic._response import AsyncAPIResponse
 
 
 class Fields(dict[str, Any]):
-    """A JSON object whose keys read as attributes (nested objects too)."""
+    """A JSON object whose keys read as attributes (nested objects too: each becomes
+    Fields on its first read, in place, so later reads cost nothing more)."""
 
     __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
         value = self.get(name)
-        return Fields(value) if type(value) is dict else value
+        if type(value) is dict:
+            value = self[name] = Fields(value)
+        return value
 
 
 def _json(data: bytes, response: AsyncAPIResponse[Any]) -> Any:
