@@ -173,6 +173,9 @@ async def compare(args: argparse.Namespace, workdir: Path) -> list[str]:
                 rows += scenario_rows(label, bare, runs)
                 print(f"done: {label}", flush=True)
         rss = {g.name: tree_rss_mb(g.process.pid) for g in gateways}
+        for gateway in gateways:
+            gateway.stop()
+        rss["chat only"] = await chat_only_rss(workdir / "chat-only", upstream, args.requests)
     finally:
         for gateway in gateways:
             gateway.stop()
@@ -194,9 +197,22 @@ async def compare(args: argparse.Namespace, workdir: Path) -> list[str]:
     lines.append("")
     lines.append(
         f"Peak RSS: Drafter {rss['drafter']:.0f} MB, LiteLLM {rss['litellm']:.0f} MB "
-        f"(Drafter/LiteLLM {ratio(rss['drafter'], rss['litellm'])})."
+        f"(Drafter/LiteLLM {ratio(rss['drafter'], rss['litellm'])}); Drafter with background "
+        f"removal off (DRAFTER_REMBG_MODEL=none, rembg not imported) {rss['chat only']:.0f} MB "
+        f"({ratio(rss['chat only'], rss['litellm'])})."
     )
     return lines
+
+
+async def chat_only_rss(workdir: Path, upstream: str, requests: int) -> float:
+    """Peak RSS of ``drafter up`` without rembg, after the same concurrency-32 loads."""
+    gateway = start_drafter(workdir, upstream, DRAFTER_REMBG_MODEL="none")
+    try:
+        for stream in (False, True):
+            await run_load(gateway_target(gateway, stream), concurrency=32, requests=requests)
+        return tree_rss_mb(gateway.process.pid)
+    finally:
+        gateway.stop()
 
 
 def main() -> None:

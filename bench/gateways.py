@@ -55,7 +55,7 @@ class Gateway:
         stop(self.process)
 
 
-def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1) -> Gateway:
+def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1, **env: str) -> Gateway:
     workdir.mkdir(parents=True, exist_ok=True)
     plans = workdir / "plans.toml"
     plans.write_text(BENCH_PLANS)
@@ -65,6 +65,7 @@ def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1) -> Gat
         ANTHROPIC_API_KEY="sk-ant-bench",
         DRAFTER_PLANS_FILE=str(plans),
         DRAFTER_LOG_LEVEL="WARNING",
+        **env,
     )
     port = free_port()
     log = workdir / "drafter.log"

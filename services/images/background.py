@@ -102,6 +102,9 @@ def encode_png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+REMBG_OFF = "none"
+
+
 def _new_model_file_session(model_path: Path) -> Any:
     """rembg's ``u2net_custom`` session over a model file anywhere on disk.
 
@@ -138,7 +141,11 @@ def _new_named_session(model: str) -> Any:
 
 
 def load_session(model: str, model_path: Path | None) -> Any:
-    """ONE rembg session for the life of the process (blocking: call off the event loop)."""
+    """ONE rembg session for the life of the process (blocking: call off the event loop).
+    ``model`` "none" turns background removal off without importing rembg, whose
+    dependencies (numba, scipy, scikit-image) take about 200 MB of memory."""
+    if model_path is None and model == REMBG_OFF:
+        raise ModelUnavailable(f"background removal is turned off (DRAFTER_REMBG_MODEL={model})")
     try:
         if model_path is not None:
             if not model_path.is_file():

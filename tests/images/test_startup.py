@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -88,3 +90,37 @@ async def test_named_model_is_loaded_from_rembg_home(
     image = Image.open(io.BytesIO(response.png))
     assert pixel(image, (200, 150))[3] >= 240
     assert pixel(image, (2, 2))[3] <= 15
+
+
+def test_rembg_turned_off_is_never_imported(tmp_path: Path) -> None:
+    """``DRAFTER_REMBG_MODEL=none``: removal answers UNAVAILABLE and rembg stays unloaded
+    (checked in a fresh interpreter: this one has imported rembg long ago)."""
+    script = f"""
+import asyncio, sys
+from drafter.images.v1 import images_service_pb2 as images_pb
+from drafter.rpc.channels import open_channel
+from drafter.images.v1 import images_service_pb2_grpc as images_grpc
+from services.images.main import start
+from tests.images.conftest import images_settings
+
+async def main():
+    settings = images_settings({str(tmp_path / "data")!r}, DRAFTER_REMBG_MODEL="none")
+    running = await start(settings, "127.0.0.1:0")
+    try:
+        async with open_channel(f"127.0.0.1:{{running.port}}") as channel:
+            stub = images_grpc.ImagesServiceStub(channel)
+            try:
+                await stub.RemoveBackground(images_pb.RemoveBackgroundRequest(image=b"x"))
+            except Exception as exc:
+                print(exc.code().name, exc.details())
+    finally:
+        await running.stop(grace=0)
+    print("rembg imported:", "rembg" in sys.modules)
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "UNAVAILABLE" in done.stdout and "turned off" in done.stdout
+    assert "rembg imported: False" in done.stdout
