@@ -21,7 +21,14 @@ from pathlib import Path
 from bench.compare import gateway_target, upstream_target
 from bench.gateways import Gateway, start_drafter
 from bench.loadgen import Result, percentile, run_load
-from bench.procs import ROOT, start_fake_anthropic, stop, tree_cpu_seconds, tree_rss_mb
+from bench.procs import (
+    ROOT,
+    machine_speed_s,
+    start_fake_anthropic,
+    stop,
+    tree_cpu_seconds,
+    tree_rss_mb,
+)
 from tests.stack_process import free_port
 
 
@@ -90,7 +97,8 @@ async def main_async(args: argparse.Namespace) -> str:
     lines.append(
         f"\nDrafter peak RSS: {rss:.0f} MB. {when}, {platform.machine()}, "
         f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{args.chunks} chunks per stream."
+        f"{args.chunks} chunks per stream; machine speed {machine_speed_s():.2f} CPU s per "
+        f"10M Python loop iterations (lower is faster)."
     )
     return "\n".join(lines)
 

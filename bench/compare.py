@@ -25,7 +25,14 @@ import orjson
 from bench.gateways import Gateway, start_drafter, start_litellm
 from bench.growth import growth_report
 from bench.loadgen import Result, Target, percentile, run_load
-from bench.procs import ROOT, start_fake_anthropic, stop, tree_cpu_seconds, tree_rss_mb
+from bench.procs import (
+    ROOT,
+    machine_speed_s,
+    start_fake_anthropic,
+    stop,
+    tree_cpu_seconds,
+    tree_rss_mb,
+)
 from tests.stack_process import free_port
 
 PROMPT = [{"role": "user", "content": "Hello there, how are you today?"}]
@@ -230,7 +237,9 @@ def main() -> None:
     lines += [
         "",
         f"{when}, {platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}, 1 worker each, fake upstream without delay.",
+        f"{platform.python_version()}, 1 worker each, fake upstream without delay; "
+        f"machine speed {machine_speed_s():.2f} CPU s per 10M Python loop iterations "
+        f"(lower is faster).",
     ]
     text = "\n".join(lines)
     print(text)
