@@ -63,10 +63,14 @@ async def create_ticket(request: Request, web: WebDep) -> Response:
 async def _settings(page: Page, *, status: int = 200, error: str = "") -> Response:
     """The settings page, with the notification preferences form filled in."""
     prefs = await load_notification_prefs(page)
+    usage = await page.dashboard.GetAccountUsage(
+        dash_pb.GetAccountUsageRequest(user_id=page.user.user_id), timeout=page.timeout
+    )
     return page.render(
         "settings.html",
         status=status,
         error=error,
+        plan=usage.plan,
         notification_prefs=prefs,
         notification_labels=NOTIFICATION_LABELS,
     )

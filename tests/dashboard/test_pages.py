@@ -52,6 +52,7 @@ async def test_every_page_renders_for_a_signed_in_user(browser: httpx.AsyncClien
     assert "http://testserver/api/v1" in docs.text and "claude-opus-4-6" in docs.text
     settings = await browser.get("/dashboard/settings")
     assert "Delete account" in settings.text
+    assert "<dt>Plan</dt><dd>Free</dd>" in settings.text  # the plan's name, not its key
 
 
 async def test_usage_page_shows_todays_figures_and_the_limit(
