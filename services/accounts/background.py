@@ -1,5 +1,6 @@
 """The accounts service's background work and the services that go with it: the status
-prober (StatusService) and the notifier (NotificationsService), built from the settings."""
+prober (StatusService), the notifier (NotificationsService) and the housekeeper that
+deletes expired rows, built from the settings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.server import Registration
+from services.accounts.housekeeping import Housekeeper
 from services.accounts.mailer import Mailer
 from services.accounts.notifications import Notifier
 from services.accounts.notifications_servicer import notifications_registration
@@ -34,8 +36,8 @@ def start_background(
     cleanups: list[Callable[[], Awaitable[None]]],
     clock: Clock = utc_now,
 ) -> Background:
-    """Starts the prober and the notifier (stopped by ``cleanups``) and returns them with
-    the StatusService and NotificationsService registrations."""
+    """Starts the prober, the notifier and the housekeeper (stopped by ``cleanups``) and
+    returns them with the StatusService and NotificationsService registrations."""
     mailer = Mailer(settings.smtp_url, settings.mail_from)
     dependencies = Dependencies(engine, redis, mailer)
     interval = settings.status_probe_interval_s
@@ -44,8 +46,10 @@ def start_background(
         engine=engine, dependencies=dependencies, peers=peers, interval_s=interval, clock=clock
     )
     notifier = Notifier(engine=engine, mailer=mailer)
+    housekeeper = Housekeeper(engine, clock=clock)
     prober.start()
-    cleanups.extend((notifier.close, prober.stop))
+    housekeeper.start()
+    cleanups.extend((notifier.close, prober.stop, housekeeper.stop))
     registrations = [
         status_registration(
             engine=engine, dependencies=dependencies, interval_s=interval, clock=clock
