@@ -18,7 +18,10 @@ router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
 SUPPORT = "/dashboard/support"
 SETTINGS = "/dashboard/settings"
-NOTICES = {"sent": "Thanks! Your ticket is open; replies show up here."}
+NOTICES = {
+    "sent": "Thanks! Your ticket is open; replies show up here.",
+    "answered": "Your answer is on the ticket.",
+}
 DELETED_PATH = "/auth/signup?deleted=1"
 
 
@@ -58,6 +61,22 @@ async def create_ticket(request: Request, web: WebDep) -> Response:
         status, error = failure(exc)
         return await _support_page(page, status=status, error=error, subject=subject, message=text)
     return done(SUPPORT, "sent")
+
+
+@router.post(SUPPORT + "/{ticket_id}/answer")
+async def answer_ticket(ticket_id: str, request: Request, web: WebDep) -> Response:
+    page = await open_form(request, web)
+    if not isinstance(page, Page):
+        return page
+    message = dash_pb.AnswerTicketRequest(
+        user_id=page.user.user_id, ticket_id=ticket_id, message=page.form.get("message", "")
+    )
+    try:
+        await page.dashboard.AnswerTicket(message, timeout=page.timeout)
+    except grpc.RpcError as exc:
+        status, error = failure(exc)
+        return await _support_page(page, status=status, error=error)
+    return done(SUPPORT, "answered")
 
 
 async def _settings(page: Page, *, status: int = 200, error: str = "") -> Response:

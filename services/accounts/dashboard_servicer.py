@@ -121,6 +121,18 @@ class DashboardServicer(dash_grpc.DashboardServiceServicer):
         found = await tickets.list_tickets(engine=self._engine, user_id=request.user_id)
         return dash_pb.ListTicketsResponse(tickets=[ticket_proto(t) for t in found])
 
+    async def AnswerTicket(
+        self, request: dash_pb.AnswerTicketRequest, context: aio.ServicerContext
+    ) -> dash_pb.AnswerTicketResponse:
+        ticket = await tickets.answer_ticket(
+            engine=self._engine,
+            user_id=request.user_id,
+            ticket_id=request.ticket_id,
+            message=request.message,
+            now=self._clock(),
+        )
+        return dash_pb.AnswerTicketResponse(ticket=ticket_proto(ticket))
+
     async def DeleteAccount(
         self, request: dash_pb.DeleteAccountRequest, context: aio.ServicerContext
     ) -> dash_pb.DeleteAccountResponse:

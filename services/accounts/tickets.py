@@ -1,5 +1,6 @@
-"""Support tickets: a user opens one and reads their own; operators list, reply and
-close them from ``drafter admin ticket``. Tables created by migration ``0004``."""
+"""Support tickets: a user opens one, reads their own and answers on them (which reopens a
+closed one); operators list, reply and close them from ``drafter admin ticket``. Tables
+created by migration ``0004``."""
 
 from __future__ import annotations
 
@@ -159,18 +160,38 @@ async def reply_ticket(
     *, engine: AsyncEngine, ticket_id: str, message: str, now: dt.datetime, close: bool = False
 ) -> None:
     """Adds a support reply (and closes the ticket with ``close``)."""
-    message = _text(message, "message", MAX_MESSAGE_CHARS)
     async with engine.begin() as conn:
-        await _touch(conn, ticket_id, now, STATUS_CLOSED if close else STATUS_OPEN)
-        await conn.execute(
-            sa.insert(replies_t).values(
-                id=new_id(),
-                ticket_id=ticket_id,
-                author=AUTHOR_SUPPORT,
-                message=message,
-                created_at=now,
-            )
+        await _add_reply(conn, ticket_id, AUTHOR_SUPPORT, message, now, close=close)
+
+
+async def answer_ticket(
+    *, engine: AsyncEngine, user_id: str, ticket_id: str, message: str, now: dt.datetime
+) -> TicketInfo:
+    """The user's own answer on their ticket; it reopens a closed ticket. Another user's
+    ticket is NotFound, like one that does not exist."""
+    async with engine.begin() as conn:
+        await _add_reply(conn, ticket_id, AUTHOR_USER, message, now, user_id=user_id)
+        (ticket,) = await _select(conn, tickets_t.c.id == ticket_id)
+    return ticket
+
+
+async def _add_reply(
+    conn: AsyncConnection,
+    ticket_id: str,
+    author: str,
+    message: str,
+    now: dt.datetime,
+    *,
+    close: bool = False,
+    user_id: str = "",
+) -> None:
+    message = _text(message, "message", MAX_MESSAGE_CHARS)
+    await _touch(conn, ticket_id, now, STATUS_CLOSED if close else STATUS_OPEN, user_id=user_id)
+    await conn.execute(
+        sa.insert(replies_t).values(
+            id=new_id(), ticket_id=ticket_id, author=author, message=message, created_at=now
         )
+    )
 
 
 async def close_ticket(*, engine: AsyncEngine, ticket_id: str, now: dt.datetime) -> None:
@@ -178,11 +199,13 @@ async def close_ticket(*, engine: AsyncEngine, ticket_id: str, now: dt.datetime)
         await _touch(conn, ticket_id, now, STATUS_CLOSED)
 
 
-async def _touch(conn: AsyncConnection, ticket_id: str, now: dt.datetime, status: str) -> None:
-    stmt = (
-        sa.update(tickets_t)
-        .where(tickets_t.c.id == ticket_id)
-        .values(status=status, updated_at=now)
-    )
+async def _touch(
+    conn: AsyncConnection, ticket_id: str, now: dt.datetime, status: str, *, user_id: str = ""
+) -> None:
+    """Sets the status; with ``user_id``, only on that user's ticket."""
+    where = tickets_t.c.id == ticket_id
+    if user_id:
+        where = where & (tickets_t.c.user_id == user_id)
+    stmt = sa.update(tickets_t).where(where).values(status=status, updated_at=now)
     if (await conn.execute(stmt)).rowcount != 1:
         raise NotFound(f"No ticket '{ticket_id}'.", metadata={"param": "ticket_id"})

@@ -97,9 +97,11 @@ async def test_one_user_cannot_see_or_touch_anothers_keys_apps_or_tickets(
         browser, "/dashboard/apps", "/dashboard/apps", name="AliceApp", redirect_uris=CALLBACK
     )
     client_id = app.text.split('data-client-id="')[1].split('"')[0]
-    await post_form(
+    sent = await post_form(
         browser, "/dashboard/support", "/dashboard/support", subject="Alice's", message="secret"
     )
+    support = await browser.get(sent.headers["location"])
+    ticket_id = support.text.split('data-ticket-id="')[1].split('"')[0]
     alice_cookies = dict(browser.cookies)
     browser.cookies.clear()
     await sign_up(browser, new_email())
@@ -115,6 +117,10 @@ async def test_one_user_cannot_see_or_touch_anothers_keys_apps_or_tickets(
             redirect_uris=CALLBACK,
         )
         assert response.status_code == 404, verb
+    answer = await post_form(
+        browser, "/dashboard/support", f"/dashboard/support/{ticket_id}/answer", message="mine"
+    )
+    assert answer.status_code == 404
     revoke = await post_form(
         browser, "/dashboard/connections", f"/dashboard/connections/{client_id}/revoke"
     )
@@ -132,7 +138,7 @@ async def test_one_user_cannot_see_or_touch_anothers_keys_apps_or_tickets(
     assert "AliceApp" in (await browser.get("/dashboard/apps")).text
 
 
-async def test_support_tickets_are_listed_with_support_replies(
+async def test_support_tickets_are_listed_with_replies_and_answered_by_their_user(
     browser: httpx.AsyncClient, settings: object
 ) -> None:
     from services.accounts import tickets
@@ -157,6 +163,19 @@ async def test_support_tickets_are_listed_with_support_replies(
         await engine.dispose()
     page = await browser.get("/dashboard/support")
     assert "Fixed now" in page.text and "status-closed" in page.text
+
+    action = f"/dashboard/support/{ticket_id}/answer"
+    no_csrf = await browser.post(action, data={"message": "Still broken"})
+    assert no_csrf.status_code == 403
+    blank = await post_form(browser, "/dashboard/support", action, message="  ")
+    assert blank.status_code == 400
+    answered = await post_form(browser, "/dashboard/support", action, message="Still broken")
+    assert answered.status_code == 303
+    page = await browser.get(answered.headers["location"])
+    assert "Your answer is on the ticket." in page.text
+    assert "Still broken" in page.text and "status-open" in page.text  # reopened
+    replies = page.text.split('<div class="reply ')[1:]
+    assert [r.split('"')[0] for r in replies] == ["support", "user"]  # in order, by author
 
 
 async def test_delete_account_needs_the_password_and_holds_the_email_five_days(

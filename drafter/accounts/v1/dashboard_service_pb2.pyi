@@ -143,6 +143,22 @@ class ListTicketsResponse(_message.Message):
     tickets: _containers.RepeatedCompositeFieldContainer[Ticket]
     def __init__(self, tickets: _Optional[_Iterable[_Union[Ticket, _Mapping]]] = ...) -> None: ...
 
+class AnswerTicketRequest(_message.Message):
+    __slots__ = ("user_id", "ticket_id", "message")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    TICKET_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    ticket_id: str
+    message: str
+    def __init__(self, user_id: _Optional[str] = ..., ticket_id: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class AnswerTicketResponse(_message.Message):
+    __slots__ = ("ticket",)
+    TICKET_FIELD_NUMBER: _ClassVar[int]
+    ticket: Ticket
+    def __init__(self, ticket: _Optional[_Union[Ticket, _Mapping]] = ...) -> None: ...
+
 class DeleteAccountRequest(_message.Message):
     __slots__ = ("user_id", "password")
     USER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -62,6 +62,11 @@ class DashboardServiceStub:
                 request_serializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.ListTicketsRequest.SerializeToString,
                 response_deserializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.ListTicketsResponse.FromString,
                 _registered_method=True)
+        self.AnswerTicket = channel.unary_unary(
+                '/drafter.accounts.v1.DashboardService/AnswerTicket',
+                request_serializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.AnswerTicketRequest.SerializeToString,
+                response_deserializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.AnswerTicketResponse.FromString,
+                _registered_method=True)
         self.DeleteAccount = channel.unary_unary(
                 '/drafter.accounts.v1.DashboardService/DeleteAccount',
                 request_serializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.DeleteAccountRequest.SerializeToString,
@@ -110,6 +115,14 @@ class DashboardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnswerTicket(self, request, context):
+        """Adds the user's answer to one of their own tickets; a closed ticket opens
+        again. NOT_FOUND for a ticket that is not theirs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteAccount(self, request, context):
         """Deletes the account after checking the password: keys, apps, connections,
         sessions and usage go; the email cannot sign up again for 5 days.
@@ -145,6 +158,11 @@ def add_DashboardServiceServicer_to_server(servicer, server):
                     servicer.ListTickets,
                     request_deserializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.ListTicketsRequest.FromString,
                     response_serializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.ListTicketsResponse.SerializeToString,
+            ),
+            'AnswerTicket': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerTicket,
+                    request_deserializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.AnswerTicketRequest.FromString,
+                    response_serializer=drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.AnswerTicketResponse.SerializeToString,
             ),
             'DeleteAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteAccount,
@@ -290,6 +308,33 @@ class DashboardService:
             '/drafter.accounts.v1.DashboardService/ListTickets',
             drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.ListTicketsRequest.SerializeToString,
             drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.ListTicketsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerTicket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.accounts.v1.DashboardService/AnswerTicket',
+            drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.AnswerTicketRequest.SerializeToString,
+            drafter_dot_accounts_dot_v1_dot_dashboard__service__pb2.AnswerTicketResponse.FromString,
             options,
             channel_credentials,
             insecure,
