@@ -101,8 +101,7 @@ class MemoryQuotaStore:
     ) -> QuotaResult:
         key = (user_id, kind, day)
         epoch = await self._epoch.current()
-        used = await self._counter(key)
-        used = self._counters.get(key, used)  # another reservation may have run meanwhile
+        used = await self._counter(key)  # nothing awaits from here on: check and add at once
         if used + units > limit:
             return QuotaResult(False, used, epoch)
         self._counters[key] = used + units

@@ -31,7 +31,7 @@ from services.chat.output_format import format_tool_name
 from services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from services.chat.to_anthropic import THINKING_BUDGETS, message_params_from_request
 from services.chat.upstream_errors import error_from_upstream
-from services.chat.upstream_events import Fields, message_events, upstream_events
+from services.chat.upstream_events import upstream_events, whole_message_events
 
 MAX_CHOICES = 8
 # Up to this max_tokens (thinking included), Complete asks the upstream for the whole
@@ -154,11 +154,7 @@ async def _choice_events(
     try:
         upstream = client.messages.with_streaming_response.create(**params, stream=stream)
         async with upstream as response:
-            source = (
-                upstream_events(response)
-                if stream
-                else _iterate(message_events(await response.read(), response))
-            )
+            source = upstream_events(response) if stream else whole_message_events(response)
             async for upstream_event in source:
                 for event in choice.events_from(upstream_event):
                     if (
@@ -174,11 +170,6 @@ async def _choice_events(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     if choice.stop_reason is None:
         raise UpstreamUnavailable("The upstream stream ended before the message did.")
-
-
-async def _iterate(events: list[Fields]) -> AsyncIterator[Fields]:
-    for event in events:
-        yield event
 
 
 def _choice_index(event: Event) -> int:

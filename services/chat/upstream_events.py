@@ -113,6 +113,12 @@ async def upstream_events(response: AsyncAPIResponse[Any]) -> AsyncIterator[Fiel
         raise parser.failure
 
 
+async def whole_message_events(response: AsyncAPIResponse[Any]) -> AsyncIterator[Fields]:
+    """The events of a non-streamed response (see :func:`message_events`)."""
+    for event in message_events(await response.read(), response):
+        yield event
+
+
 def message_events(body: bytes, response: AsyncAPIResponse[Any]) -> list[Fields]:
     """A whole Message as the events of its stream: message_start, each content block
     opened, its content as one delta, closed; message_delta with the stop reason and
