@@ -13,6 +13,8 @@ import os
 import signal
 import sys
 
+from grpc import aio
+
 from drafter.rpc.server import RunningServer
 from drafter.stack import GRPC_SERVICES, edge_server, edge_socket, serve_edge_until_signal
 
@@ -63,6 +65,7 @@ async def run_stack(
     started: list[RunningServer] = []
     workers: list[asyncio.subprocess.Process] = []
     addrs: dict[str, str] = {}
+    local_channels: dict[str, aio.Channel] = {}
     try:
         for service in GRPC_SERVICES:
             settings = service.settings().model_copy(update=addrs)
@@ -71,6 +74,7 @@ async def run_stack(
             running = await service.starter()(settings, addr, **dict(service.up_options))
             started.append(running)
             addrs[f"{service.name}_addr"] = f"127.0.0.1:{running.port}"
+            local_channels[service.name] = running.local.channel()
         overrides: dict[str, object] = {**addrs}
         if host:
             overrides["host"] = host
@@ -81,7 +85,8 @@ async def run_stack(
         workers = await _start_edge_workers(
             edge_workers - 1, edge_settings.host, edge_settings.port, addrs
         )
-        server = edge_server(create_app(edge_settings), edge_settings.host, edge_settings.port)
+        app = create_app(edge_settings, local_channels if edge_settings.in_process_calls else None)
+        server = edge_server(app, edge_settings.host, edge_settings.port)
         log.info("Drafter is up: API at %s/api/v1", edge_settings.base_url)
         await serve_edge_until_signal(server, [sock])
     finally:

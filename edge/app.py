@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from grpc import aio
 from starlette.staticfiles import StaticFiles
 
 from edge.accounting import Accounting
@@ -40,10 +41,15 @@ WEB_ROUTERS = (
 )
 
 
-def create_app(settings: EdgeSettings) -> FastAPI:
+def create_app(
+    settings: EdgeSettings, local_channels: Mapping[str, aio.Channel] | None = None
+) -> FastAPI:
+    """The edge; ``local_channels`` names the services running in this process
+    (``drafter up``), which it then calls without a network hop."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = connect_services(settings)
+        services = connect_services(settings, local_channels)
         accounting = Accounting(services.accounts, settings.accounts_timeout_s)
         app.state.settings = settings
         app.state.services = services

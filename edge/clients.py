@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from grpc import aio
@@ -39,16 +40,26 @@ class Services:
             await peer.channel.close()
 
 
-def connect_services(settings: EdgeSettings) -> Services:
-    """Opens one channel per service; channels connect lazily and reconnect by themselves."""
+def connect_services(
+    settings: EdgeSettings, local: Mapping[str, aio.Channel] | None = None
+) -> Services:
+    """Opens one channel per service; channels connect lazily and reconnect by themselves.
+    A service named in ``local`` runs in this process: its in-process channel is used
+    (``drafter.rpc.local``), with no network hop."""
     targets = (
         ("accounts", settings.accounts_addr, None),
         ("chat", settings.chat_addr, None),
         ("images", settings.images_addr, IMAGES_MAX_MESSAGE_BYTES),
     )
+    local = local or {}
     peers = []
     for name, target, limit in targets:
-        channel = open_channel(target, max_message_bytes=limit) if limit else open_channel(target)
+        if name in local:
+            channel = local[name]
+        elif limit:
+            channel = open_channel(target, max_message_bytes=limit)
+        else:
+            channel = open_channel(target)
         peers.append(ServiceChannel(name, target, channel, health_pb2_grpc.HealthStub(channel)))
     by_name = {peer.name: peer.channel for peer in peers}
     return Services(

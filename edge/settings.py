@@ -31,6 +31,9 @@ class EdgeSettings(CommonSettings):
     login_failures_per_ip: int = Field(20, ge=1, validation_alias="DRAFTER_LOGIN_FAILURES_PER_IP")
     token_failures_per_ip: int = Field(10, ge=1, validation_alias="DRAFTER_TOKEN_FAILURES_PER_IP")
     rate_limit_window_s: int = Field(900, ge=1, validation_alias="DRAFTER_RATE_LIMIT_WINDOW_S")
+    # Under ``drafter up``, call the services running in the same process directly
+    # (drafter.rpc.local) instead of through their gRPC ports.
+    in_process_calls: bool = Field(True, validation_alias="DRAFTER_IN_PROCESS_CALLS")
 
     _strong_secret = field_validator("secret_key")(check_secret_key)
 

@@ -60,12 +60,14 @@ class ErrorInterceptor(aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        wrapped = _wrap(method, handler)
+        wrapped = wrap_handler(method, handler)
         self._wrapped[method] = wrapped
         return wrapped
 
 
-def _wrap(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+def wrap_handler(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """``handler`` with every exception it raises turned into a status (``_abort``); used
+    by the server's interceptor and by in-process calls (``drafter.rpc.local``)."""
     if handler.unary_unary is not None:
         inner = handler.unary_unary
 

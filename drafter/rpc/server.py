@@ -15,6 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from drafter.rpc.interceptors import ErrorInterceptor
+from drafter.rpc.local import LocalRegistry
 
 log = logging.getLogger("drafter.rpc")
 
@@ -34,12 +35,14 @@ class Registration:
 
 @dataclass
 class RunningServer:
-    """A started gRPC server with its health servicer and the port it bound."""
+    """A started gRPC server with its health servicer, the port it bound, and the same
+    servicers for in-process calls (``local``)."""
 
     server: aio.Server
     health: health.aio.HealthServicer
     port: int
     service_names: tuple[str, ...]
+    local: LocalRegistry
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def stop(self, grace: float = STOP_GRACE_S) -> None:
@@ -59,7 +62,8 @@ async def start_server(
     maximum_concurrent_rpcs: int | None = None,
 ) -> RunningServer:
     """Builds a grpc.aio server with the error interceptor, health and reflection, binds
-    ``addr`` (port 0 picks a free one) and starts it."""
+    ``addr`` (port 0 picks a free one) and starts it. The same servicers are registered
+    for in-process calls too (``RunningServer.local``)."""
     server = aio.server(
         interceptors=[ErrorInterceptor()],
         maximum_concurrent_rpcs=maximum_concurrent_rpcs,
@@ -70,10 +74,12 @@ async def start_server(
         ],
     )
     health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    local = LocalRegistry()
+    for target in (server, local):
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, target)
+        for registration in registrations:
+            registration.add(registration.servicer, target)
     names = tuple(r.name for r in registrations)
-    for registration in registrations:
-        registration.add(registration.servicer, server)
     reflection.enable_server_reflection(
         (
             *names,
@@ -89,7 +95,7 @@ async def start_server(
     for name in ("", *names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("serving %s on port %d", ", ".join(names), port)
-    return RunningServer(server, health_servicer, port, names)
+    return RunningServer(server, health_servicer, port, names, local)
 
 
 @contextlib.contextmanager

@@ -161,10 +161,16 @@ def clock() -> FakeClock:
 async def stub(
     settings: AccountsSettings, clock: FakeClock, quota_store: str
 ) -> AsyncIterator[accounts_grpc.AccountsServiceStub]:
-    """A real stub on a real AccountsService listening on 127.0.0.1:<free port>."""
+    """A real stub on a real AccountsService listening on 127.0.0.1:<free port>; with the
+    memory quota store, calling it in process, as ``drafter up`` (which keeps its quotas
+    in memory) does."""
     in_process = quota_store == "memory"
     running = await start(settings, "127.0.0.1:0", clock=clock, in_process_quotas=in_process)
-    channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
+    channel: aio.Channel
+    if in_process:
+        channel = running.local.channel()
+    else:
+        channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         yield accounts_grpc.AccountsServiceStub(channel)
     finally:

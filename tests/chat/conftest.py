@@ -1,5 +1,6 @@
 """Chat service fixtures: the fake Anthropic server, a real chat gRPC server on loopback
-(started with ``services.chat.main.start``) and a generated stub dialling it."""
+(started with ``services.chat.main.start``) and a generated stub dialling it, or calling
+it in process as ``drafter up`` does."""
 
 from __future__ import annotations
 
@@ -59,8 +60,14 @@ async def chat_server(fake_server: FakeAnthropic) -> AsyncIterator[RunningServer
     await running.stop(0)
 
 
-@pytest.fixture(scope="session")
-async def chat_stub(chat_server: RunningServer) -> AsyncIterator[chat_grpc.ChatServiceStub]:
+@pytest.fixture(scope="session", params=["grpc", "in-process"])
+async def chat_stub(
+    request: pytest.FixtureRequest, chat_server: RunningServer
+) -> AsyncIterator[chat_grpc.ChatServiceStub]:
+    """A stub over gRPC on loopback, and over the in-process channel ``drafter up`` uses."""
+    if request.param == "in-process":
+        yield chat_grpc.ChatServiceStub(chat_server.local.channel())
+        return
     channel = open_channel(f"127.0.0.1:{chat_server.port}")
     yield chat_grpc.ChatServiceStub(channel)
     await channel.close()

@@ -79,8 +79,13 @@ async def channel(images_server: RunningServer) -> AsyncIterator[aio.Channel]:
         yield ch
 
 
-@pytest.fixture
-def stub(channel: aio.Channel) -> images_grpc.ImagesServiceStub:
+@pytest.fixture(params=["grpc", "in-process"])
+def stub(
+    request: pytest.FixtureRequest, channel: aio.Channel, images_server: RunningServer
+) -> images_grpc.ImagesServiceStub:
+    """A stub over gRPC on loopback, and over the in-process channel ``drafter up`` uses."""
+    if request.param == "in-process":
+        return images_grpc.ImagesServiceStub(images_server.local.channel())
     return images_grpc.ImagesServiceStub(channel)
 
 

@@ -1,0 +1,358 @@
+"""In-process calls: the generated stubs over a channel that calls the servicers directly.
+
+``drafter up`` runs the edge and the three services in one process and one event loop.
+A gRPC call between them still crosses HTTP/2 over loopback: framing, four socket
+operations, gRPC's event-engine thread and the hand-off between its poller and asyncio,
+about a third of the CPU of a whole chat request. :class:`LocalChannel` is what grpc-java's
+``InProcessChannelBuilder`` and grpc-go's ``bufconn`` are for: the same registrations the
+server has (the generated ``add_..._to_server`` functions register into a
+:class:`LocalRegistry`), behind the same error wrapper as the server's interceptor, and
+what callers rely on kept: status codes with their rich details (raised as
+:class:`grpc.aio.AioRpcError`), deadlines, invocation metadata and cancellation (a
+cancelled caller cancels the handler; a cancelled stream closes the handler's generator).
+
+Each unary call is a task of its own, started at once, as gRPC's calls are: the handler
+runs whether or not the caller awaits yet, and ``cancel()`` stops it. Messages are
+handed over by reference, as grpc-java's in-process transport does for
+protobuf messages: neither side touches a message after sending it. Unary and
+server-streaming methods are served; Drafter's services have no client-streaming ones.
+The gRPC servers keep serving everyone else (more edge processes, other consumers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, NoReturn
+
+import grpc
+from grpc import aio
+
+from drafter.rpc.interceptors import wrap_handler
+
+Metadata = Sequence[tuple[str, str | bytes]]
+_CANCELLED_DETAILS = "Locally cancelled by application!"
+_DEBUG = "in-process call"
+
+
+class LocalRegistry:
+    """The server side of in-process calls: what ``add_..._to_server`` registers into."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self._generic: list[grpc.GenericRpcHandler] = []
+
+    def add_registered_method_handlers(
+        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> None:
+        for name, handler in handlers.items():
+            path = f"/{service}/{name}"
+            self._handlers[path] = wrap_handler(path, handler)
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self._generic.extend(handlers)
+
+    def handler(self, method: str) -> grpc.RpcMethodHandler | None:
+        found = self._handlers.get(method)
+        if found is None:
+            for generic in self._generic:
+                candidate = generic.service(_CallDetails(method))
+                if candidate is not None:
+                    found = self._handlers[method] = wrap_handler(method, candidate)
+                    break
+        return found
+
+    def channel(self) -> LocalChannel:
+        return LocalChannel(self)
+
+
+class _CallDetails(grpc.HandlerCallDetails):
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.invocation_metadata = ()
+
+
+class LocalChannel(aio.Channel):
+    """A channel whose calls run the registered handlers in the caller's event loop."""
+
+    def __init__(self, registry: LocalRegistry) -> None:
+        self._registry = registry
+
+    def _handler(self, method: str) -> grpc.RpcMethodHandler:
+        handler = self._registry.handler(method)
+        return handler if handler is not None else _unimplemented(method)
+
+    def unary_unary(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return _UnaryUnary(self._handler(method))
+
+    def unary_stream(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return _UnaryStream(self._handler(method))
+
+    def stream_unary(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return _ClientStreamingUnsupported(method)
+
+    def stream_stream(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return _ClientStreamingUnsupported(method)
+
+    async def close(self, grace: float | None = None) -> None:
+        """Nothing to close: the services belong to whoever started them."""
+
+    async def __aenter__(self) -> LocalChannel:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def get_state(self, try_to_connect: bool = False) -> grpc.ChannelConnectivity:
+        return grpc.ChannelConnectivity.READY
+
+    async def wait_for_state_change(self, last_observed_state: grpc.ChannelConnectivity) -> None:
+        await asyncio.Event().wait()  # an in-process channel never changes state
+
+    async def channel_ready(self) -> None:
+        return None
+
+
+def _unimplemented(method: str) -> grpc.RpcMethodHandler:
+    async def unimplemented(request: Any, context: LocalContext) -> NoReturn:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"Method not found: {method}")
+
+    return grpc.unary_unary_rpc_method_handler(unimplemented)
+
+
+class LocalContext:
+    """What a servicer sees of an in-process call: the parts of ``aio.ServicerContext``
+    that handlers use (metadata, abort, status, deadline)."""
+
+    def __init__(self, metadata: Metadata | None, deadline: float | None) -> None:
+        self._metadata = tuple(metadata or ())
+        self.deadline = deadline  # on the event loop's clock
+        self._code = grpc.StatusCode.OK
+        self._details = ""
+        self._trailing: Metadata = ()
+
+    def invocation_metadata(self) -> tuple[tuple[str, str | bytes], ...]:
+        return self._metadata
+
+    async def abort(
+        self, code: grpc.StatusCode, details: str = "", trailing_metadata: Metadata = ()
+    ) -> NoReturn:
+        self._code, self._details = code, details
+        if trailing_metadata:
+            self._trailing = trailing_metadata
+        raise aio.AbortError(details)
+
+    def set_code(self, code: grpc.StatusCode) -> None:
+        self._code = code
+
+    def set_details(self, details: str) -> None:
+        self._details = details
+
+    def set_trailing_metadata(self, trailing_metadata: Metadata) -> None:
+        self._trailing = trailing_metadata
+
+    async def send_initial_metadata(self, initial_metadata: Metadata) -> None:
+        return None
+
+    def time_remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+    def peer(self) -> str:
+        return "local"
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def error(self) -> aio.AioRpcError | None:
+        """The status the handler set, as the caller's exception (None when OK)."""
+        if self._code == grpc.StatusCode.OK:
+            return None
+        return _rpc_error(self._code, self._details, self._trailing)
+
+
+def _rpc_error(code: grpc.StatusCode, details: str, trailing: Metadata = ()) -> aio.AioRpcError:
+    return aio.AioRpcError(
+        code, aio.Metadata(), aio.Metadata(*trailing), details=details, debug_error_string=_DEBUG
+    )
+
+
+def _deadline_exceeded() -> aio.AioRpcError:
+    return _rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else asyncio.get_running_loop().time() + timeout
+
+
+class _UnaryUnary:
+    """A unary method. As with gRPC, the call starts at once, whether or not it is awaited
+    yet: it is a task, which ``cancel()`` cancels (and with it the handler)."""
+
+    def __init__(self, handler: grpc.RpcMethodHandler) -> None:
+        self._behaviour: Callable[..., Any] = handler.unary_unary
+
+    def __call__(
+        self,
+        request: Any,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        **options: Any,
+    ) -> asyncio.Task[Any]:
+        context = LocalContext(metadata, _deadline(timeout))
+        return asyncio.get_running_loop().create_task(self._invoke(request, context))
+
+    async def _invoke(self, request: Any, context: LocalContext) -> Any:
+        deadline = context.deadline
+        try:
+            if deadline is None:
+                response = await _awaited(self._behaviour(request, context))
+            else:
+                async with asyncio.timeout_at(deadline) as scope:
+                    response = await _awaited(self._behaviour(request, context))
+        except aio.AbortError:
+            raise context.error() or _rpc_error(grpc.StatusCode.UNKNOWN, "") from None
+        except TimeoutError:
+            if deadline is not None and scope.expired():
+                raise _deadline_exceeded() from None
+            raise
+        error = context.error()
+        if error is not None:
+            raise error
+        return response
+
+
+async def _awaited(result: Any) -> Any:
+    return await result if inspect.isawaitable(result) else result
+
+
+class _UnaryStream:
+    """A server-streaming method, pulled by the caller: each ``read()`` runs the handler's
+    generator, in the reading task, up to its next message."""
+
+    def __init__(self, handler: grpc.RpcMethodHandler) -> None:
+        self._behaviour: Callable[..., AsyncIterator[Any]] = handler.unary_stream
+
+    def __call__(
+        self,
+        request: Any,
+        *,
+        timeout: float | None = None,
+        metadata: Metadata | None = None,
+        **options: Any,
+    ) -> LocalStreamCall:
+        context = LocalContext(metadata, _deadline(timeout))
+        return LocalStreamCall(self._behaviour(request, context), context)
+
+
+class LocalStreamCall(aio.UnaryStreamCall):
+    """One in-process server-streaming call (``aio.UnaryStreamCall``'s interface)."""
+
+    def __init__(self, messages: AsyncIterator[Any], context: LocalContext) -> None:
+        self._messages = messages
+        self._context = context
+        self._reader: asyncio.Task[Any] | None = None
+        self._code: grpc.StatusCode | None = None
+        self._error: aio.AioRpcError | None = None
+        self._callbacks: list[Callable[[Any], None]] = []
+        self._closing: asyncio.Task[None] | None = None
+
+    async def read(self) -> Any:
+        if self._code is not None:
+            return self._after_end()
+        self._reader = asyncio.current_task()
+        deadline = self._context.deadline
+        try:
+            if deadline is None:
+                return await anext(self._messages)
+            async with asyncio.timeout_at(deadline) as scope:
+                return await anext(self._messages)
+        except StopAsyncIteration:
+            self._end(grpc.StatusCode.OK)
+            return aio.EOF
+        except aio.AbortError:
+            self._end(self._context.code(), self._context.error())
+            raise self._error from None  # type: ignore[misc]
+        except TimeoutError:
+            if deadline is not None and scope.expired():
+                self._end(grpc.StatusCode.DEADLINE_EXCEEDED, _deadline_exceeded())
+                raise self._error from None  # type: ignore[misc]
+            raise
+        finally:
+            self._reader = None
+
+    def _after_end(self) -> Any:
+        if self._code == grpc.StatusCode.CANCELLED:
+            raise asyncio.CancelledError()
+        if self._error is not None:
+            raise self._error
+        return aio.EOF
+
+    def _end(self, code: grpc.StatusCode, error: aio.AioRpcError | None = None) -> None:
+        if self._code is not None:
+            return
+        self._code, self._error = code, error
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(self)
+
+    async def __aiter__(self) -> AsyncIterator[Any]:  # type: ignore[override]
+        while (message := await self.read()) is not aio.EOF:
+            yield message
+
+    def cancel(self) -> bool:
+        """Ends the call: a pending ``read()`` raises CancelledError there, and the
+        handler's generator unwinds (closing what it opened)."""
+        if self._code is not None:
+            return False
+        cancelled = _rpc_error(grpc.StatusCode.CANCELLED, _CANCELLED_DETAILS)
+        self._end(grpc.StatusCode.CANCELLED, cancelled)
+        if self._reader is not None:
+            self._reader.cancel()
+        elif hasattr(self._messages, "aclose"):
+            self._closing = asyncio.get_running_loop().create_task(self._messages.aclose())
+        return True
+
+    def cancelled(self) -> bool:
+        return self._code == grpc.StatusCode.CANCELLED
+
+    def done(self) -> bool:
+        return self._code is not None
+
+    def add_done_callback(self, callback: Callable[[Any], None]) -> None:
+        if self._code is not None:
+            callback(self)
+        else:
+            self._callbacks.append(callback)
+
+    def time_remaining(self) -> float | None:
+        return self._context.time_remaining()
+
+    async def initial_metadata(self) -> aio.Metadata:
+        return aio.Metadata()
+
+    async def trailing_metadata(self) -> aio.Metadata:
+        return self._error.trailing_metadata() if self._error else aio.Metadata()
+
+    async def code(self) -> grpc.StatusCode:
+        return self._code or grpc.StatusCode.OK
+
+    async def details(self) -> str:
+        return (self._error.details() if self._error else "") or ""
+
+    async def wait_for_connection(self) -> None:
+        return None
+
+
+class _ClientStreamingUnsupported:
+    def __init__(self, method: str) -> None:
+        self._method = method
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise _rpc_error(
+            grpc.StatusCode.UNIMPLEMENTED,
+            f"{self._method}: client streaming is not served in process",
+        )
