@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from drafter.config import CommonSettings
+from drafter.memory import tune_collector_for_serving
 from drafter.rpc.server import RunningServer, stop_on_signals
 
 log = logging.getLogger("drafter")
@@ -106,6 +107,7 @@ async def serve_edge_until_signal(
     server: EdgeServer, sockets: list[socket.socket] | None = None
 ) -> None:
     """Runs the edge until SIGINT/SIGTERM (or until it stops by itself)."""
+    tune_collector_for_serving()
     stop = asyncio.Event()
     with stop_on_signals(stop):
         serving = asyncio.create_task(server.serve(sockets))

@@ -14,6 +14,7 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from drafter.memory import tune_collector_for_serving
 from drafter.rpc.interceptors import ErrorInterceptor
 from drafter.rpc.local import LocalRegistry
 
@@ -114,6 +115,7 @@ def stop_on_signals(stop: asyncio.Event) -> Any:
 
 async def serve_until_signal(running: RunningServer, grace: float = STOP_GRACE_S) -> None:
     """Runs a started server until SIGINT or SIGTERM, then stops it gracefully."""
+    tune_collector_for_serving()
     stop = asyncio.Event()
     with stop_on_signals(stop):
         await stop.wait()
