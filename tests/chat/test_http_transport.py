@@ -1,0 +1,310 @@
+"""The upstream transport (``services.chat.http_transport``) under httpx2's client, against
+real servers on loopback: plain HTTP servers scripted per test, and TLS with a
+certificate made here."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import gzip
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from services.chat.http_transport import UpstreamTransport
+
+Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
+# (request body, the connection's reader and writer) -> keep the connection?
+Answer = Callable[[bytes, Reader, Writer], Awaitable[bool]]
+
+
+async def _read_request(reader: Reader) -> bytes | None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return await reader.readexactly(length)
+
+
+@dataclass
+class ScriptedServer:
+    """Answers each request with ``answer``; counts connections and requests."""
+
+    answer: Answer
+    connections: int = 0
+    requests: list[bytes] = field(default_factory=list)
+    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, reader: Reader, writer: Writer) -> None:
+        self.connections += 1
+        try:
+            while True:
+                body = await _read_request(reader)
+                if body is None:
+                    break
+                self.requests.append(body)
+                if not await self.answer(body, reader, writer):
+                    break
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self.disconnected.set()
+            writer.close()
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., Awaitable[tuple[ScriptedServer, str]]]]:
+    servers: list[asyncio.Server] = []
+
+    async def start(
+        answer: Answer, tls: ssl.SSLContext | None = None
+    ) -> tuple[ScriptedServer, str]:
+        scripted = ScriptedServer(answer)
+        server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0, ssl=tls)
+        servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return (
+            scripted,
+            f"{'https' if tls else 'http'}://{'localhost' if tls else '127.0.0.1'}:{port}",
+        )
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(transport=UpstreamTransport(), timeout=5) as client:
+        yield client
+
+
+def _ok(body: bytes, *headers: str) -> bytes:
+    head = ["HTTP/1.1 200 OK", f"Content-Length: {len(body)}", *headers]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def _echo(body: bytes, reader: Reader, writer: Writer) -> bool:
+    writer.write(_ok(b"got " + body, "Content-Type: text/plain"))
+    return True
+
+
+async def test_answers_are_read_and_the_connection_is_reused(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], client: httpx2.AsyncClient
+) -> None:
+    server, url = await serve(_echo)
+
+    first = await client.post(url + "/v1/messages", content=b"one")
+    second = await client.post(url + "/v1/messages", content=b"two")
+
+    assert (first.status_code, first.text, second.text) == (200, "got one", "got two")
+    assert first.headers["content-type"] == "text/plain"
+    assert server.requests == [b"one", b"two"]
+    assert server.connections == 1
+
+
+async def test_a_chunked_answer_streams_each_piece_as_it_comes(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], client: httpx2.AsyncClient
+) -> None:
+    release = asyncio.Event()
+
+    async def chunked(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+        await writer.drain()
+        await release.wait()
+        writer.write(b"6\r\nsecond\r\n0\r\n\r\n")
+        return True
+
+    server, url = await serve(chunked)
+    pieces = []
+    async with client.stream("POST", url, content=b"x") as response:
+        async for piece in response.aiter_bytes():
+            pieces.append(piece)
+            release.set()  # the second piece is sent only once the first arrived
+    again = await client.post(url, content=b"y")
+
+    assert pieces == [b"first", b"second"]
+    assert again.text == "firstsecond"
+    assert server.connections == 1
+
+
+async def test_connection_close_is_not_reused(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], client: httpx2.AsyncClient
+) -> None:
+    async def closing(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(_ok(b"bye", "Connection: close"))
+        return False
+
+    server, url = await serve(closing)
+
+    assert (await client.post(url, content=b"1")).text == "bye"
+    assert (await client.post(url, content=b"2")).text == "bye"
+    assert server.connections == 2
+
+
+async def test_a_pooled_connection_closed_while_idle_is_replaced(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], client: httpx2.AsyncClient
+) -> None:
+    async def once_then_hang_up(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(_ok(b"ok"))  # says nothing about closing, then closes
+        return False
+
+    server, url = await serve(once_then_hang_up)
+
+    assert (await client.post(url, content=b"1")).text == "ok"
+    await asyncio.sleep(0.05)  # the close reaches the client's idle connection
+    assert (await client.post(url, content=b"2")).text == "ok"
+    assert server.connections == 2
+
+
+async def test_an_answer_cut_short_is_a_read_error(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], client: httpx2.AsyncClient
+) -> None:
+    async def cut(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+        return False
+
+    _, url = await serve(cut)
+
+    with pytest.raises(httpx2.TransportError):
+        await client.post(url, content=b"x")
+
+
+async def test_no_answer_in_time_is_a_read_timeout(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
+) -> None:
+    async def silent(body: bytes, reader: Reader, writer: Writer) -> bool:
+        await asyncio.sleep(5)
+        return False
+
+    _, url = await serve(silent)
+    async with httpx2.AsyncClient(transport=UpstreamTransport(), timeout=0.2) as client:
+        with pytest.raises(httpx2.ReadTimeout):
+            await client.post(url, content=b"x")
+
+
+async def test_a_refused_connection_is_a_connect_error(client: httpx2.AsyncClient) -> None:
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+
+    with pytest.raises(httpx2.ConnectError):
+        await client.post(f"http://127.0.0.1:{port}/", content=b"x")
+
+
+async def test_cancelling_while_waiting_closes_the_connection(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], client: httpx2.AsyncClient
+) -> None:
+    async def slow(body: bytes, reader: Reader, writer: Writer) -> bool:
+        for _ in range(250):  # until the client hangs up
+            if reader.at_eof():
+                break
+            await asyncio.sleep(0.02)
+        return False
+
+    server, url = await serve(slow)
+    request = asyncio.ensure_future(client.post(url, content=b"x"))
+    await asyncio.sleep(0.1)
+    request.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    await asyncio.wait_for(server.disconnected.wait(), 2)
+
+
+async def test_compressed_answers_are_decoded_by_the_client(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], client: httpx2.AsyncClient
+) -> None:
+    async def compressed(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(_ok(gzip.compress(b'{"ok": true}'), "Content-Encoding: gzip"))
+        return True
+
+    _, url = await serve(compressed)
+
+    assert (await client.post(url, content=b"x")).json() == {"ok": True}
+
+
+async def test_https_with_the_servers_certificate(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], tmp_path: Path
+) -> None:
+    server_tls, client_tls = _self_signed_tls(tmp_path)
+    server, url = await serve(_echo, tls=server_tls)
+
+    async with httpx2.AsyncClient(transport=UpstreamTransport(client_tls)) as client:
+        first = await client.post(url, content=b"secret")
+        second = await client.post(url, content=b"again")
+
+    assert (first.text, second.text) == ("got secret", "got again")
+    assert server.connections == 1
+
+
+async def test_https_refuses_an_unknown_certificate(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], tmp_path: Path
+) -> None:
+    server_tls, _ = _self_signed_tls(tmp_path)
+    _, url = await serve(_echo, tls=server_tls)
+
+    async with httpx2.AsyncClient(transport=UpstreamTransport()) as client:
+        with pytest.raises(httpx2.ConnectError):
+            await client.post(url, content=b"x")
+
+
+def _self_signed_tls(folder: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+async def test_an_answer_closed_unread_does_not_leak_into_the_next(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]], client: httpx2.AsyncClient
+) -> None:
+    answers = iter((b"HTTP/1.1 529 \r\nContent-Length: 9\r\n\r\noverload!", _ok(b"fine")))
+
+    async def scripted(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(next(answers))
+        return True
+
+    server, url = await serve(scripted)
+    async with client.stream("POST", url, content=b"1") as first:
+        await asyncio.sleep(0.05)  # the whole answer arrived; its body is never read
+    second = await client.post(url, content=b"2")
+
+    assert first.status_code == 529
+    assert (second.status_code, second.text) == (200, "fine")
+    assert server.connections == 1
