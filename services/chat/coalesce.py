@@ -1,17 +1,18 @@
 """Upstream events to the caller, coalescing pieces that are already waiting.
 
-Each upstream stream is read by its own task into one queue. The caller takes an event,
-then every event already queued behind it: adjacent pieces of the same choice and kind
-(answer text, thinking text, one tool call's argument text) travel as one event. A model
-producing tokens at its own pace leaves nothing queued, so nothing changes; a burst (one
-network read carrying many events, or a busy process) costs one gRPC message, one SSE
-frame and one socket write instead of one per piece.
+Adjacent pieces of the same choice and kind (answer text, thinking text, one tool call's
+argument text) that arrived together travel as one event. A model producing tokens at
+its own pace leaves nothing waiting, so nothing changes; a burst (one network read
+carrying many events, or a busy process, whose unread bytes the transport hands over in
+one read) costs one gRPC message, one SSE frame and one socket write instead of one per
+piece.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from contextlib import aclosing
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 
@@ -39,15 +40,35 @@ def merge_into(pending: Event, following: Event) -> bool:
     return True
 
 
-async def coalesced(streams: list[AsyncGenerator[Event, None]]) -> AsyncGenerator[Event, None]:
-    """The events of ``streams`` (interleaved as they come), coalesced; the first failure
-    ends all of them, and closing this generator cancels every upstream read."""
+def coalesce(events: Iterable[Event]) -> list[Event]:
+    """``events`` with adjacent pieces of the same thing merged into one (see merge_into)."""
+    merged: list[Event] = []
+    for event in events:
+        if not merged or not merge_into(merged[-1], event):
+            merged.append(event)
+    return merged
+
+
+async def coalesced(
+    streams: Sequence[AsyncGenerator[list[Event], None]],
+) -> AsyncGenerator[Event, None]:
+    """The events of ``streams`` (each a list per upstream read), coalesced. One stream is
+    read in the caller's task, each read's events merged. Several are read by a task each
+    into one queue, interleaved as they come, and what is queued when the caller asks is
+    merged. The first failure ends all of them, after the events that came before it;
+    closing this generator closes every upstream read."""
+    if len(streams) == 1:
+        async with aclosing(streams[0]) as only:
+            async for batch in only:
+                for event in coalesce(batch):
+                    yield event
+        return
     queue: asyncio.Queue[object] = asyncio.Queue()
 
-    async def pump(stream: AsyncGenerator[Event, None]) -> None:
+    async def pump(stream: AsyncGenerator[list[Event], None]) -> None:
         try:
-            async for event in stream:
-                queue.put_nowait(event)
+            async for batch in stream:
+                queue.put_nowait(batch)
             queue.put_nowait(_DONE)
         except Exception as exc:
             queue.put_nowait(exc)
@@ -56,27 +77,25 @@ async def coalesced(streams: list[AsyncGenerator[Event, None]]) -> AsyncGenerato
 
     tasks = [asyncio.create_task(pump(stream)) for stream in streams]
     running = len(tasks)
-    pending: Event | None = None
     try:
         while running:
-            item = await queue.get()
-            while True:
+            items = [await queue.get()]
+            while not queue.empty():
+                items.append(queue.get_nowait())
+            events: list[Event] = []
+            failure: Exception | None = None
+            for item in items:
                 if item is _DONE:
                     running -= 1
                 elif isinstance(item, Exception):
-                    if pending is not None:  # what came before the failure is delivered
-                        yield pending
-                    raise item
-                elif pending is None or not merge_into(pending, item):  # type: ignore[arg-type]
-                    if pending is not None:
-                        yield pending
-                    pending = item  # type: ignore[assignment]
-                if queue.empty():
+                    failure = item
                     break
-                item = queue.get_nowait()
-            if pending is not None:
-                yield pending
-                pending = None
+                else:
+                    events.extend(item)  # type: ignore[arg-type]
+            for event in coalesce(events):
+                yield event
+            if failure is not None:
+                raise failure
     finally:
         for task in tasks:
             task.cancel()

@@ -14,7 +14,9 @@ request after the SDK itself.
   and ``WriteTimeout``, so the SDK retries them as it would its own.
 - A pooled connection the server closed while it sat idle is replaced once, when it fails
   before any byte of the answer arrived (the request cannot have been processed).
-- Bodies arrive as sent (``Content-Encoding`` is decoded by httpx2's Response).
+- Body bytes that arrived since the last read are handed over as one piece, so what
+  arrived together is parsed together; ``Content-Encoding`` is decoded by httpx2's
+  Response.
 """
 
 from __future__ import annotations
@@ -154,8 +156,10 @@ class _Connection(asyncio.Protocol):
     async def body(self, read_timeout: float | None) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
         while True:
-            while self._chunks:
-                yield self._chunks.popleft()
+            if self._chunks:  # everything that arrived since the last read, as one piece
+                chunks = self._chunks
+                yield chunks.popleft() if len(chunks) == 1 else _drain(chunks)
+                continue
             if self.complete:
                 return
             if self.lost is not None:
@@ -174,6 +178,12 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+def _drain(chunks: collections.deque[bytes]) -> bytes:
+    joined = b"".join(chunks)
+    chunks.clear()
+    return joined
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:

@@ -14,6 +14,7 @@ from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.model_table import ModelTable, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from services.chat.http_transport import UpstreamTransport
+from services.chat.messages_api import MessagesApi
 from services.chat.servicer import ChatServicer
 from services.chat.settings import ChatSettings
 from services.chat.thinking_store import build_thinking_store
@@ -32,7 +33,9 @@ def open_telemetry_option(environ: Mapping[str, str]) -> bool | None:
     return None if configured else False
 
 
-def build_client(settings: ChatSettings) -> anthropic.AsyncAnthropic:
+def build_client(
+    settings: ChatSettings, transport: UpstreamTransport | None = None
+) -> anthropic.AsyncAnthropic:
     """The process's one upstream client: pooled connections, the deliberate retry count and
     timeout. Without any credential it still builds (sending none), so requests fail
     with the upstream's 401, reported as UPSTREAM_AUTH, instead of the process not starting."""
@@ -45,7 +48,9 @@ def build_client(settings: ChatSettings) -> anthropic.AsyncAnthropic:
         # httptools' parser on asyncio instead of httpx2's pure-Python h11 or the aiohttp
         # transport (http_transport.py); it raises httpx2's own errors, so the SDK's
         # retries and the error table behave the same.
-        "http_client": anthropic.DefaultAsyncHttpxClient(transport=UpstreamTransport()),
+        "http_client": anthropic.DefaultAsyncHttpxClient(
+            transport=transport or UpstreamTransport()
+        ),
         "open_telemetry": open_telemetry_option(os.environ),
     }
     if settings.anthropic_api_key is not None:
@@ -66,11 +71,12 @@ async def start(
     settings: ChatSettings, addr: str, *, models: ModelTable | None = None
 ) -> RunningServer:
     """Starts the chat service on ``addr`` (port 0 picks one); stop it with ``.stop()``."""
-    client = build_client(settings)
+    transport = UpstreamTransport()
+    client = build_client(settings, transport)
     thinking = build_thinking_store(
         settings.redis_url, ttl_s=settings.thinking_ttl_s, max_entries=settings.thinking_max_entries
     )
-    servicer = ChatServicer(client, models or load_model_table(), thinking)
+    servicer = ChatServicer(MessagesApi(client, transport), models or load_model_table(), thinking)
     try:
         running = await start_server(
             [Registration(chat_grpc.add_ChatServiceServicer_to_server, servicer, SERVICE_NAME)],

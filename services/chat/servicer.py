@@ -1,8 +1,9 @@
 """ChatService: resolves the model, calls Anthropic and translates back.
 
 Both RPCs share one path: every choice is one upstream call whose message events
-``from_anthropic`` turns into proto events; StreamComplete forwards them as they
-arrive, Complete folds them into Choices. StreamComplete always streams from upstream.
+``from_anthropic`` turns into proto events (coalesced as they arrive, ``coalesce``);
+StreamComplete forwards them, Complete folds them into Choices. StreamComplete always
+streams from upstream.
 Complete asks for the whole Message (one JSON body instead of an event per token, about
 a quarter less CPU per request), unfolded into the same events, unless the answer may be
 long (more than ``WHOLE_ANSWER_MAX_TOKENS``): then it streams too, as Anthropic advises
@@ -27,11 +28,12 @@ from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from services.chat.coalesce import coalesced
 from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
+from services.chat.messages_api import MessagesApi
 from services.chat.output_format import format_tool_name
 from services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from services.chat.to_anthropic import THINKING_BUDGETS, message_params_from_request
 from services.chat.upstream_errors import error_from_upstream
-from services.chat.upstream_events import upstream_events, whole_message_events
+from services.chat.upstream_events import upstream_event_batches, whole_message_batches
 
 MAX_CHOICES = 8
 # Up to this max_tokens (thinking included), Complete asks the upstream for the whole
@@ -73,12 +75,11 @@ class UpstreamCall:
 
 
 class ChatServicer(chat_grpc.ChatServiceServicer):
-    """Complete and StreamComplete over one shared ``AsyncAnthropic`` client."""
+    """Complete and StreamComplete over one shared ``AsyncAnthropic`` client (its
+    Messages API: ``messages_api``)."""
 
-    def __init__(
-        self, client: anthropic.AsyncAnthropic, models: ModelTable, thinking: ThinkingStore
-    ) -> None:
-        self._client = client
+    def __init__(self, messages: MessagesApi, models: ModelTable, thinking: ThinkingStore) -> None:
+        self._messages = messages
         self._models = models
         self._thinking = thinking
 
@@ -129,11 +130,9 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         """Every choice's events (interleaved when n > 1), then one Usage over all."""
         choices = [call.choice(i) for i in range(call.n)]
         store = self._thinking if call.thinking else None
-        streams = [_choice_events(self._client, call.params, c, store, stream) for c in choices]
-        # One whole answer needs no interleaving nor coalescing: its events are all there.
-        source = streams[0] if len(streams) == 1 and not stream else coalesced(streams)
-        async with aclosing(source):
-            async for event in source:
+        streams = [_choice_batches(self._messages, call.params, c, store, stream) for c in choices]
+        async with aclosing(coalesced(streams)) as events:
+            async for event in events:
                 yield event
         total = chat_pb.Usage()
         for choice in choices:
@@ -141,29 +140,30 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         yield Event(usage=total)
 
 
-async def _choice_events(
-    client: anthropic.AsyncAnthropic,
+async def _choice_batches(
+    messages: MessagesApi,
     params: dict[str, Any],
     choice: ChoiceStream,
     store: ThinkingStore | None,
     stream: bool,
-) -> AsyncGenerator[Event, None]:
-    """One upstream call (streaming, or for the whole Message) as proto events; upstream
-    failures as DrafterErrors. With ``store``, the turn's thinking is kept before its end
-    is announced, so a client that answers the tool calls at once finds it."""
+) -> AsyncGenerator[list[Event], None]:
+    """One upstream call (streaming, or for the whole Message) as proto events, a list per
+    upstream read; upstream failures as DrafterErrors. With ``store``, the turn's thinking
+    is kept before its end is announced, so a client that answers the tool calls at once
+    finds it."""
     try:
-        upstream = client.messages.with_streaming_response.create(**params, stream=stream)
-        async with upstream as response:
-            source = upstream_events(response) if stream else whole_message_events(response)
-            async for upstream_event in source:
-                for event in choice.events_from(upstream_event):
-                    if (
-                        store is not None
-                        and choice.has_thinking_to_keep
-                        and event.HasField("finished")
-                    ):
-                        await put_quietly(store, choice.tool_call_ids, choice.thinking_blocks)
-                    yield event
+        async with messages.open(params, stream=stream) as response:
+            source = upstream_event_batches(response) if stream else whole_message_batches(response)
+            async for upstream_batch in source:
+                batch = [event for item in upstream_batch for event in choice.events_from(item)]
+                if (
+                    store is not None
+                    and choice.has_thinking_to_keep
+                    and any(event.HasField("finished") for event in batch)
+                ):
+                    await put_quietly(store, choice.tool_call_ids, choice.thinking_blocks)
+                if batch:
+                    yield batch
     except anthropic.AnthropicError as exc:
         raise error_from_upstream(exc) from exc
     except httpx2.HTTPError as exc:

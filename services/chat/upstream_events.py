@@ -1,7 +1,7 @@
 """Anthropic's answer as the events of a message stream, read straight off the response.
 
-The SDK still builds the request, authenticates, retries and turns error statuses into
-its exceptions; only reading the body is ours. Two shapes arrive:
+The SDK's configuration, retries and exceptions still apply (``messages_api``); reading
+the body is ours. Two shapes arrive:
 
 - a stream (``stream: true``): server-sent events, parsed from the raw bytes, each
   ``data`` one ``orjson.loads``. The SDK's typed events and text decoding cost about
@@ -21,8 +21,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
+import httpx2
 import orjson
-from anthropic._response import AsyncAPIResponse
 
 
 class Fields(dict[str, Any]):
@@ -38,22 +38,22 @@ class Fields(dict[str, Any]):
         return value
 
 
-def _json(data: bytes, response: AsyncAPIResponse[Any]) -> Any:
+def _json(data: bytes, response: httpx2.Response) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise anthropic.APIResponseValidationError(
-            response.http_response, data, message="The upstream sent a body that is not JSON."
+            response, data, message="The upstream sent a body that is not JSON."
         ) from exc
 
 
-def _event(name: bytes | None, data: bytes, response: AsyncAPIResponse[Any]) -> Fields:
+def _event(name: bytes | None, data: bytes, response: httpx2.Response) -> Fields:
     if name == b"error":
         try:
             body: Any = orjson.loads(data)
         except orjson.JSONDecodeError:
             body = data.decode(errors="replace")
-        raise anthropic.APIStatusError(f"{body}", response=response.http_response, body=body)
+        raise anthropic.APIStatusError(f"{body}", response=response, body=body)
     return Fields(_json(data, response))
 
 
@@ -70,7 +70,7 @@ class _EventParser:
     A failure (an ``error`` event, unreadable data) ends the events and is kept in
     ``failure``, so the events before it in the same read are still delivered."""
 
-    def __init__(self, response: AsyncAPIResponse[Any]) -> None:
+    def __init__(self, response: httpx2.Response) -> None:
         self._response = response
         self._name: bytes | None = None
         self._data: list[bytes] = []
@@ -97,36 +97,38 @@ class _EventParser:
         return events
 
 
-async def upstream_events(response: AsyncAPIResponse[Any]) -> AsyncIterator[Fields]:
-    """The events of an SSE response, in order; the body may end without a blank line."""
+async def upstream_event_batches(response: httpx2.Response) -> AsyncIterator[list[Fields]]:
+    """The events of an SSE response, in order, as a list per network read: the events in
+    one list arrived together. The body may end without a blank line."""
     parser = _EventParser(response)
     rest = b""
-    async for chunk in response.iter_bytes():
+    async for chunk in response.aiter_bytes():
         lines, rest = _complete_lines(rest + chunk)
-        for event in parser.feed(lines):
-            yield event
+        events = parser.feed(lines)
+        if events:
+            yield events
         if parser.failure is not None:
             raise parser.failure
-    for event in parser.feed([*rest.splitlines(), b""]):
-        yield event
+    events = parser.feed([*rest.splitlines(), b""])
+    if events:
+        yield events
     if parser.failure is not None:
         raise parser.failure
 
 
-async def whole_message_events(response: AsyncAPIResponse[Any]) -> AsyncIterator[Fields]:
-    """The events of a non-streamed response (see :func:`message_events`)."""
-    for event in message_events(await response.read(), response):
-        yield event
+async def whole_message_batches(response: httpx2.Response) -> AsyncIterator[list[Fields]]:
+    """The events of a non-streamed response (see :func:`message_events`), as one list."""
+    yield message_events(await response.aread(), response)
 
 
-def message_events(body: bytes, response: AsyncAPIResponse[Any]) -> list[Fields]:
+def message_events(body: bytes, response: httpx2.Response) -> list[Fields]:
     """A whole Message as the events of its stream: message_start, each content block
     opened, its content as one delta, closed; message_delta with the stop reason and
     usage; message_stop."""
     message = _json(body, response)
     if not isinstance(message, dict) or message.get("type") != "message":
         raise anthropic.APIResponseValidationError(
-            response.http_response, message, message="The upstream's answer is not a Message."
+            response, message, message="The upstream's answer is not a Message."
         )
     usage = message.get("usage") or {}
     events: list[dict[str, Any]] = [

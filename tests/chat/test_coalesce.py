@@ -1,11 +1,15 @@
-"""Which adjacent stream events merge: pieces of the same choice and kind only."""
+"""Which adjacent stream events merge (pieces of the same choice and kind only), and how
+the events of one or several upstream streams are coalesced."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from services.chat.coalesce import merge_into
+from services.chat.coalesce import coalesce, coalesced, merge_into
 
 E = chat_pb.StreamCompleteResponse
 D = chat_pb.Delta
@@ -42,3 +46,50 @@ def text(s: str, choice: int = 0) -> E:
 def test_merge_into(first: E, second: E, merged: bool, expected: E) -> None:
     assert merge_into(first, second) is merged
     assert first == expected
+
+
+def test_coalesce_merges_runs_and_keeps_order() -> None:
+    finished = E(finished=chat_pb.ChoiceFinished())
+    events = [text("a"), text("b"), text("x", 1), text("c"), finished, text("d"), text("e")]
+
+    assert coalesce(events) == [text("ab"), text("x", 1), text("c"), finished, text("de")]
+    assert coalesce([]) == []
+
+
+async def _batches(*batches: list[E], fail: Exception | None = None) -> AsyncIterator[list[E]]:
+    for batch in batches:
+        await asyncio.sleep(0)
+        yield batch
+    if fail is not None:
+        raise fail
+
+
+async def test_one_stream_is_merged_per_batch() -> None:
+    stream = _batches([text("a"), text("b")], [text("c")])
+
+    assert [e async for e in coalesced([stream])] == [text("ab"), text("c")]
+
+
+async def test_several_streams_interleave_and_each_choice_keeps_its_text() -> None:
+    first = _batches([text("a", 0)], [text("b", 0)])
+    second = _batches([text("x", 1)], [text("y", 1)])
+
+    events = [e async for e in coalesced([first, second])]
+
+    by_choice = {0: "", 1: ""}
+    for event in events:
+        by_choice[event.delta.choice_index] += event.delta.text
+    assert by_choice == {0: "ab", 1: "xy"}
+
+
+@pytest.mark.parametrize("streams", [1, 2])
+async def test_a_failure_ends_the_events_after_what_came_before(streams: int) -> None:
+    failing = _batches([text("a"), text("b")], fail=RuntimeError("broke"))
+    others = [_batches([text("z", 1)]) for _ in range(streams - 1)]
+    seen: list[E] = []
+
+    with pytest.raises(RuntimeError, match="broke"):
+        async for event in coalesced([failing, *others]):
+            seen.append(event)
+
+    assert "".join(e.delta.text for e in seen if e.delta.choice_index == 0) == "ab"

@@ -3,16 +3,16 @@ any line ending), fields, comments, errors, and a whole Message unfolded into ev
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
 import httpx2
 import orjson
 import pytest
-from anthropic._response import AsyncAPIResponse
 
 from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
-from services.chat.upstream_events import Fields, message_events, upstream_events
+from services.chat.upstream_events import Fields, message_events, upstream_event_batches
 
 STREAM = (
     b"event: message_start\n"
@@ -29,26 +29,35 @@ STREAM = (
 )
 
 
-class _Body:
-    """The parts of the SDK's response that the reader uses, over fixed reads."""
+class _Reads(httpx2.AsyncByteStream):
+    """A body that arrives in the given network reads."""
 
     def __init__(self, reads: list[bytes]) -> None:
         self._reads = reads
-        self.http_response = httpx2.Response(
-            200, request=httpx2.Request("POST", "http://upstream/v1/messages")
-        )
 
-    async def iter_bytes(self) -> Any:
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         for read in self._reads:
             yield read
 
 
-def _response(reads: list[bytes]) -> AsyncAPIResponse[Any]:
-    return _Body(reads)  # type: ignore[return-value]
+def _response(reads: list[bytes]) -> httpx2.Response:
+    request = httpx2.Request("POST", "http://upstream/v1/messages")
+    return httpx2.Response(200, stream=_Reads(reads), request=request)
 
 
 async def _read(reads: list[bytes]) -> list[Fields]:
-    return [event async for event in upstream_events(_response(reads))]
+    return [event async for batch in upstream_event_batches(_response(reads)) for event in batch]
+
+
+async def test_events_that_arrive_together_come_as_one_batch() -> None:
+    half = len(STREAM) // 2
+    batches = [b async for b in upstream_event_batches(_response([STREAM[:half], STREAM[half:]]))]
+    whole = [b async for b in upstream_event_batches(_response([STREAM]))]
+
+    assert [[e.type for e in batch] for batch in whole] == [
+        ["message_start", "content_block_delta", "ping"]
+    ]
+    assert len(batches) == 2 and [e for batch in batches for e in batch] == whole[0]
 
 
 async def test_events_read_like_the_sdks_objects() -> None:
@@ -83,8 +92,8 @@ async def test_an_error_event_raises_what_the_sdk_raises_after_the_events_before
     error = b"event: error\ndata: " + orjson.dumps(body) + b"\n\n"
     seen: list[Fields] = []
     with pytest.raises(anthropic.APIStatusError) as raised:
-        async for event in upstream_events(_response([STREAM + error + STREAM])):
-            seen.append(event)
+        async for batch in upstream_event_batches(_response([STREAM + error + STREAM])):
+            seen.extend(batch)
     assert raised.value.body == body
     assert [e.type for e in seen] == ["message_start", "content_block_delta", "ping"]
 
