@@ -1,4 +1,4 @@
-"""A server-sent-events response on plain asyncio.
+"""A server-sent-events response on plain asyncio, with keep-alive comments.
 
 Starlette's ``StreamingResponse`` watches for the client going away with an anyio task
 group and cancel scopes, which cost about as much CPU per stream as the rest of the
@@ -6,19 +6,36 @@ edge's SSE work. :class:`EventStreamResponse` does the same job with one asyncio
 that waits for ``http.disconnect`` and cancels the sending task. Either way the frames'
 generator is closed, so whatever it reads from (a gRPC stream, and behind it the upstream
 request) is cancelled with it.
+
+While the frames' generator is silent (a model thinking), a comment goes out every
+``keepalive_s`` seconds. One timer follows the last write: it is looked at only when it
+fires, so a frame costs a clock read, not a timer of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterable, Awaitable, Callable
+from typing import Any
 
 from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+KEEPALIVE = b": keep-alive\n\n"
+# A timer that fires this close to its time is taken as on time (the loop's clock is coarse).
+_EARLY_S = 0.002
 
 
 class EventStreamResponse(StreamingResponse):
-    """``StreamingResponse`` (same constructor) whose disconnect watch is plain asyncio."""
+    """``StreamingResponse`` whose disconnect watch is plain asyncio, and which sends
+    ``KEEPALIVE`` whenever nothing was written for ``keepalive_s`` seconds."""
+
+    def __init__(
+        self, content: AsyncIterable[bytes], *, keepalive_s: float | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(content, **kwargs)
+        self._keepalive_s = keepalive_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sending = asyncio.current_task()
@@ -47,3 +64,67 @@ class EventStreamResponse(StreamingResponse):
                     await closing()
         if self.background is not None:
             await self.background()
+
+    async def stream_response(self, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        keepalive = _KeepAlive(send, self._keepalive_s) if self._keepalive_s else None
+        try:
+            async for chunk in self.body_iterator:
+                body = chunk.encode(self.charset) if isinstance(chunk, str) else chunk
+                if keepalive is None:
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                else:
+                    await keepalive.write(body)
+        finally:
+            if keepalive is not None:
+                await keepalive.stop()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class _KeepAlive:
+    """Writes frames, and ``KEEPALIVE`` after ``interval`` seconds without one."""
+
+    def __init__(self, send: Callable[[Message], Awaitable[None]], interval: float) -> None:
+        self._send = send
+        self._interval = interval
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time()
+        self._writing = False
+        self._comment: asyncio.Task[None] | None = None
+        self._timer = self._loop.call_at(self._last + interval, self._due)
+
+    async def write(self, body: bytes) -> None:
+        if self._comment is not None:  # one write at a time
+            await asyncio.shield(self._comment)
+        self._writing = True
+        try:
+            await self._send({"type": "http.response.body", "body": body, "more_body": True})
+        finally:
+            self._writing = False
+            self._last = self._loop.time()
+
+    def _due(self) -> None:
+        due_at = self._last + self._interval
+        if self._writing or due_at - self._loop.time() > _EARLY_S:
+            self._timer = self._loop.call_at(max(due_at, self._loop.time() + _EARLY_S), self._due)
+            return
+        self._comment = self._loop.create_task(self._write_comment())
+
+    async def _write_comment(self) -> None:
+        try:
+            await self._send({"type": "http.response.body", "body": KEEPALIVE, "more_body": True})
+        finally:
+            self._comment = None
+            self._last = self._loop.time()
+            self._timer = self._loop.call_at(self._last + self._interval, self._due)
+
+    async def stop(self) -> None:
+        self._timer.cancel()
+        comment = self._comment
+        if comment is not None:
+            comment.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await comment
+        self._timer.cancel()

@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 
 DONE = b"data: [DONE]\n\n"
-KEEPALIVE = b": keep-alive\n\n"
 
 
 def data_frame(obj: Any) -> bytes:

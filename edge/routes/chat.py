@@ -17,7 +17,7 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from edge.accounting import Accounting, Reservation, outcome_of_failure, token_usage_from_chat
 from edge.deps import ApiCallDep
 from edge.errors import api_error_from_rpc
-from edge.event_stream import EventStreamResponse
+from edge.event_stream import KEEPALIVE, EventStreamResponse
 from edge.openai import sse
 from edge.openai.from_proto import FINISH_REASONS, completion_from_proto, delta_from_proto
 from edge.openai.from_proto import usage_from_proto as openai_usage
@@ -71,12 +71,15 @@ async def create_chat_completion(request: Request, call: ApiCallDep) -> Response
         timeout=settings.upstream_timeout_s,
         metadata=metadata,
     )
-    stream = ChatStream(call, accounting, reservation, settings.keepalive_s)
-    first = await stream.first_event()  # an early failure still gets its HTTP status
+    stream = ChatStream(call, accounting, reservation)
+    # An early failure still gets its HTTP status; a model that is slow to start (it
+    # thinks first) gets its response started, and keep-alives, after keepalive_s.
+    first = await stream.first_event(settings.keepalive_s)
     writer = sse.ChunkWriter(completion_id, created, body.model)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     return EventStreamResponse(
         stream.frames(first, writer, include_usage),
+        keepalive_s=settings.keepalive_s,
         media_type="text/event-stream",
         headers={**_SSE_HEADERS, **headers},
     )
@@ -86,61 +89,62 @@ class ChatStream:
     """One streamed completion: reads gRPC events, writes SSE frames, settles at the end."""
 
     def __init__(
-        self,
-        call: aio.UnaryStreamCall,
-        accounting: Accounting,
-        reservation: Reservation,
-        keepalive_s: float,
+        self, call: aio.UnaryStreamCall, accounting: Accounting, reservation: Reservation
     ) -> None:
         self._call = call
         self._accounting = accounting
         self._reservation = reservation
-        self._keepalive_s = keepalive_s
-        self._read: asyncio.Future | None = None
+        self._pending: asyncio.Future[object] | None = None
         self._units = 0
         self._usage: chat_pb.Usage | None = None
 
-    async def _next(self) -> object | None:
-        """The next event, ``aio.EOF`` at the end, or None when the keep-alive time passed."""
-        if self._read is None:
-            self._read = asyncio.ensure_future(self._call.read())
-        done, _ = await asyncio.wait((self._read,), timeout=self._keepalive_s)
-        if not done:
-            return None
-        read, self._read = self._read, None
-        return read.result()
-
-    async def first_event(self) -> object | None:
+    async def first_event(self, wait_s: float) -> object | None:
+        """The first event; None when none came within ``wait_s`` (it is still awaited)."""
+        pending = self._pending = asyncio.ensure_future(self._call.read())
         try:
-            return await self._next()
+            done, _ = await asyncio.wait((pending,), timeout=wait_s)
+            if not done:
+                return None
+            self._pending = None
+            return pending.result()
         except grpc.RpcError as exc:
             self._settle(outcome_of_failure(exc.code()))
             raise api_error_from_rpc(exc) from None
         except asyncio.CancelledError:
+            pending.cancel()
             self._call.cancel()
             self._settle(accounts_pb.OUTCOME_CANCELLED)
             raise
 
+    async def _read(self) -> object:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            return await pending
+        return await self._call.read()
+
     async def frames(
         self, first: object | None, writer: sse.ChunkWriter, include_usage: bool
     ) -> AsyncIterator[bytes]:
+        """The SSE frames; a ``first`` of None (silent so far) starts with a keep-alive."""
         outcome: int = accounts_pb.OUTCOME_CANCELLED
-        event = first
         try:
+            if first is None:
+                yield KEEPALIVE
+                first = await self._read()
+            event = first
             while event is not aio.EOF:
-                if event is None:
-                    yield sse.KEEPALIVE
-                else:
-                    frame = self._frame(event, writer, include_usage)  # type: ignore[arg-type]
-                    if frame:
-                        yield frame
-                event = await self._next()
+                frame = self._frame(event, writer, include_usage)  # type: ignore[arg-type]
+                if frame:
+                    yield frame
+                event = await self._read()
             outcome = accounts_pb.OUTCOME_SUCCEEDED
             yield sse.DONE
         except grpc.RpcError as exc:
             outcome = outcome_of_failure(exc.code())
             yield sse.error_frame(api_error_from_rpc(exc).body())
         finally:
+            if self._pending is not None:
+                self._pending.cancel()
             if outcome == accounts_pb.OUTCOME_CANCELLED:
                 self._call.cancel()
             if outcome != accounts_pb.OUTCOME_SUCCEEDED and self._units:
