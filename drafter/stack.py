@@ -71,11 +71,13 @@ class EdgeServer(uvicorn.Server):
 
 
 def edge_server(app: Any, host: str, port: int) -> EdgeServer:
+    from edge.http_protocol import TurnBufferedHttpToolsProtocol
+
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="httptools",
+        http=TurnBufferedHttpToolsProtocol,
         loop="none",
         lifespan="on",
         access_log=False,
