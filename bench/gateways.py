@@ -59,12 +59,15 @@ def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1, **env:
     workdir.mkdir(parents=True, exist_ok=True)
     plans = workdir / "plans.toml"
     plans.write_text(BENCH_PLANS)
+    # rembg's home is an empty folder: no model is installed unless the caller names one.
+    (workdir / "rembg-home").mkdir(exist_ok=True)
     env = base_env(
         workdir,
         ANTHROPIC_BASE_URL=upstream,
         ANTHROPIC_API_KEY="sk-ant-bench",
         DRAFTER_PLANS_FILE=str(plans),
         DRAFTER_LOG_LEVEL="WARNING",
+        U2NET_HOME=str(workdir / "rembg-home"),
         **env,
     )
     port = free_port()

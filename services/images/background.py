@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -123,8 +124,30 @@ def _new_model_file_session(model_path: Path) -> Any:
     return ModelFileSession("u2net_custom", ort.SessionOptions(), model_path=str(model_path))
 
 
+def installed_model_file(model: str) -> Path | None:
+    """Where rembg 2.0 finds ``<model>.onnx`` already downloaded (its per-model folder,
+    then its older flat one: ``BaseSession.resolve_existing``), found without importing
+    rembg: its import takes about 200 MB (numba, scipy and scikit-image, for the alpha
+    matting Drafter does not use), which a service without the model would carry for
+    nothing."""
+    u2net_home, xdg = os.environ.get("U2NET_HOME"), os.environ.get("XDG_DATA_HOME")
+    legacy = Path(u2net_home or os.path.join(xdg or "~", ".u2net")).expanduser()
+    default_home = os.path.join(xdg, "rembg") if xdg else os.path.join("~", ".rembg")
+    home = legacy if u2net_home else Path(os.environ.get("REMBG_HOME", default_home)).expanduser()
+    for candidate in (home / "models" / model / f"{model}.onnx", legacy / f"{model}.onnx"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def _new_named_session(model: str) -> Any:
     """rembg's session for ``model``, only when its file is already on disk: never downloads."""
+    if installed_model_file(model) is None:
+        raise ModelUnavailable(
+            f"rembg model {model!r} is not installed (no {model}.onnx in U2NET_HOME, "
+            "REMBG_HOME or their defaults ~/.u2net, ~/.rembg/models/NAME); pre-fetch it "
+            "into U2NET_HOME or set DRAFTER_REMBG_MODEL_PATH"
+        )
     from rembg import new_session
     from rembg.sessions import sessions
 
@@ -142,8 +165,9 @@ def _new_named_session(model: str) -> Any:
 
 def load_session(model: str, model_path: Path | None) -> Any:
     """ONE rembg session for the life of the process (blocking: call off the event loop).
-    ``model`` "none" turns background removal off without importing rembg, whose
-    dependencies (numba, scipy, scikit-image) take about 200 MB of memory."""
+    ``model`` "none" turns background removal off, and a named model whose file is not
+    installed leaves it off, both without importing rembg, whose dependencies (numba,
+    scipy, scikit-image) take about 200 MB of memory."""
     if model_path is None and model == REMBG_OFF:
         raise ModelUnavailable(f"background removal is turned off (DRAFTER_REMBG_MODEL={model})")
     try:

@@ -19,6 +19,7 @@ from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import error_from_rpc
+from services.images.background import installed_model_file
 from services.images.limits import MAX_MESSAGE_BYTES
 from services.images.main import start
 from tests.images.conftest import images_settings, pixel, square_on_dark
@@ -92,19 +93,26 @@ async def test_named_model_is_loaded_from_rembg_home(
     assert pixel(image, (2, 2))[3] <= 15
 
 
-def test_rembg_turned_off_is_never_imported(tmp_path: Path) -> None:
-    """``DRAFTER_REMBG_MODEL=none``: removal answers UNAVAILABLE and rembg stays unloaded
-    (checked in a fresh interpreter: this one has imported rembg long ago)."""
+@pytest.mark.parametrize(
+    ("model", "reason"), [("none", "turned off"), ("u2net", "is not installed")]
+)
+def test_rembg_is_not_imported_without_a_model_to_load(
+    tmp_path: Path, offline: Path, model: str, reason: str
+) -> None:
+    """``DRAFTER_REMBG_MODEL=none``, or a model whose file is not installed: removal answers
+    UNAVAILABLE and rembg stays unloaded (checked in a fresh interpreter: this one has
+    imported rembg long ago)."""
     script = f"""
 import asyncio, sys
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.rpc.channels import open_channel
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
+from services.images.background import installed_model_file
 from services.images.main import start
 from tests.images.conftest import images_settings
 
 async def main():
-    settings = images_settings({str(tmp_path / "data")!r}, DRAFTER_REMBG_MODEL="none")
+    settings = images_settings({str(tmp_path / "data")!r}, DRAFTER_REMBG_MODEL={model!r})
     running = await start(settings, "127.0.0.1:0")
     try:
         async with open_channel(f"127.0.0.1:{{running.port}}") as channel:
@@ -122,5 +130,39 @@ asyncio.run(main())
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
-    assert "UNAVAILABLE" in done.stdout and "turned off" in done.stdout
+    assert "UNAVAILABLE" in done.stdout and reason in done.stdout
     assert "rembg imported: False" in done.stdout
+
+
+LAYOUTS = [
+    ({"U2NET_HOME": "u2net"}, "u2net/u2netp.onnx"),
+    ({"U2NET_HOME": "u2net"}, "u2net/models/u2netp/u2netp.onnx"),
+    ({"REMBG_HOME": "rembg"}, "rembg/models/u2netp/u2netp.onnx"),
+    ({"REMBG_HOME": "rembg"}, "home/.u2net/u2netp.onnx"),
+    ({"XDG_DATA_HOME": "xdg"}, "xdg/rembg/models/u2netp/u2netp.onnx"),
+    ({"XDG_DATA_HOME": "xdg"}, "xdg/.u2net/u2netp.onnx"),
+    ({}, "home/.rembg/models/u2netp/u2netp.onnx"),
+    ({}, "home/.u2net/u2netp.onnx"),
+    ({}, "home/.rembg/u2netp.onnx"),  # not a place rembg looks
+    ({"U2NET_HOME": "u2net"}, "home/.rembg/models/u2netp/u2netp.onnx"),  # nor this one
+]
+
+
+@pytest.mark.parametrize(("environ", "placed"), LAYOUTS)
+def test_installed_models_are_found_where_rembg_finds_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, environ: dict[str, str], placed: str
+) -> None:
+    from rembg.sessions import sessions
+
+    for name in ("U2NET_HOME", "REMBG_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name, folder in environ.items():
+        monkeypatch.setenv(name, str(tmp_path / folder))
+    (tmp_path / placed).parent.mkdir(parents=True)
+    (tmp_path / placed).write_bytes(b"onnx")
+
+    ours = installed_model_file("u2netp")
+    theirs = sessions["u2netp"].resolve_existing("u2netp.onnx")
+
+    assert (str(ours) if ours else None) == theirs
