@@ -133,6 +133,12 @@ def scenario_rows(label: str, upstream: Result, runs: dict[str, Measured]) -> li
             ]
         )
     d, lite = runs["drafter"], runs["litellm"]
+    added_ttft_ratio = ""
+    if "stream" in label and d.result.first_tokens and lite.result.first_tokens:
+        added_ttft_ratio = ratio(
+            percentile(d.result.first_tokens, 50) - base_ttft,
+            percentile(lite.result.first_tokens, 50) - base_ttft,
+        )
     rows.append(
         [
             label,
@@ -145,7 +151,7 @@ def scenario_rows(label: str, upstream: Result, runs: dict[str, Measured]) -> li
                 percentile(d.result.latencies, 50) - base_p50,
                 percentile(lite.result.latencies, 50) - base_p50,
             ),
-            "",
+            added_ttft_ratio,
             ratio(d.cpu_ms_per_request, lite.cpu_ms_per_request),
             "",
         ]
