@@ -1,7 +1,8 @@
 """Authorize before the work, settle after it: the edge's two calls to accounts.
 
 Settling runs in the background once the outcome is known, so the caller does not wait
-for it, and it happens even when the client went away mid-request. Settlements are
+for it, and it happens even when the client went away mid-request; only an answer after a
+failure waits for its refund (``settle``), so that a retry at once finds the quota. Settlements are
 gathered for ``SETTLE_WINDOW_S`` (or up to ``MAX_SETTLE_BATCH``) and sent as one
 ``SettleMany`` call: under load one RPC settles many requests instead of one each. A
 refund is not held back: it goes out at once, with whatever is queued.
@@ -12,6 +13,7 @@ Settling is idempotent, so a batch that failed in transport is sent again
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from edge.errors import api_error_from_rpc
 log = logging.getLogger("drafter.edge")
 
 SETTLE_WINDOW_S = 0.01
+# How long an answer after a failure waits for its refund to reach the accounts service.
+REFUND_WAIT_S = 2.0
 MAX_SETTLE_BATCH = 256
 SETTLE_RETRY_DELAYS_S = (0.1, 0.5, 2.0)
 _RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
@@ -86,7 +90,7 @@ class Accounting:
             response.reservation_id, response.caller, response.model, time.monotonic(), units
         )
 
-    def settle_soon(
+    async def settle(
         self,
         reservation: Reservation,
         outcome: int,
@@ -94,9 +98,25 @@ class Accounting:
         units_used: int = 0,
         usage: accounts_pb.TokenUsage | None = None,
     ) -> None:
+        """``settle_soon``; when units go back, it also waits (up to REFUND_WAIT_S) until
+        the accounts service has them, so that the answer telling the caller of a failure
+        comes after their quota is restored and a retry at once finds it."""
+        sent = self.settle_soon(reservation, outcome, units_used=units_used, usage=usage)
+        if sent is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(sent), REFUND_WAIT_S)
+
+    def settle_soon(
+        self,
+        reservation: Reservation,
+        outcome: int,
+        *,
+        units_used: int = 0,
+        usage: accounts_pb.TokenUsage | None = None,
+    ) -> asyncio.Task[None] | None:
         """Settles in the background; never raises, never blocks the response. A
-        settlement that gives units back goes out at once (with what is queued), so the
-        caller's next request finds its quota restored."""
+        settlement that gives units back goes out at once (with what is queued): the
+        sending task is returned then."""
         self._queued.append(
             accounts_pb.SettleRequest(
                 reservation_id=reservation.id,
@@ -107,20 +127,25 @@ class Accounting:
             )
         )
         refunds = outcome != accounts_pb.OUTCOME_SUCCEEDED or 0 < units_used < reservation.units
-        if refunds or len(self._queued) >= MAX_SETTLE_BATCH:
+        if refunds:
+            return self._send_queued()
+        if len(self._queued) >= MAX_SETTLE_BATCH:
             self._send_queued()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(SETTLE_WINDOW_S, self._send_queued)
+        return None
 
-    def _send_queued(self) -> None:
+    def _send_queued(self) -> asyncio.Task[None] | None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         batch, self._queued = self._queued, []
-        if batch:
-            task = asyncio.get_running_loop().create_task(self._settle(batch))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+        if not batch:
+            return None
+        task = asyncio.get_running_loop().create_task(self._settle(batch))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return task
 
     async def _settle(self, batch: list[accounts_pb.SettleRequest]) -> None:
         request = accounts_pb.SettleManyRequest(settlements=batch)

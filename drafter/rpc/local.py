@@ -2,8 +2,8 @@
 
 ``drafter up`` runs the edge and the three services in one process and one event loop.
 A gRPC call between them still crosses HTTP/2 over loopback: framing, four socket
-operations, gRPC's event-engine thread and the hand-off between its poller and asyncio,
-about a third of the CPU of a whole chat request. :class:`LocalChannel` is what grpc-java's
+operations, gRPC's event-engine thread and the hand-off between its poller and asyncio:
+about half the CPU of a whole chat request, measured. :class:`LocalChannel` is what grpc-java's
 ``InProcessChannelBuilder`` and grpc-go's ``bufconn`` are for: the same registrations the
 server has (the generated ``add_..._to_server`` functions register into a
 :class:`LocalRegistry`), behind the same error wrapper as the server's interceptor, and
@@ -12,11 +12,11 @@ what callers rely on kept: status codes with their rich details (raised as
 cancelled caller cancels the handler; a cancelled stream closes the handler's generator).
 
 Each unary call is a task of its own, started at once, as gRPC's calls are: the handler
-runs whether or not the caller awaits yet, and ``cancel()`` stops it. Messages are
-handed over by reference, as grpc-java's in-process transport does for
-protobuf messages: neither side touches a message after sending it. Unary and
-server-streaming methods are served; Drafter's services have no client-streaming ones.
-The gRPC servers keep serving everyone else (more edge processes, other consumers).
+runs whether or not the caller awaits yet, and ``cancel()`` stops it. Messages are handed
+over by reference, as grpc-java's in-process transport does for protobuf messages:
+neither side touches a message after sending it. Unary and server-streaming methods are
+served; Drafter's services have no client-streaming ones. The gRPC servers keep serving
+everyone else (more edge processes, other consumers).
 """
 
 from __future__ import annotations

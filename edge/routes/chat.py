@@ -50,12 +50,12 @@ async def create_chat_completion(request: Request, call: ApiCallDep) -> Response
                 metadata=metadata,
             )
         except grpc.RpcError as exc:
-            accounting.settle_soon(reservation, outcome_of_failure(exc.code()))
+            await accounting.settle(reservation, outcome_of_failure(exc.code()))
             raise api_error_from_rpc(exc) from None
         except asyncio.CancelledError:
             accounting.settle_soon(reservation, accounts_pb.OUTCOME_CANCELLED)
             raise
-        accounting.settle_soon(
+        await accounting.settle(
             reservation,
             accounts_pb.OUTCOME_SUCCEEDED,
             units_used=len(response.choices),
@@ -108,12 +108,12 @@ class ChatStream:
             self._pending = None
             return pending.result()
         except grpc.RpcError as exc:
-            self._settle(outcome_of_failure(exc.code()))
+            await self._settle(outcome_of_failure(exc.code()))
             raise api_error_from_rpc(exc) from None
         except asyncio.CancelledError:
             pending.cancel()
             self._call.cancel()
-            self._settle(accounts_pb.OUTCOME_CANCELLED)
+            self._settle_soon(accounts_pb.OUTCOME_CANCELLED)
             raise
 
     async def _read(self) -> object:
@@ -149,7 +149,10 @@ class ChatStream:
                 self._call.cancel()
             if outcome != accounts_pb.OUTCOME_SUCCEEDED and self._units:
                 outcome = accounts_pb.OUTCOME_SUCCEEDED  # output was delivered: it counts
-            self._settle(outcome)
+            if outcome == accounts_pb.OUTCOME_CANCELLED:
+                self._settle_soon(outcome)  # nobody is listening any more
+            else:
+                await self._settle(outcome)
 
     def _frame(
         self, event: chat_pb.StreamCompleteResponse, writer: sse.ChunkWriter, include_usage: bool
@@ -166,7 +169,15 @@ class ChatStream:
             return writer.usage(openai_usage(event.usage)) if include_usage else None
         return None
 
-    def _settle(self, outcome: int) -> None:
+    async def _settle(self, outcome: int) -> None:
+        await self._accounting.settle(
+            self._reservation,
+            outcome,
+            units_used=self._units,
+            usage=token_usage_from_chat(self._usage),
+        )
+
+    def _settle_soon(self, outcome: int) -> None:
         self._accounting.settle_soon(
             self._reservation,
             outcome,

@@ -53,9 +53,9 @@ async def _generate(request: Request, call: ApiCall) -> dict[str, Any]:
             timeout=settings.upstream_timeout_s,
         )
     except grpc.RpcError as exc:
-        accounting.settle_soon(reservation, outcome_of_failure(exc.code()))
+        await accounting.settle(reservation, outcome_of_failure(exc.code()))
         raise api_error_from_rpc(exc) from None
-    accounting.settle_soon(
+    await accounting.settle(
         reservation, accounts_pb.OUTCOME_SUCCEEDED, units_used=len(response.images)
     )
     data = [_image_entry(image, body, settings.base_url) for image in response.images]
@@ -92,9 +92,9 @@ async def remove_background(request: Request, call: ApiCallDep) -> Response:
             timeout=call.settings.upstream_timeout_s,
         )
     except grpc.RpcError as exc:
-        accounting.settle_soon(reservation, outcome_of_failure(exc.code()))
+        await accounting.settle(reservation, outcome_of_failure(exc.code()))
         raise api_error_from_rpc(exc) from None
-    accounting.settle_soon(reservation, accounts_pb.OUTCOME_SUCCEEDED, units_used=1)
+    await accounting.settle(reservation, accounts_pb.OUTCOME_SUCCEEDED, units_used=1)
     return Response(response.png, media_type="image/png")
 
 
