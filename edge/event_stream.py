@@ -95,7 +95,7 @@ class _KeepAlive:
         self._comment: asyncio.Task[None] | None = None
         self._timer = self._loop.call_at(self._last + interval, self._due)
 
-    async def write(self, body: bytes) -> None:
+    async def write(self, body: bytes | memoryview) -> None:
         if self._comment is not None:  # one write at a time
             await asyncio.shield(self._comment)
         self._writing = True

@@ -1,0 +1,61 @@
+"""``drafter up`` calls its own services in process; ``DRAFTER_IN_PROCESS_CALLS=false``
+sends the edge's calls through their gRPC ports. Either way the API answers the same.
+Which path was taken shows in the connections to the accounts service's port (nothing
+else in the process dials it: the status prober probes chat and images)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openai
+import pytest
+
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.stack_process import free_port, start_drafter_up
+
+_ESTABLISHED = "01"
+
+
+def _connections_to(port: int) -> int:
+    """Established TCP connections whose remote end is ``port`` (gRPC dials 127.0.0.1 on
+    an IPv6 socket, as a v4-mapped address: both tables count)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            remote, state = line.split()[2:4]
+            if state == _ESTABLISHED and int(remote.rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
+
+
+@pytest.mark.parametrize("in_process", [True, False])
+def test_the_edge_reaches_the_services_either_way(
+    tmp_path: Path, fake_anthropic: FakeAnthropic, in_process: bool
+) -> None:
+    ports = {name: free_port() for name in ("accounts", "chat", "images")}
+    stack = start_drafter_up(
+        tmp_path,
+        anthropic_base_url=fake_anthropic.base_url,
+        DRAFTER_IN_PROCESS_CALLS=str(in_process).lower(),
+        **{f"DRAFTER_{name.upper()}_ADDR": f"127.0.0.1:{port}" for name, port in ports.items()},
+    )
+    try:
+        key = stack.create_user_with_key("paths@example.com", "pro")
+        client = openai.OpenAI(api_key=key, base_url=stack.api_url, max_retries=0)
+        fake_anthropic.enqueue(text="whole")
+        reply = client.chat.completions.create(
+            model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}]
+        )
+        fake_anthropic.enqueue(text="streamed")
+        stream = client.chat.completions.create(
+            model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        with pytest.raises(openai.NotFoundError):
+            client.models.retrieve("no-such-model")
+        over_grpc = _connections_to(ports["accounts"])
+    finally:
+        code = stack.stop()
+    assert code == 0, stack.output()
+    assert (reply.choices[0].message.content, streamed) == ("whole", "streamed")
+    assert (over_grpc > 0) is not in_process
