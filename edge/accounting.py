@@ -100,9 +100,10 @@ class Accounting:
     ) -> None:
         """``settle_soon``; when units go back, it also waits (up to REFUND_WAIT_S) until
         the accounts service has them, so that the answer telling the caller of a failure
-        comes after their quota is restored and a retry at once finds it."""
+        comes after their quota is restored and a retry at once finds it. A cancelled
+        request has nobody to answer: it never waits."""
         sent = self.settle_soon(reservation, outcome, units_used=units_used, usage=usage)
-        if sent is not None:
+        if sent is not None and outcome != accounts_pb.OUTCOME_CANCELLED:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(sent), REFUND_WAIT_S)
 

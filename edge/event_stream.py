@@ -127,4 +127,4 @@ class _KeepAlive:
             comment.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await comment
-        self._timer.cancel()
+            self._timer.cancel()  # the cancelled comment set the next timer as it ended

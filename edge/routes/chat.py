@@ -113,7 +113,7 @@ class ChatStream:
         except asyncio.CancelledError:
             pending.cancel()
             self._call.cancel()
-            self._settle_soon(accounts_pb.OUTCOME_CANCELLED)
+            await self._settle(accounts_pb.OUTCOME_CANCELLED)
             raise
 
     async def _read(self) -> object:
@@ -149,10 +149,7 @@ class ChatStream:
                 self._call.cancel()
             if outcome != accounts_pb.OUTCOME_SUCCEEDED and self._units:
                 outcome = accounts_pb.OUTCOME_SUCCEEDED  # output was delivered: it counts
-            if outcome == accounts_pb.OUTCOME_CANCELLED:
-                self._settle_soon(outcome)  # nobody is listening any more
-            else:
-                await self._settle(outcome)
+            await self._settle(outcome)
 
     def _frame(
         self, event: chat_pb.StreamCompleteResponse, writer: sse.ChunkWriter, include_usage: bool
@@ -171,14 +168,6 @@ class ChatStream:
 
     async def _settle(self, outcome: int) -> None:
         await self._accounting.settle(
-            self._reservation,
-            outcome,
-            units_used=self._units,
-            usage=token_usage_from_chat(self._usage),
-        )
-
-    def _settle_soon(self, outcome: int) -> None:
-        self._accounting.settle_soon(
             self._reservation,
             outcome,
             units_used=self._units,

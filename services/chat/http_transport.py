@@ -114,8 +114,7 @@ class _Connection(asyncio.Protocol):
         if self.lost is None:
             self.lost = exc
         for waiter in (self._head, self._wakeup, self._writable):
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            _wake(waiter)
         if self.transport is not None:
             self.transport.close()
 
@@ -143,12 +142,7 @@ class _Connection(asyncio.Protocol):
 
     async def head(self, read_timeout: float | None) -> tuple[int, list[tuple[bytes, bytes]]]:
         assert self._head is not None
-        try:
-            async with asyncio.timeout(read_timeout):
-                await self._head
-        except TimeoutError:
-            self._close()
-            raise httpx2.ReadTimeout("timed out waiting for the answer") from None
+        await self._read_within(self._head, read_timeout, "waiting for the answer")
         if not self.got_head:
             raise _transport_error(self.lost or httpx2.RemoteProtocolError("no answer"))
         return self.status, self._headers
@@ -166,13 +160,21 @@ class _Connection(asyncio.Protocol):
                 raise _transport_error(self.lost)
             self._wakeup = loop.create_future()
             try:
-                async with asyncio.timeout(read_timeout):
-                    await self._wakeup
-            except TimeoutError:
-                self._close()
-                raise httpx2.ReadTimeout("timed out reading the answer") from None
+                await self._read_within(self._wakeup, read_timeout, "reading the answer")
             finally:
                 self._wakeup = None
+
+    async def _read_within(
+        self, waiter: asyncio.Future[None], read_timeout: float | None, doing: str
+    ) -> None:
+        """Waits for the parser to wake ``waiter``; past ``read_timeout`` the connection
+        is closed and ``ReadTimeout`` raised."""
+        try:
+            async with asyncio.timeout(read_timeout):
+                await waiter
+        except TimeoutError:
+            self._close()
+            raise httpx2.ReadTimeout(f"timed out {doing}") from None
 
     def _close(self) -> None:
         self.closed = True
