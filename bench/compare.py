@@ -53,7 +53,7 @@ def gateway_target(gateway: Gateway, stream: bool) -> Target:
 
 def upstream_target(upstream: str, stream: bool) -> Target:
     body = {
-        "model": "claude-haiku-4-5-20250506",
+        "model": "claude-haiku-4-5-20251001",
         "messages": PROMPT,
         "max_tokens": 64,
         "stream": stream,

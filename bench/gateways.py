@@ -29,7 +29,7 @@ LITELLM_CONFIG = """
 model_list:
   - model_name: claude-haiku-4-5
     litellm_params:
-      model: anthropic/claude-haiku-4-5-20250506
+      model: anthropic/claude-haiku-4-5-20251001
       api_base: {upstream}
       api_key: sk-ant-bench
 general_settings:

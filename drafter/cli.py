@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from drafter.config import ConfigError
 from drafter.rpc.errors import DrafterError
 
 SERVICES = ("accounts", "chat", "images", "edge")
@@ -113,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except KeyboardInterrupt:
         return 130
-    except (CliError, DrafterError) as exc:
+    except (CliError, ConfigError, DrafterError) as exc:
         print(f"drafter: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # the promise is one line, never a traceback

@@ -18,6 +18,11 @@ DEFAULT_EDGE_HOST = "127.0.0.1"
 DEFAULT_EDGE_PORT = 8080
 
 
+class ConfigError(ValueError):
+    """Configuration that cannot be used (a table file that does not validate, say); the
+    ``drafter`` command reports it as one line."""
+
+
 class CommonSettings(BaseSettings):
     """What every process needs: where data lives and where its peers listen."""
 
@@ -27,6 +32,8 @@ class CommonSettings(BaseSettings):
     accounts_addr: str = Field(DEFAULT_ACCOUNTS_ADDR, validation_alias="DRAFTER_ACCOUNTS_ADDR")
     chat_addr: str = Field(DEFAULT_CHAT_ADDR, validation_alias="DRAFTER_CHAT_ADDR")
     images_addr: str = Field(DEFAULT_IMAGES_ADDR, validation_alias="DRAFTER_IMAGES_ADDR")
+    # A TOML model table that replaces the built-in one (drafter/models.toml).
+    models_file: Path | None = Field(None, validation_alias="DRAFTER_MODELS_FILE")
     log_level: str = Field("INFO", validation_alias=AliasChoices("DRAFTER_LOG_LEVEL", "LOG_LEVEL"))
 
     def ensure_data_dir(self) -> Path:

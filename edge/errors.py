@@ -1,5 +1,6 @@
 """The one place where failures become HTTP: gRPC statuses, validation errors and
-anything unexpected all leave the edge as ``{"error": {"message", "type", "code"}}``."""
+anything unexpected all leave the edge as OpenAI's ``{"error": {"message", "type",
+"param", "code"}}``, ``code`` being OpenAI's string code (or null), as clients branch on it."""
 
 from __future__ import annotations
 
@@ -35,10 +36,27 @@ _STATUS_TABLE: dict[grpc.StatusCode, tuple[int, str]] = {
 }
 _DEFAULT = (500, "api_error")
 
-# Messages callers may see for statuses whose details are ours, not theirs.
-_OPAQUE_MESSAGES = {
-    500: "The server had an error while processing your request.",
+# Error reasons → OpenAI's ``error.code`` (its own names where OpenAI has one).
+_CODES: dict[str, str] = {
+    "INVALID_CREDENTIAL": "invalid_api_key",
+    "ACCOUNT_BLOCKED": "account_deactivated",
+    "MODEL_NOT_IN_PLAN": "model_not_in_plan",
+    "MODEL_NOT_FOUND": "model_not_found",
+    "QUOTA_EXCEEDED": "rate_limit_exceeded",
+    "UPSTREAM_UNAVAILABLE": "upstream_unavailable",
+    "UPSTREAM_RATE_LIMITED": "upstream_rate_limited",
+    "UPSTREAM_AUTH": "upstream_auth_failed",
+    "MODEL_TABLE": "upstream_not_found",
+    "PLAN_LIMIT": "plan_limit_reached",
+    "INSUFFICIENT_SCOPE": "insufficient_scope",
 }
+# Statuses a reason sets where the gRPC status alone would say otherwise.
+_REASON_STATUS: dict[str, tuple[int, str]] = {
+    # OpenAI answers an unknown model with 404 and type invalid_request_error.
+    "MODEL_NOT_FOUND": (404, "invalid_request_error"),
+}
+# What callers see of a failure whose details are ours (a bug), not theirs.
+_OPAQUE_MESSAGE = "The server had an error while processing your request."
 
 
 @dataclass
@@ -50,12 +68,11 @@ class APIError(Exception):
     type: str
     param: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    code: str | None = None
 
     def body(self) -> dict[str, object]:
-        error: dict[str, object] = {"message": self.message, "type": self.type, "code": self.status}
-        if self.param is not None:
-            error["param"] = self.param
-        return {"error": error}
+        error = {"message": self.message, "type": self.type, "param": self.param}
+        return {"error": {**error, "code": self.code}}
 
     def response(self) -> Response:
         return Response(
@@ -71,16 +88,14 @@ def invalid_request(message: str, param: str | None = None) -> APIError:
 
 
 def unauthenticated(message: str) -> APIError:
-    return APIError(401, message, "authentication_error")
+    return APIError(401, message, "authentication_error", code=_CODES["INVALID_CREDENTIAL"])
 
 
 def api_error_from_remote(err: RemoteError) -> APIError:
     """Maps a failed service call to what the caller sees (STYLE.md's table)."""
-    status, error_type = _STATUS_TABLE.get(err.code, _DEFAULT)
+    status, error_type = _REASON_STATUS.get(err.reason) or _STATUS_TABLE.get(err.code, _DEFAULT)
     param = err.metadata.get("param")
     headers: dict[str, str] = {}
-    if err.reason == "MODEL_NOT_FOUND":
-        status, error_type = 400, "invalid_request_error"
     if err.code == _C.RESOURCE_EXHAUSTED and err.reason != "QUOTA_EXCEEDED":
         # gRPC's own (message too large, too many concurrent calls): overload, not quota.
         status, error_type = 503, "overloaded_error"
@@ -92,11 +107,13 @@ def api_error_from_remote(err: RemoteError) -> APIError:
     if err.reason == "QUOTA_EXCEEDED":
         headers["x-should-retry"] = "false"
     message = err.message
-    if status >= 500 and status in _OPAQUE_MESSAGES:
-        message = _OPAQUE_MESSAGES[status]
-    elif err.code in (_C.UNAVAILABLE, _C.DEADLINE_EXCEEDED) and not err.reason:
+    reason = "" if err.reason == "UNSPECIFIED" else err.reason
+    if err.code in (_C.UNAVAILABLE, _C.DEADLINE_EXCEEDED) and not reason:
         message = "The service is temporarily unavailable; please retry. See /status."
-    return APIError(status, message or "Request failed.", error_type, param, headers)
+    elif status >= 500 and not reason:
+        message = _OPAQUE_MESSAGE
+    code = err.metadata.get("code") or _CODES.get(err.reason)
+    return APIError(status, message or "Request failed.", error_type, param, headers, code)
 
 
 def api_error_from_rpc(exc: grpc.RpcError) -> APIError:
@@ -145,4 +162,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return APIError(500, _OPAQUE_MESSAGES[500], "api_error").response()
+        return APIError(500, _OPAQUE_MESSAGE, "api_error").response()

@@ -122,14 +122,19 @@ class ChatCompletionRequest(_Strict):
     messages: list[Message] = Field(min_length=1)
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
-    temperature: float | None = Field(None, ge=0)
+    temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
+    # Not OpenAI's, but Anthropic's, and sent by clients of other gateways.
+    top_k: int | None = Field(None, ge=0)
     n: int = Field(1, ge=1, le=MAX_CHOICES)
     stream: bool = False
     stream_options: StreamOptions | None = None
     stop: str | list[str] | None = None
     thinking: Literal["medium", "high", "max"] | None = None
-    reasoning_effort: Literal["low", "medium", "high"] | None = None
+    # OpenAI's values, and Anthropic's max; the model table decides what each becomes.
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = (
+        None
+    )
     include_reasoning: bool = False
     tools: list[ToolDefinition] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None

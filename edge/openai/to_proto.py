@@ -21,8 +21,6 @@ _THINKING: dict[str | None, chat_pb.ThinkingLevel] = {
     "high": chat_pb.THINKING_LEVEL_HIGH,
     "max": chat_pb.THINKING_LEVEL_MAX,
 }
-# OpenAI's reasoning_effort names the same three budgets one step lower.
-_EFFORT = {"low": "medium", "medium": "high", "high": "max"}
 _TOOL_CHOICE = {
     "auto": chat_pb.ToolChoice.MODE_AUTO,
     "none": chat_pb.ToolChoice.MODE_NONE,
@@ -67,20 +65,6 @@ def message_from_openai(message: p.Message) -> chat_pb.Message:
     return out
 
 
-def thinking_level_from_openai(body: p.ChatCompletionRequest) -> chat_pb.ThinkingLevel:
-    level: str | None = body.thinking
-    if body.reasoning_effort is not None:
-        from_effort = _EFFORT[body.reasoning_effort]
-        if level is not None and level != from_effort:
-            raise invalid_request(
-                f"'thinking' ({level}) and 'reasoning_effort' ({body.reasoning_effort}) "
-                "ask for different thinking budgets; set only one.",
-                "reasoning_effort",
-            )
-        level = from_effort
-    return _THINKING[level]
-
-
 def tool_choice_from_openai(choice: str | p.NamedToolChoice | None) -> chat_pb.ToolChoice | None:
     if choice is None:
         return None
@@ -112,7 +96,8 @@ def chat_request_from_openai(body: p.ChatCompletionRequest) -> chat_pb.ChatReque
         messages=[message_from_openai(m) for m in body.messages],
         max_tokens=body.answer_max_tokens,
         stop=[body.stop] if isinstance(body.stop, str) else (body.stop or []),
-        thinking=thinking_level_from_openai(body),
+        thinking=_THINKING[body.thinking],
+        reasoning_effort=body.reasoning_effort or "",
         include_reasoning=body.include_reasoning,
         user=body.user or "",
         n=body.n,
@@ -121,6 +106,8 @@ def chat_request_from_openai(body: p.ChatCompletionRequest) -> chat_pb.ChatReque
         request.temperature = body.temperature
     if body.top_p is not None:
         request.top_p = body.top_p
+    if body.top_k is not None:
+        request.top_k = body.top_k
     if body.parallel_tool_calls is not None:
         request.parallel_tool_calls = body.parallel_tool_calls
     for tool in body.tools or ():

@@ -32,7 +32,7 @@ def _run(
     the action changed what running services may hold in their credential caches, so
     bump the credentials epoch (database, and Redis when REDIS_URL is set) afterwards."""
     settings = AccountsSettings()
-    plans = load_plans(settings.plans_file, load_model_table())
+    plans = load_plans(settings.plans_file, load_model_table(settings.models_file))
 
     async def run() -> T:
         await asyncio.to_thread(run_migrations, settings.database_url)

@@ -79,7 +79,7 @@ async def start(
     Two engines share the database: an autocommit one for the hot path (Authorize,
     Settle, quotas: single atomic statements) and a transactional one for the rest."""
     settings.ensure_data_dir()
-    models = load_model_table()
+    models = load_model_table(settings.models_file)
     plans = load_plans(settings.plans_file, models)
     revision = await asyncio.to_thread(run_migrations, settings.database_url)
     engine = create_engine(settings.database_url, pool_size=2, max_overflow=8)

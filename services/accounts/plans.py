@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from drafter.config import ConfigError
 from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest
 
@@ -99,7 +100,7 @@ class PlanTable(BaseModel):
             for model_id in plan.models:
                 spec = models.get(model_id)
                 if spec is None or spec.id != model_id or spec.kind != "chat":
-                    raise ValueError(
+                    raise ConfigError(
                         f"plan {plan.key!r} lists {model_id!r}, which is not a chat model id"
                         " of the model table"
                     )
@@ -113,7 +114,7 @@ def parse_plans(text: str, source: str = "plans.toml") -> PlanTable:
         plans = {key: Plan(key=key, **body) for key, body in plans_raw.items()}
         return PlanTable(default=raw.get("default") or next(iter(plans), ""), plans=plans)
     except (tomllib.TOMLDecodeError, ValidationError, TypeError, ValueError) as exc:
-        raise ValueError(f"invalid plan table {source}: {exc}") from exc
+        raise ConfigError(f"invalid plan table {source}: {exc}") from exc
 
 
 def load_plans(path: Path | None = None, models: ModelTable | None = None) -> PlanTable:

@@ -14,7 +14,7 @@ from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.model_table import ModelTable, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from services.chat.http_transport import UpstreamTransport
-from services.chat.messages_api import MessagesApi
+from services.chat.messages_api import ANTHROPIC_VERSION, MessagesApi
 from services.chat.servicer import ChatServicer
 from services.chat.settings import ChatSettings
 from services.chat.thinking_store import build_thinking_store
@@ -53,16 +53,18 @@ def build_client(
         ),
         "open_telemetry": open_telemetry_option(os.environ),
     }
+    version = {"anthropic-version": ANTHROPIC_VERSION}
     if settings.anthropic_api_key is not None:
         key = settings.anthropic_api_key.get_secret_value()
-        return anthropic.AsyncAnthropic(api_key=key, **options)
-    client = anthropic.AsyncAnthropic(**options)  # the SDK's own credential sources
+        return anthropic.AsyncAnthropic(api_key=key, default_headers=version, **options)
+    # The SDK's own credential sources.
+    client = anthropic.AsyncAnthropic(default_headers=version, **options)
     if client.api_key is None and client.auth_token is None and client.credentials is None:
         log.warning("ANTHROPIC_API_KEY is not set: chat requests will fail until it is")
         # An empty key would be an illegal "Bearer " header (a connection error, not a 401),
         # so the request goes out without credentials and the upstream answers 401.
         # (``omit`` as a header value is how the SDK drops a header; its hint says str only.)
-        no_auth = cast(dict[str, str], {"Authorization": anthropic.omit})
+        no_auth = cast(dict[str, str], {"Authorization": anthropic.omit, **version})
         client = anthropic.AsyncAnthropic(default_headers=no_auth, **options)
     return client
 
@@ -76,7 +78,9 @@ async def start(
     thinking = build_thinking_store(
         settings.redis_url, ttl_s=settings.thinking_ttl_s, max_entries=settings.thinking_max_entries
     )
-    servicer = ChatServicer(MessagesApi(client, transport), models or load_model_table(), thinking)
+    servicer = ChatServicer(
+        MessagesApi(client, transport), models or load_model_table(settings.models_file), thinking
+    )
     try:
         running = await start_server(
             [Registration(chat_grpc.add_ChatServiceServicer_to_server, servicer, SERVICE_NAME)],

@@ -36,6 +36,13 @@ from anthropic._models import FinalRequestOptions
 log = logging.getLogger("drafter.chat")
 
 MESSAGES_PATH = "/v1/messages"
+# The API version every upstream request names. The anthropic SDK 2.x sends its own
+# default (``anthropic._constants.ANTHROPIC_API_VERSION``, 2026-10-21), under which the
+# live API refuses temperature, top_p and top_k; 2023-06-01, what Anthropic's own Claude
+# Code sends, still takes them, and also takes everything else Drafter sends (adaptive
+# thinking, output_config effort and format). ``build_client`` sets it as a default
+# header, so both request paths below send it.
+ANTHROPIC_VERSION = "2023-06-01"
 # Asks the SDK to hand over the response unread (what ``with_streaming_response`` sets).
 _RAW_RESPONSE = {"X-Stainless-Raw-Response": "stream"}
 

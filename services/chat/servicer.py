@@ -29,9 +29,10 @@ from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from services.chat.coalesce import coalesced
 from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from services.chat.messages_api import MessagesApi
+from services.chat.model_rules import effort_from_request
 from services.chat.output_format import format_tool_name
 from services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
-from services.chat.to_anthropic import THINKING_BUDGETS, message_params_from_request
+from services.chat.to_anthropic import message_params_from_request
 from services.chat.upstream_errors import error_from_upstream
 from services.chat.upstream_events import upstream_event_batches, whole_message_batches
 
@@ -121,7 +122,7 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
 
     async def _kept_thinking(self, req: chat_pb.ChatRequest) -> dict[str, list[dict[str, Any]]]:
         """With thinking on, the kept thinking of the assistant turns that called tools."""
-        if req.thinking not in THINKING_BUDGETS:
+        if effort_from_request(req) is None:
             return {}
         ids = [c.id for m in req.messages if m.role == chat_pb.ROLE_ASSISTANT for c in m.tool_calls]
         return await get_quietly(self._thinking, ids) if ids else {}
@@ -165,7 +166,7 @@ async def _choice_batches(
                 if batch:
                     yield batch
     except anthropic.AnthropicError as exc:
-        raise error_from_upstream(exc) from exc
+        raise error_from_upstream(exc, str(params["model"])) from exc
     except httpx2.HTTPError as exc:
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     if choice.stop_reason is None:

@@ -1,7 +1,7 @@
-"""Proto ``ChatRequest`` → keyword arguments of ``AsyncAnthropic.messages.create`` (pure).
+"""Proto ``ChatRequest`` → a Messages API request body, in the wire format (pure).
 
-Thinking budgets, efforts and the role and tool-choice vocabularies are data here; which
-thinking style and sampling a model takes comes from the model table.
+The role and tool-choice vocabularies are data here; what thinking, effort, sampling and
+token limit become for the model is ``model_rules``, from the model table.
 """
 
 from __future__ import annotations
@@ -14,25 +14,13 @@ from typing import Any
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec
 from drafter.rpc.errors import InvalidRequest
+from services.chat.model_rules import max_tokens_for, sampling_params, thinking_params
 from services.chat.output_format import apply_response_format
 
 DEFAULT_MAX_TOKENS = 1024
-# With thinking on, the API takes temperature 1 only and top_p within [0.95, 1].
-THINKING_TEMPERATURE = 1.0
-THINKING_MIN_TOP_P = 0.95
 # Tool choices that force a tool call: the API refuses them while the model thinks.
 FORCED_TOOL_CHOICES = frozenset({"any", "tool"})
 
-THINKING_BUDGETS: dict[int, int] = {
-    chat_pb.THINKING_LEVEL_MEDIUM: 2_000,
-    chat_pb.THINKING_LEVEL_HIGH: 8_000,
-    chat_pb.THINKING_LEVEL_MAX: 32_000,
-}
-ADAPTIVE_EFFORTS: dict[int, str] = {
-    chat_pb.THINKING_LEVEL_MEDIUM: "medium",
-    chat_pb.THINKING_LEVEL_HIGH: "high",
-    chat_pb.THINKING_LEVEL_MAX: "max",
-}
 SYSTEM_ROLES = frozenset({chat_pb.ROLE_SYSTEM, chat_pb.ROLE_DEVELOPER})
 UPSTREAM_ROLES: dict[int, str] = {
     chat_pb.ROLE_USER: "user",
@@ -60,17 +48,17 @@ def message_params_from_request(
     ``kept_thinking`` maps tool-call ids to the signed thinking blocks of the assistant
     turn that made those calls; they are restored in front of that turn.
     Raises :class:`InvalidRequest` for what the upstream cannot take."""
-    max_tokens = req.max_tokens or DEFAULT_MAX_TOKENS
+    thinking = thinking_params(req, model)
     params: dict[str, Any] = {
         "model": model.upstream,
         "messages": messages_from_request(req.messages, kept_thinking or {}),
-        "max_tokens": max_tokens,
+        "max_tokens": max_tokens_for(req, model, req.max_tokens or DEFAULT_MAX_TOKENS),
     }
     system = system_from_request(req.messages)
     if system:
         params["system"] = system
     if req.stop:
-        params["stop_sequences"] = list(req.stop)
+        params["stop_sequences"] = stop_sequences_from_request(req.stop)
     if req.user:
         params["metadata"] = {"user_id": req.user}
     if req.tools:
@@ -78,29 +66,22 @@ def message_params_from_request(
         choice = tool_choice_from_request(req)
         if choice is not None:
             params["tool_choice"] = choice
-    thinking = thinking_params_from_request(req, model)
     params.update(thinking)
-    if "thinking" in thinking:
-        params["max_tokens"] = THINKING_BUDGETS[req.thinking] + max_tokens
-        if params.get("tool_choice", {}).get("type") in FORCED_TOOL_CHOICES:
-            raise InvalidRequest(
-                "tool_choice 'required' or a named function cannot be combined with thinking; "
-                "use 'auto' or 'none', or turn thinking off.",
-                metadata=_param("tool_choice"),
-            )
+    if thinking and params.get("tool_choice", {}).get("type") in FORCED_TOOL_CHOICES:
+        raise InvalidRequest(
+            "tool_choice 'required' or a named function cannot be combined with thinking; "
+            "use 'auto' or 'none', or turn thinking off.",
+            metadata=_param("tool_choice"),
+        )
     apply_response_format(params, req, model)
-    if model.sampling:
-        sampling = sampling_from_request(req, thinking="thinking" in thinking)
-        if sampling:
-            # The SDK takes no sampling keywords; the Messages API still accepts them.
-            params["extra_body"] = sampling
+    params.update(sampling_params(req, model, thinking=bool(thinking)))
     return params
 
 
 def system_from_request(messages: Any) -> str:
     """System and developer messages, joined into the one top-level system prompt."""
     texts = [_text_of(m) for m in messages if m.role in SYSTEM_ROLES]
-    return "\n\n".join(t for t in texts if t)
+    return "\n\n".join(t for t in texts if t.strip())
 
 
 def messages_from_request(
@@ -119,6 +100,8 @@ def messages_from_request(
                 "messages: every message needs a role", metadata=_param("messages")
             )
         blocks = blocks_from_message(message)
+        if not blocks:
+            continue  # the upstream refuses empty turns; an empty assistant turn says nothing
         if kept and message.tool_calls:
             blocks[:0] = thinking_for_calls(message.tool_calls, kept)
         if turns and turns[-1]["role"] == role:
@@ -136,11 +119,24 @@ def messages_from_request(
 def blocks_from_message(message: chat_pb.Message) -> list[Block]:
     """The content blocks of one message: text, images, tool calls or a tool result."""
     blocks = [block_from_part(part) for part in message.content]
-    blocks = [b for b in blocks if b["type"] != "text" or b["text"]]
+    # The upstream refuses empty and whitespace-only text blocks.
+    blocks = [b for b in blocks if b["type"] != "text" or b["text"].strip()]
     if message.role == chat_pb.ROLE_TOOL:
         return [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": blocks}]
     blocks.extend(tool_use_from_call(call) for call in message.tool_calls)
     return blocks
+
+
+def stop_sequences_from_request(stop: Any) -> list[str]:
+    """The caller's stop sequences; the upstream refuses blank ones, so they are a 400."""
+    for sequence in stop:
+        if not sequence.strip():
+            raise InvalidRequest(
+                f"stop sequences must contain non-whitespace characters; {sequence!r} "
+                "cannot be used with Claude models.",
+                metadata=_param("stop"),
+            )
+    return list(stop)
 
 
 def thinking_for_calls(calls: Any, kept: KeptThinking) -> list[Block]:
@@ -207,33 +203,6 @@ def tool_choice_from_request(req: chat_pb.ChatRequest) -> Block | None:
     if serial and kind != "none":
         choice["disable_parallel_tool_use"] = True
     return choice
-
-
-def thinking_params_from_request(req: chat_pb.ChatRequest, model: ModelSpec) -> dict[str, Any]:
-    """``thinking`` (and, for adaptive models, ``output_config.effort``) for the level asked."""
-    budget = THINKING_BUDGETS.get(req.thinking)
-    if budget is None:
-        return {}
-    if model.thinking == "budget":
-        return {"thinking": {"type": "enabled", "budget_tokens": budget}}
-    if model.thinking == "adaptive":
-        effort = ADAPTIVE_EFFORTS[req.thinking]
-        return {"thinking": {"type": "adaptive"}, "output_config": {"effort": effort}}
-    raise InvalidRequest(
-        f"The model `{model.id}` does not support thinking.", metadata=_param("thinking")
-    )
-
-
-def sampling_from_request(req: chat_pb.ChatRequest, *, thinking: bool = False) -> dict[str, float]:
-    """temperature (clamped to 0..1) and top_p as the caller set them; while thinking the
-    API takes temperature 1 only and top_p from 0.95, so they are held there."""
-    sampling: dict[str, float] = {}
-    if req.HasField("temperature"):
-        temperature = min(max(req.temperature, 0.0), 1.0)
-        sampling["temperature"] = THINKING_TEMPERATURE if thinking else temperature
-    if req.HasField("top_p"):
-        sampling["top_p"] = max(req.top_p, THINKING_MIN_TOP_P) if thinking else req.top_p
-    return sampling
 
 
 def _text_of(message: chat_pb.Message) -> str:

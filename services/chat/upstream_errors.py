@@ -1,14 +1,21 @@
 """The one table from anthropic SDK exceptions to :class:`DrafterError` (STYLE.md,
 "Anthropic SDK exception → chat service status"). Applied after the SDK's own bounded
-retries; the edge refunds the caller's reservation on every one of these."""
+retries; the edge refunds the caller's reservation on every one of these.
+
+Every upstream refusal keeps the upstream's own words. The two that are the operator's
+to fix, not the caller's (the upstream does not know a model id of the model table, or
+refuses the service's credentials), are also logged at error level, once per request.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 
 import anthropic
 
 from drafter.common.v1 import errors_pb2
+from drafter.model_table import ModelNotFound
 from drafter.rpc.errors import (
     DrafterError,
     InternalError,
@@ -17,8 +24,14 @@ from drafter.rpc.errors import (
     UpstreamUnavailable,
 )
 
-UPSTREAM_AUTH_MESSAGE = "The upstream model provider rejected the service's credentials."
-MODEL_TABLE_MESSAGE = "The upstream model provider does not know the configured model."
+log = logging.getLogger("drafter.chat")
+
+# The caller learns whose problem it is; the upstream's words go to the operator's log.
+UPSTREAM_AUTH_MESSAGE = (
+    "The upstream model provider rejected this server's credentials; the operator must fix them."
+)
+# The live API's 404 for an id it does not serve says "model: <id>".
+UNKNOWN_MODEL_PREFIX = "model:"
 
 # (exception class, error raised, reason; None keeps the error class's own reason).
 # First match wins, so subclasses come before their bases.
@@ -47,14 +60,10 @@ ERROR_TYPES: dict[str, tuple[type[DrafterError], int | None]] = {
     "timeout_error": (UpstreamTimeout, None),
 }
 
-FIXED_MESSAGES: dict[int, str] = {
-    errors_pb2.ERROR_REASON_UPSTREAM_AUTH: UPSTREAM_AUTH_MESSAGE,
-    errors_pb2.ERROR_REASON_MODEL_TABLE: MODEL_TABLE_MESSAGE,
-}
 
-
-def error_from_upstream(exc: anthropic.AnthropicError) -> DrafterError:
-    """The Drafter error an upstream failure becomes."""
+def error_from_upstream(exc: anthropic.AnthropicError, upstream_model: str = "") -> DrafterError:
+    """The Drafter error an upstream failure becomes; ``upstream_model`` is the id the
+    request was sent with."""
     if isinstance(exc, anthropic.APITimeoutError):
         return UpstreamTimeout("The upstream model provider timed out.")
     if isinstance(exc, anthropic.APIConnectionError):
@@ -64,8 +73,30 @@ def error_from_upstream(exc: anthropic.AnthropicError) -> DrafterError:
     if not isinstance(exc, anthropic.APIStatusError):
         return InternalError(f"Upstream client error: {type(exc).__name__}")
     error_class, reason = _classify(exc)
-    message = FIXED_MESSAGES.get(reason or 0) or _upstream_message(exc, error_class)
+    detail = exc.api_message or exc.type or f"status {exc.status_code}"
+    if reason == errors_pb2.ERROR_REASON_MODEL_TABLE and detail.startswith(UNKNOWN_MODEL_PREFIX):
+        return _unknown_upstream_model(upstream_model, detail)
+    if reason == errors_pb2.ERROR_REASON_UPSTREAM_AUTH:
+        log.error("the upstream refused the service's credentials (ANTHROPIC_API_KEY): %s", detail)
+        return error_class(UPSTREAM_AUTH_MESSAGE, reason=reason)
+    if reason == errors_pb2.ERROR_REASON_MODEL_TABLE:
+        log.error("the upstream answered 404 (%s): check ANTHROPIC_BASE_URL", detail)
+    message = detail if error_class is InvalidRequest else f"Upstream model provider: {detail}"
     return error_class(message, reason=reason, metadata=_retry_metadata(exc))
+
+
+def _unknown_upstream_model(upstream_model: str, detail: str) -> ModelNotFound:
+    model = upstream_model or detail.removeprefix(UNKNOWN_MODEL_PREFIX).strip()
+    log.error(
+        "the upstream does not serve the model id %r (it answered 404 %r): fix its row of "
+        "the model table (DRAFTER_MODELS_FILE)",
+        model,
+        detail,
+    )
+    return ModelNotFound(
+        f"The upstream model provider does not serve the model `{model}` ({detail}).",
+        metadata={"param": "model", "upstream_model": model},
+    )
 
 
 def _classify(exc: anthropic.APIStatusError) -> tuple[type[DrafterError], int | None]:
@@ -78,12 +109,6 @@ def _classify(exc: anthropic.APIStatusError) -> tuple[type[DrafterError], int | 
     if by_type is not None:
         return by_type
     return InternalError, None
-
-
-def _upstream_message(exc: anthropic.APIStatusError, error_class: type[DrafterError]) -> str:
-    """The caller's own mistakes keep the upstream's words; the rest say where they came from."""
-    detail = exc.api_message or exc.type or f"status {exc.status_code}"
-    return detail if error_class is InvalidRequest else f"Upstream model provider: {detail}"
 
 
 def _retry_metadata(exc: anthropic.APIStatusError) -> dict[str, str]:

@@ -35,7 +35,10 @@ def _genai_client(settings: ImagesSettings) -> genai.Client | None:
 
 
 def _generator(settings: ImagesSettings) -> ImageGenerator:
-    upstream = settings.image_upstream_model or load_model_table().resolve(IMAGE_MODEL_ID).upstream
+    upstream = (
+        settings.image_upstream_model
+        or load_model_table(settings.models_file).resolve(IMAGE_MODEL_ID).upstream
+    )
     policy = RetryPolicy(
         attempts=settings.image_upstream_attempts,
         backoff_s=settings.image_upstream_backoff_s,

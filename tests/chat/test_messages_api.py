@@ -18,7 +18,7 @@ from tests.fakes.anthropic_server import FakeAnthropic, Reply
 from tests.stack_process import free_port
 
 PARAMS: dict[str, Any] = {
-    "model": "claude-haiku-4-5-20250506",
+    "model": "claude-haiku-4-5-20251001",
     "max_tokens": 32,
     "messages": [{"role": "user", "content": "Hello"}],
 }

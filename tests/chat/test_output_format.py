@@ -15,6 +15,8 @@ from services.chat.to_anthropic import message_params_from_request
 from tests.chat.test_to_anthropic import HAIKU, OPUS, WEATHER, A, T, U, msg, req, text
 
 F = chat_pb.ResponseFormat
+# Every model of the built-in table takes structured outputs; an operator's may not.
+UNSTRUCTURED = HAIKU.model_copy(update={"structured_outputs": False})
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}
 
 
@@ -55,7 +57,7 @@ FORMAT_CASES: list[tuple[str, chat_pb.ChatRequest, ModelSpec, dict[str, Any], st
     (
         "json_schema without structured outputs: forced tool named after the schema",
         req(response_format=fmt(F.TYPE_JSON_SCHEMA, SCHEMA, "answer")),
-        HAIKU,
+        UNSTRUCTURED,
         forced("answer", SCHEMA) | {"output_config": None},
         "answer",
     ),
@@ -101,7 +103,7 @@ def test_response_format(
         (req(response_format=fmt(F.TYPE_JSON_OBJECT), tools=[WEATHER]), HAIKU, "response_format"),
         (
             req(response_format=fmt(F.TYPE_JSON_SCHEMA, {"type": "array"}, "a")),
-            HAIKU,
+            UNSTRUCTURED,
             "response_format.json_schema.schema",
         ),
         (

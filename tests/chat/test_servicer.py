@@ -49,7 +49,7 @@ async def test_complete_returns_the_upstream_text_and_usage(
     assert [c.content for c in response.choices] == ["Hello there!"]
     assert response.choices[0].finish_reason == chat_pb.FINISH_REASON_STOP
     assert response.usage == chat_pb.Usage(input_tokens=11, output_tokens=5)
-    assert response.upstream_model == "claude-haiku-4-5-20250506"
+    assert response.upstream_model == "claude-haiku-4-5-20251001"
     assert fake.last_request.body["stream"] is False  # a short answer is asked for whole
 
 
@@ -109,9 +109,12 @@ async def test_system_and_developer_messages_fold_into_the_system_prompt(
 @pytest.mark.parametrize(
     ("name", "upstream"),
     [
-        ("claude-haiku", "claude-haiku-4-5-20250506"),
-        ("claude-sonnet-4-6-20250610", "claude-sonnet-4-6-20250610"),
-        ("CLAUDE-OPUS-4-6", "claude-opus-4-6-20250610"),
+        ("claude-haiku", "claude-haiku-4-5-20251001"),
+        ("claude-haiku-4-5-20250506", "claude-haiku-4-5-20251001"),
+        ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929"),
+        ("claude-sonnet-4-6-20250610", "claude-sonnet-4-6"),
+        ("claude-opus-4-5-20250514", "claude-opus-4-5-20251101"),
+        ("CLAUDE-OPUS-4-6", "claude-opus-4-6"),
     ],
 )
 async def test_model_aliases_resolve_to_the_upstream_id(

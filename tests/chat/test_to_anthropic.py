@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -13,10 +12,9 @@ from drafter.rpc.errors import InvalidRequest
 from services.chat.to_anthropic import message_params_from_request
 
 MODELS = load_model_table()
-HAIKU = MODELS.resolve("claude-haiku-4-5")  # thinking = "budget"
-OPUS = MODELS.resolve("claude-opus-4-6")  # thinking = "adaptive"
-SAMPLING = dataclasses.replace(HAIKU, sampling=True)
-NO_THINKING = dataclasses.replace(HAIKU, thinking="none")
+HAIKU = MODELS.resolve("claude-haiku-4-5")  # thinking = ["budget"]
+OPUS = MODELS.resolve("claude-opus-4-6")  # thinking = ["adaptive", "budget"]
+NO_THINKING = HAIKU.model_copy(update={"thinking": ()})
 
 S, D, U, A, T = (
     chat_pb.ROLE_SYSTEM,
@@ -52,9 +50,12 @@ CASES: list[tuple[str, chat_pb.ChatRequest, ModelSpec, dict[str, Any]]] = [
         req(msg(U, "hi")),
         HAIKU,
         {
-            "model": "claude-haiku-4-5-20250506",
+            "model": "claude-haiku-4-5-20251001",
             "messages": [{"role": "user", "content": text("hi")}],
             "max_tokens": 1024,
+            "temperature": 0.7,
+            "top_p": None,
+            "top_k": None,
         },
     ),
     (
@@ -101,26 +102,28 @@ CASES: list[tuple[str, chat_pb.ChatRequest, ModelSpec, dict[str, Any]]] = [
         },
     ),
     (
-        "sampling forwarded and clamped when the model takes it",
-        req(temperature=1.7, top_p=0.9),
-        SAMPLING,
-        {"extra_body": {"temperature": 1.0, "top_p": 0.9}},
+        "sampling forwarded as given, in the wire format",
+        req(temperature=0.2, top_k=40),
+        HAIKU,
+        {"temperature": 0.2, "top_k": 40, "top_p": None},
     ),
     (
-        "sampling below the clamp kept as given",
-        req(temperature=0.0, top_p=0.1),
-        SAMPLING,
-        {"extra_body": {"temperature": 0.0, "top_p": 0.1}},
+        "top_p alone: no default temperature beside it on a model that refuses both",
+        req(top_p=0.9),
+        HAIKU,
+        {"top_p": 0.9, "temperature": None},
     ),
     (
-        "thinking holds temperature at 1 and top_p at 0.95 or more",
-        req(temperature=0.3, top_p=0.5, thinking=chat_pb.THINKING_LEVEL_MEDIUM),
-        SAMPLING,
-        {
-            "extra_body": {"temperature": 1.0, "top_p": 0.95},
-            "thinking": {"type": "enabled", "budget_tokens": 2000},
-            "max_tokens": 3024,
-        },
+        "thinking: no default temperature; values the upstream takes while thinking pass",
+        req(temperature=1.0, top_p=0.95, thinking=chat_pb.THINKING_LEVEL_MEDIUM),
+        OPUS.model_copy(update={"temperature_with_top_p": True}),
+        {"temperature": 1.0, "top_p": 0.95, "output_config": {"effort": "medium"}},
+    ),
+    (
+        "empty and whitespace-only turns and blocks are left out",
+        req(msg(U, "a"), msg(A, ""), msg(A, "  \n"), msg(U, " ", "b")),
+        HAIKU,
+        {"messages": [{"role": "user", "content": text("a", "b")}]},
     ),
     (
         "medium budget",
@@ -239,22 +242,6 @@ def test_message_params_from_request(
 
 
 @pytest.mark.parametrize(
-    ("request_", "model"),
-    [
-        (req(temperature=0.5), HAIKU),  # the model takes no sampling parameters
-        (req(thinking=chat_pb.THINKING_LEVEL_OFF), HAIKU),
-        (req(temperature=1.5, top_p=0.2, thinking=chat_pb.THINKING_LEVEL_MEDIUM), HAIKU),
-    ],
-    ids=["no-sampling-model", "thinking-off", "thinking-on-no-sampling-model"],
-)
-def test_parameters_left_out(request_: chat_pb.ChatRequest, model: ModelSpec) -> None:
-    params = message_params_from_request(request_, model)
-
-    assert "extra_body" not in params
-    assert ("thinking" in params) == (request_.thinking == chat_pb.THINKING_LEVEL_MEDIUM)
-
-
-@pytest.mark.parametrize(
     ("request_", "model", "param"),
     [
         (req(msg(S, "only a system prompt")), HAIKU, "messages"),
@@ -272,6 +259,7 @@ def test_parameters_left_out(request_: chat_pb.ChatRequest, model: ModelSpec) ->
             "tool_calls.function.arguments",
         ),
         (req(thinking=chat_pb.THINKING_LEVEL_HIGH), NO_THINKING, "thinking"),
+        (req(stop=["END", "\n"]), HAIKU, "stop"),
         (
             req(
                 tools=[WEATHER],
@@ -290,6 +278,7 @@ def test_parameters_left_out(request_: chat_pb.ChatRequest, model: ModelSpec) ->
         "schema-not-object",
         "bad-args",
         "no-thinking",
+        "blank-stop-sequence",
         "forced-tool-while-thinking",
     ],
 )

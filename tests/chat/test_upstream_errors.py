@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import anthropic
@@ -20,8 +21,10 @@ def status_error(
     status: int,
     error_type: str,
     headers: dict[str, str] | None = None,
+    message: str = "",
 ) -> anthropic.APIStatusError:
-    body = {"type": "error", "error": {"type": error_type, "message": f"upstream says {status}"}}
+    message = message or f"upstream says {status}"
+    body = {"type": "error", "error": {"type": error_type, "message": message}}
     response = httpx2.Response(status, headers=headers or {}, json=body, request=REQUEST)
     return exc_class(f"Error code: {status}", response=response, body=body)
 
@@ -38,8 +41,11 @@ CASES: list[tuple[str, Exception, grpc.StatusCode, str]] = [
      OK.INTERNAL, "UPSTREAM_AUTH"),
     ("403", status_error(anthropic.PermissionDeniedError, 403, "permission_error"),
      OK.INTERNAL, "UPSTREAM_AUTH"),
-    ("404", status_error(anthropic.NotFoundError, 404, "not_found_error"),
+    ("404 not the model", status_error(anthropic.NotFoundError, 404, "not_found_error"),
      OK.INTERNAL, "MODEL_TABLE"),
+    ("404 model", status_error(anthropic.NotFoundError, 404, "not_found_error",
+                               message="model: claude-haiku-4-5-20250506"),
+     OK.NOT_FOUND, "MODEL_NOT_FOUND"),
     ("429", status_error(anthropic.RateLimitError, 429, "rate_limit_error"),
      OK.UNAVAILABLE, "UPSTREAM_RATE_LIMITED"),
     ("500", status_error(anthropic.InternalServerError, 500, "api_error"),
@@ -100,3 +106,17 @@ def test_retry_after_is_passed_on(headers: dict[str, str], expected: dict[str, A
     )
 
     assert error.metadata == expected
+
+
+def test_an_unknown_upstream_model_names_the_id_and_tells_the_operator(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    exc = status_error(anthropic.NotFoundError, 404, "not_found_error", message="model: claude-x")
+
+    with caplog.at_level(logging.ERROR, logger="drafter.chat"):
+        error = error_from_upstream(exc, "claude-x")
+
+    assert "`claude-x`" in error.message and "model: claude-x" in error.message
+    assert error.metadata == {"param": "model", "upstream_model": "claude-x"}
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "claude-x" in record.getMessage() and "DRAFTER_MODELS_FILE" in record.getMessage()

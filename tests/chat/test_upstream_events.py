@@ -116,7 +116,7 @@ MESSAGE: dict[str, Any] = {
     "type": "message",
     "id": "msg_1",
     "role": "assistant",
-    "model": "claude-haiku-4-5-20250506",
+    "model": "claude-haiku-4-5-20251001",
     "content": [
         {"type": "thinking", "thinking": "Let me see.", "signature": "sig-1"},
         {"type": "text", "text": "I will look it up."},

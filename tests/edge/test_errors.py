@@ -12,34 +12,48 @@ C = grpc.StatusCode
 
 
 @pytest.mark.parametrize(
-    ("code", "reason", "status", "error_type"),
+    ("code", "reason", "status", "error_type", "openai_code"),
     [
-        (C.INVALID_ARGUMENT, "INVALID_REQUEST", 400, "invalid_request_error"),
-        (C.FAILED_PRECONDITION, "PLAN_LIMIT", 400, "invalid_request_error"),
-        (C.OUT_OF_RANGE, "", 400, "invalid_request_error"),
-        (C.NOT_FOUND, "MODEL_NOT_FOUND", 400, "invalid_request_error"),
-        (C.NOT_FOUND, "NOT_FOUND", 404, "not_found_error"),
-        (C.UNAUTHENTICATED, "INVALID_CREDENTIAL", 401, "authentication_error"),
-        (C.PERMISSION_DENIED, "MODEL_NOT_IN_PLAN", 403, "permission_error"),
-        (C.PERMISSION_DENIED, "ACCOUNT_BLOCKED", 403, "permission_error"),
-        (C.ALREADY_EXISTS, "ALREADY_EXISTS", 400, "invalid_request_error"),
-        (C.ABORTED, "", 400, "invalid_request_error"),
-        (C.RESOURCE_EXHAUSTED, "QUOTA_EXCEEDED", 429, "rate_limit_error"),
-        (C.RESOURCE_EXHAUSTED, "", 503, "overloaded_error"),
-        (C.UNAVAILABLE, "UPSTREAM_UNAVAILABLE", 503, "overloaded_error"),
-        (C.UNAVAILABLE, "", 503, "overloaded_error"),
-        (C.DEADLINE_EXCEEDED, "", 503, "timeout_error"),
-        (C.INTERNAL, "UPSTREAM_AUTH", 500, "api_error"),
-        (C.UNKNOWN, "", 500, "api_error"),
-        (C.DATA_LOSS, "", 500, "api_error"),
-        (C.UNIMPLEMENTED, "", 500, "api_error"),
+        (C.INVALID_ARGUMENT, "INVALID_REQUEST", 400, "invalid_request_error", None),
+        (C.FAILED_PRECONDITION, "PLAN_LIMIT", 400, "invalid_request_error", "plan_limit_reached"),
+        (C.OUT_OF_RANGE, "", 400, "invalid_request_error", None),
+        (C.NOT_FOUND, "MODEL_NOT_FOUND", 404, "invalid_request_error", "model_not_found"),
+        (C.NOT_FOUND, "NOT_FOUND", 404, "not_found_error", None),
+        (C.UNAUTHENTICATED, "INVALID_CREDENTIAL", 401, "authentication_error", "invalid_api_key"),
+        (C.PERMISSION_DENIED, "MODEL_NOT_IN_PLAN", 403, "permission_error", "model_not_in_plan"),
+        (C.PERMISSION_DENIED, "ACCOUNT_BLOCKED", 403, "permission_error", "account_deactivated"),
+        (C.ALREADY_EXISTS, "ALREADY_EXISTS", 400, "invalid_request_error", None),
+        (C.ABORTED, "", 400, "invalid_request_error", None),
+        (C.RESOURCE_EXHAUSTED, "QUOTA_EXCEEDED", 429, "rate_limit_error", "rate_limit_exceeded"),
+        (C.RESOURCE_EXHAUSTED, "", 503, "overloaded_error", None),
+        (C.UNAVAILABLE, "UPSTREAM_UNAVAILABLE", 503, "overloaded_error", "upstream_unavailable"),
+        (C.UNAVAILABLE, "", 503, "overloaded_error", None),
+        (C.DEADLINE_EXCEEDED, "", 503, "timeout_error", None),
+        (C.INTERNAL, "UPSTREAM_AUTH", 500, "api_error", "upstream_auth_failed"),
+        (C.UNKNOWN, "", 500, "api_error", None),
+        (C.DATA_LOSS, "", 500, "api_error", None),
+        (C.UNIMPLEMENTED, "", 500, "api_error", None),
     ],
 )
-def test_status_table(code: grpc.StatusCode, reason: str, status: int, error_type: str) -> None:
+def test_status_table(
+    code: grpc.StatusCode, reason: str, status: int, error_type: str, openai_code: str | None
+) -> None:
     err = api_error_from_remote(RemoteError(code, "boom", reason))
     assert (err.status, err.type) == (status, error_type)
     body = err.body()["error"]
-    assert body["code"] == status and body["type"] == error_type and body["message"]
+    assert body == {
+        "message": body["message"],
+        "type": error_type,
+        "param": None,
+        "code": openai_code,
+    }
+    assert body["message"]
+
+
+def test_an_upstream_refusal_the_operator_must_fix_keeps_its_words() -> None:
+    message = "The upstream model provider rejected this server's credentials (invalid x-api-key)"
+    err = api_error_from_remote(RemoteError(C.INTERNAL, message, "UPSTREAM_AUTH"))
+    assert err.message == message
 
 
 def test_internal_details_never_reach_the_caller() -> None:

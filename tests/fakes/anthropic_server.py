@@ -5,10 +5,14 @@ thread); benchmarks run it as a process::
 
     python -m tests.fakes.anthropic_server --port 8900 --chunks 20 --delay-ms 0
 
-Each ``POST /v1/messages`` is recorded in ``requests`` and answered with the next
-scripted :class:`Reply` from ``enqueue(...)``, or by default with an echo of the last
-user text split into ``chunks`` text deltas. Token counts are deterministic: input
-tokens are the words of the request's text, output tokens the chunks streamed.
+Each ``POST /v1/messages`` is recorded in ``requests``, checked as strictly as the live
+API checks it (:func:`validate`: the ``anthropic-version`` header, the live model ids of
+:mod:`tests.fakes.anthropic_models` and each model's limits) and refused in the live API's
+words, or answered with the next scripted :class:`Reply` from ``enqueue(...)``, by default
+an echo of the last user text split into ``chunks`` text deltas. A scripted error status
+wins over validation; a scripted answer waits for a request the live API would serve.
+Token counts are deterministic: input tokens are the words of the request's text, output
+tokens the chunks streamed. Responses name the model by the id the live API echoes.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from typing import Any
 
 import orjson
 import uvicorn
+
+from tests.fakes.anthropic_models import MODELS, AnthropicModel, find_model
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -125,27 +131,310 @@ def _error_body(error_type: str, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": error_type, "message": message}}
 
 
-def _validation_error(body: dict[str, Any]) -> str | None:
-    if not isinstance(body.get("model"), str):
-        return "model: Field required"
-    if not isinstance(body.get("max_tokens"), int) or body["max_tokens"] < 1:
-        return "max_tokens: Field required (an integer >= 1)"
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return "messages: at least one message is required"
-    if any(m.get("role") not in ("user", "assistant") for m in messages):
-        return "messages: roles must be 'user' or 'assistant'"
-    thinking = body.get("thinking") or {}
-    if thinking.get("type") == "enabled" and thinking.get("budget_tokens", 0) >= body["max_tokens"]:
-        return "max_tokens must be greater than thinking.budget_tokens"
-    return None
+# --- Validation: what the live API refuses, in the words it refuses it with ------------
+#
+# Sources: the model rules cite theirs in tests/fakes/anthropic_models.py. The
+# ``anthropic-version`` rules are the upstream behaviour the project observed: 2023-06-01
+# (what Claude Code sends) takes sampling parameters, 2026-10-21 (the anthropic SDK's
+# default, ``anthropic._constants.ANTHROPIC_API_VERSION``) refuses them, and a request
+# without the header or with another value is a 400. The other messages are the live
+# API's, as seen in its 400 bodies (the Messages API reference, the extended thinking,
+# effort and structured outputs pages, and answers quoted in public bug reports); the few
+# the fake words itself are marked "the fake's wording".
+
+SAMPLING_VERSION = "2023-06-01"  # sampling parameters accepted (per model)
+SDK_VERSION = "2026-10-21"  # the anthropic SDK's default; sampling parameters refused
+API_VERSIONS = (SAMPLING_VERSION, SDK_VERSION)
+SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
+THINKING_TYPES = ("enabled", "disabled", "adaptive")
+MIN_THINKING_BUDGET = 1024
+THINKING_MIN_TOP_P = 0.95
+FORCED_TOOL_CHOICES = ("any", "tool")
+TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
+OUTPUT_CONFIG_KEYS = ("effort", "format")
+NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
+
+
+class Invalid(Exception):
+    """A request the live API refuses: ``status`` with Anthropic's error body."""
+
+    def __init__(self, message: str, status: int = 400, error_type: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+        self.error_type = error_type or ERROR_TYPES.get(status, "api_error")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _one_of(values: Sequence[str]) -> str:
+    """Pydantic's enumeration: ``'a', 'b' or 'c'``."""
+    quoted = [f"'{v}'" for v in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def validate(
+    headers: Mapping[str, str], body: Any, models: Sequence[AnthropicModel]
+) -> AnthropicModel:
+    """The model a valid request names; raises :class:`Invalid` as the live API refuses."""
+    version = _check_version(headers)
+    _check_shape(body)
+    model = find_model(models, body["model"])
+    if model is None:
+        raise Invalid(f"model: {body['model']}", 404)
+    if body["max_tokens"] > model.max_output_tokens:
+        raise Invalid(
+            f"max_tokens: {body['max_tokens']} > {model.max_output_tokens}, which is the "
+            f"maximum allowed number of output tokens for {model.id}"
+        )
+    _check_sampling(body, model, version)
+    _check_tool_choice(body)
+    _check_thinking(body, model)
+    _check_output_config(body, model)
+    _check_content(body, model)
+    _check_stop_sequences(body)
+    return model
+
+
+def _check_version(headers: Mapping[str, str]) -> str:
+    version = headers.get("anthropic-version")
+    if version is None:
+        raise Invalid("anthropic-version: header is required")
+    if version not in API_VERSIONS:
+        raise Invalid(f"anthropic-version: unknown version '{version}'")
+    return version
+
+
+def _check_shape(body: Any) -> None:
+    if not isinstance(body, dict):
+        raise Invalid("The request body is not a valid JSON object.")  # the fake's wording
+    if "model" not in body:
+        raise Invalid("model: Field required")
+    if not isinstance(body["model"], str):
+        raise Invalid("model: Input should be a valid string")
+    if "max_tokens" not in body:
+        raise Invalid("max_tokens: Field required")
+    if not _is_int(body["max_tokens"]):
+        raise Invalid("max_tokens: Input should be a valid integer")
+    if body["max_tokens"] < 1:
+        raise Invalid("max_tokens: Input should be greater than or equal to 1")
+    if "messages" not in body:
+        raise Invalid("messages: Field required")
+    messages = body["messages"]
+    if not isinstance(messages, list):
+        raise Invalid("messages: Input should be a valid array")
+    if not messages:
+        raise Invalid("messages: at least one message is required")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise Invalid(f"messages.{i}: {NOT_AN_OBJECT}")
+        if message.get("role") not in ("user", "assistant"):
+            raise Invalid("messages: roles must be 'user' or 'assistant'")
+        if "content" not in message:
+            raise Invalid(f"messages.{i}.content: Field required")
+        content = message["content"]
+        if not isinstance(content, str | list):
+            raise Invalid(f"messages.{i}.content: Input should be a valid array")
+        for j, block in enumerate(content if isinstance(content, list) else []):
+            if not isinstance(block, dict):
+                raise Invalid(f"messages.{i}.content.{j}: Input should be an object")
+            if "type" not in block:
+                raise Invalid(f"messages.{i}.content.{j}.type: Field required")
+
+
+def _check_sampling(body: dict[str, Any], model: AnthropicModel, version: str) -> None:
+    sent = [name for name in SAMPLING_PARAMS if name in body]
+    if sent and version == SDK_VERSION:
+        # The fake's wording: the project observed the refusal, not its exact sentence.
+        raise Invalid(
+            f"`{sent[0]}` is not supported with anthropic-version {SDK_VERSION}; send "
+            f"anthropic-version {SAMPLING_VERSION} to set sampling parameters."
+        )
+    for name in ("temperature", "top_p"):
+        if name in body and not _is_number(body[name]):
+            raise Invalid(f"{name}: Input should be a valid number")
+        if name in body and not 0 <= body[name] <= 1:
+            raise Invalid(f"{name}: range: 0..1")
+    if "top_k" in body and not _is_int(body["top_k"]):
+        raise Invalid("top_k: Input should be a valid integer")
+    if "top_k" in body and body["top_k"] < 0:
+        raise Invalid("top_k: Input should be greater than or equal to 0")
+    if model.sampling_defaults_only:
+        for name in sent:
+            if name == "top_k" or body[name] != 1:
+                raise Invalid(f"`{name}` is deprecated for this model.")
+    elif "temperature" in body and "top_p" in body and not model.temperature_with_top_p:
+        raise Invalid(
+            "`temperature` and `top_p` cannot both be specified for this model. "
+            "Please use only one."
+        )
+
+
+def _check_tool_choice(body: dict[str, Any]) -> None:
+    if "tool_choice" not in body:
+        return
+    choice = body["tool_choice"]
+    if not isinstance(choice, dict):
+        raise Invalid(f"tool_choice: {NOT_AN_OBJECT}")
+    if "type" not in choice:
+        raise Invalid("tool_choice.type: Field required")
+    if choice["type"] not in TOOL_CHOICE_TYPES:
+        raise Invalid(
+            f"tool_choice: Input tag '{choice['type']}' found using 'type' does not match "
+            f"any of the expected tags: {', '.join(repr(t) for t in TOOL_CHOICE_TYPES)}"
+        )
+
+
+def _check_thinking(body: dict[str, Any], model: AnthropicModel) -> None:
+    if "thinking" not in body:
+        return
+    thinking = body["thinking"]
+    if not isinstance(thinking, dict):
+        raise Invalid(f"thinking: {NOT_AN_OBJECT}")
+    if "type" not in thinking:
+        raise Invalid("thinking.type: Field required")
+    kind = thinking["type"]
+    if kind not in THINKING_TYPES:
+        raise Invalid(
+            f"thinking: Input tag '{kind}' found using 'type' does not match any of the "
+            f"expected tags: {', '.join(repr(t) for t in THINKING_TYPES)}"
+        )
+    if kind == "enabled":
+        if "budget_tokens" not in thinking:
+            raise Invalid("thinking.enabled.budget_tokens: Field required")
+        if not _is_int(thinking["budget_tokens"]):
+            raise Invalid("thinking.enabled.budget_tokens: Input should be a valid integer")
+        if thinking["budget_tokens"] < MIN_THINKING_BUDGET:
+            raise Invalid(
+                "thinking.enabled.budget_tokens: Input should be greater than or equal to "
+                f"{MIN_THINKING_BUDGET}"
+            )
+    if kind not in model.thinking_types:
+        if kind == "adaptive":
+            raise Invalid("adaptive thinking is not supported on this model")
+        raise Invalid(
+            f'"thinking.type.{kind}" is not supported for this model. Use '
+            '"thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+        )
+    if kind == "enabled" and thinking["budget_tokens"] >= body["max_tokens"]:
+        raise Invalid("`max_tokens` must be greater than `thinking.budget_tokens`.")
+    if kind == "disabled":
+        return
+    if "temperature" in body and body["temperature"] != 1:
+        raise Invalid("`temperature` may only be set to 1 when thinking is enabled.")
+    if "top_p" in body and body["top_p"] < THINKING_MIN_TOP_P:
+        raise Invalid(
+            "`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled."
+        )
+    if "top_k" in body:
+        raise Invalid("`top_k` must be unset when thinking is enabled.")
+    if body.get("tool_choice", {}).get("type") in FORCED_TOOL_CHOICES:
+        raise Invalid("Thinking may not be enabled when tool_choice forces tool use.")
+
+
+def _check_output_config(body: dict[str, Any], model: AnthropicModel) -> None:
+    if "output_config" not in body:
+        return
+    config = body["output_config"]
+    if not isinstance(config, dict):
+        raise Invalid(f"output_config: {NOT_AN_OBJECT}")
+    for key in config:
+        if key not in OUTPUT_CONFIG_KEYS:
+            raise Invalid(f"output_config.{key}: Extra inputs are not permitted")
+    if "effort" in config:
+        if not model.effort_levels:
+            raise Invalid("This model does not support the effort parameter.")
+        if config["effort"] not in model.effort_levels:
+            raise Invalid(f"output_config.effort: Input should be {_one_of(model.effort_levels)}")
+    if "format" in config:
+        if not model.structured_outputs:
+            # The fake's wording.
+            raise Invalid(
+                "output_config.format: structured outputs are not supported for this model"
+            )
+        fmt = config["format"]
+        if not isinstance(fmt, dict):
+            raise Invalid(f"output_config.format: {NOT_AN_OBJECT}")
+        if fmt.get("type") != "json_schema":
+            raise Invalid("output_config.format.type: Input should be 'json_schema'")
+        if not isinstance(fmt.get("schema"), dict):
+            raise Invalid("output_config.format.schema: Field required")
+
+
+def _check_text(text: Any, where: str) -> None:
+    if not isinstance(text, str):
+        raise Invalid(f"{where}.text: Input should be a valid string")
+    if not text:
+        raise Invalid("messages: text content blocks must be non-empty")
+    if not text.strip():
+        raise Invalid("messages: text content blocks must contain non-whitespace text")
+
+
+def _check_content(body: dict[str, Any], model: AnthropicModel) -> None:
+    system = body.get("system")
+    if "system" in body and not isinstance(system, str | list):
+        raise Invalid("system: Input should be a valid array")
+    for j, block in enumerate(system if isinstance(system, list) else []):
+        if isinstance(block, dict) and block.get("type") == "text":
+            _check_text(block.get("text"), f"system.{j}")
+    messages = body["messages"]
+    last = len(messages) - 1
+    for i, message in enumerate(messages):
+        content = message["content"]
+        final_assistant = i == last and message["role"] == "assistant"
+        if not content:
+            if final_assistant:
+                continue
+            raise Invalid(
+                f"messages.{i}: all messages must have non-empty content except for the "
+                "optional final assistant message"
+            )
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        for j, block in enumerate(blocks):
+            if block["type"] == "text":
+                _check_text(block.get("text"), f"messages.{i}.content.{j}")
+    if messages[last]["role"] != "assistant":
+        return
+    if not model.assistant_prefill:
+        raise Invalid(
+            "This model does not support assistant message prefill. "
+            "The conversation must end with a user message."
+        )
+    final = messages[last]["content"]
+    if isinstance(final, list):
+        final = final[-1]["text"] if final and final[-1]["type"] == "text" else ""
+    if final != final.rstrip():
+        raise Invalid("messages: final assistant content cannot end with trailing whitespace")
+
+
+def _check_stop_sequences(body: dict[str, Any]) -> None:
+    stops = body.get("stop_sequences")
+    if stops is None:
+        return
+    if not isinstance(stops, list):
+        raise Invalid("stop_sequences: Input should be a valid array")
+    for j, stop in enumerate(stops):
+        if not isinstance(stop, str):
+            raise Invalid(f"stop_sequences.{j}: Input should be a valid string")
+        if not stop.strip():
+            raise Invalid(
+                "stop_sequences: each stop sequence must contain non-whitespace characters"
+            )
 
 
 class _Script:
     """Turns a request and a :class:`Reply` into a Message and its stream frames."""
 
-    def __init__(self, body: dict[str, Any], reply: Reply, chunks: int, msg_id: str) -> None:
-        self.body, self.reply, self.chunks = body, reply, reply.chunks or chunks
+    def __init__(
+        self, body: dict[str, Any], model: str, reply: Reply, chunks: int, msg_id: str
+    ) -> None:
+        self.body, self.model, self.reply = body, model, reply
+        self.chunks = reply.chunks or chunks
         text = reply.text if reply.text is not None else self._echo()
         self.stop_reason, self.stop_sequence = reply.stop_reason, reply.stop_sequence
         for stop in body.get("stop_sequences") or []:
@@ -206,7 +495,7 @@ class _Script:
             "id": self.msg_id,
             "type": "message",
             "role": "assistant",
-            "model": self.body["model"],
+            "model": self.model,
             "content": [] if streaming else self.blocks(),
             "stop_reason": None if streaming else self.stop_reason,
             "stop_sequence": None if streaming else self.stop_sequence,
@@ -268,7 +557,11 @@ async def _wait_disconnect(receive: Receive) -> None:
 class FakeAnthropic:
     """The fake server: ``start()`` / ``stop()`` or a ``with`` block; ``base_url`` for
     ``AsyncAnthropic(base_url=...)``. Counts streams the client abandoned in
-    ``disconnects`` and streams sent to the end in ``completed_streams``."""
+    ``disconnects`` and streams sent to the end in ``completed_streams``.
+
+    It is as strict as the live API: every request is checked against ``models`` (the live
+    catalog, :data:`tests.fakes.anthropic_models.MODELS`, unless a test passes its own)
+    and the rules of :func:`validate`, and refused in the live API's words."""
 
     def __init__(
         self,
@@ -278,9 +571,11 @@ class FakeAnthropic:
         chunks: int = 4,
         delay_s: float = 0.0,
         api_key: str | None = None,
+        models: Sequence[AnthropicModel] = MODELS,
     ) -> None:
         self.host, self.port, self.chunks, self.delay_s = host, port, chunks, delay_s
         self.api_key = api_key
+        self.models: tuple[AnthropicModel, ...] = tuple(models)
         self.requests: list[ReceivedRequest] = []
         self.disconnects = 0
         self.completed_streams = 0
@@ -373,28 +668,35 @@ class FakeAnthropic:
         try:
             body = orjson.loads(b"".join(chunks))
         except orjson.JSONDecodeError:
-            body = {}
-        self.requests.append(ReceivedRequest("POST", scope["path"], headers, body))
+            body = None
+        recorded = body if isinstance(body, dict) else {}
+        self.requests.append(ReceivedRequest("POST", scope["path"], headers, recorded))
         await self._messages(headers, body, receive, send)
 
     async def _messages(
-        self, headers: dict[str, str], body: dict[str, Any], receive: Receive, send: Send
+        self, headers: dict[str, str], body: Any, receive: Receive, send: Send
     ) -> None:
         if not self._authorized(headers):
             error = _error_body("authentication_error", "invalid x-api-key")
             await self._json(send, 401, error)
             return
-        reply = self._replies.popleft() if self._replies else Reply()
-        if reply.status != 200:
+        # A scripted failure wins over validation (tests script upstream failures); a
+        # scripted answer is used only by a request the live API would have served.
+        if self._replies and self._replies[0].status != 200:
+            reply = self._replies.popleft()
             error_type = reply.error_type or ERROR_TYPES.get(reply.status, "api_error")
             error = _error_body(error_type, reply.error_message)
             await self._json(send, reply.status, error, reply.headers)
             return
-        invalid = _validation_error(body)
-        if invalid is not None:
-            await self._json(send, 400, _error_body("invalid_request_error", invalid))
+        try:
+            model = validate(headers, body, self.models)
+        except Invalid as invalid:
+            error = _error_body(invalid.error_type, invalid.message)
+            await self._json(send, invalid.status, error)
             return
-        script = _Script(body, reply, self.chunks, f"msg_fake_{next(self._ids):08d}")
+        reply = self._replies.popleft() if self._replies else Reply()
+        msg_id = f"msg_fake_{next(self._ids):08d}"
+        script = _Script(body, model.id, reply, self.chunks, msg_id)
         delay = self.delay_s if reply.delay_s is None else reply.delay_s
         if body.get("stream"):
             await self._stream(send, receive, script.frames(), reply, delay)

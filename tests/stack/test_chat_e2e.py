@@ -82,19 +82,20 @@ def test_stop_sequences(client: openai.OpenAI, fake_anthropic: FakeAnthropic, st
     assert completion.choices[0].finish_reason == "stop"
 
 
-def test_sampling_parameters_are_accepted_but_not_sent_to_a_model_without_them(
+def test_sampling_parameters_reach_the_upstream_and_out_of_range_is_a_400(
     client: openai.OpenAI, fake_anthropic: FakeAnthropic
 ) -> None:
-    completion = client.chat.completions.create(
-        model=HAIKU, messages=[user("hi")], temperature=1.7, top_p=0.5
-    )
+    completion = client.chat.completions.create(model=HAIKU, messages=[user("hi")], top_p=0.5)
 
     assert completion.choices[0].finish_reason == "stop"
     body = sent(fake_anthropic)
-    assert "temperature" not in body and "top_p" not in body
-    with pytest.raises(openai.BadRequestError) as exc:
-        client.chat.completions.create(model=HAIKU, messages=[user("hi")], temperature=-1)
-    assert exc.value.body["param"] == "temperature"  # type: ignore[index]
+    assert body["top_p"] == 0.5 and "temperature" not in body  # Haiku 4.5 takes one of them
+    for temperature in (1.7, -1):
+        with pytest.raises(openai.BadRequestError) as exc:
+            client.chat.completions.create(
+                model=HAIKU, messages=[user("hi")], temperature=temperature
+            )
+        assert exc.value.body["param"] == "temperature"  # type: ignore[index]
 
 
 def test_image_inputs(client: openai.OpenAI, fake_anthropic: FakeAnthropic) -> None:
@@ -199,9 +200,9 @@ def test_tools_tool_calls_and_tool_results(
         ({"thinking": "medium"}, 2_000),
         ({"thinking": "high"}, 8_000),
         ({"thinking": "max"}, 32_000),
-        ({"reasoning_effort": "low"}, 2_000),
-        ({"reasoning_effort": "medium"}, 8_000),
-        ({"reasoning_effort": "high"}, 32_000),
+        ({"reasoning_effort": "low"}, 1_024),
+        ({"reasoning_effort": "medium"}, 2_000),
+        ({"reasoning_effort": "high"}, 8_000),
     ],
 )
 def test_thinking_levels_and_budgets(
@@ -273,23 +274,19 @@ def test_impossible_combinations_are_a_precise_400(client: openai.OpenAI) -> Non
     assert exc.value.body["param"] == "response_format"  # type: ignore[index]
 
 
-def test_response_format_json_schema_through_a_forced_tool(
+def test_response_format_json_object_through_a_forced_tool(
     client: openai.OpenAI, fake_anthropic: FakeAnthropic
 ) -> None:
-    fake_anthropic.enqueue(text="", tool_uses=[ToolUse("answer", {"answer": 42})])
-    response_format: Any = {
-        "type": "json_schema",
-        "json_schema": {"name": "answer", "schema": SCHEMA},
-    }
+    fake_anthropic.enqueue(text="", tool_uses=[ToolUse("json_object", {"answer": 42})])
     completion = client.chat.completions.create(
         model=HAIKU,
-        messages=[user("6*7?")],
-        response_format=response_format,  # type: ignore[arg-type]
+        messages=[user("6*7? Answer in JSON.")],
+        response_format={"type": "json_object"},
     )
 
     body = sent(fake_anthropic)
-    assert [(t["name"], t["input_schema"]) for t in body["tools"]] == [("answer", SCHEMA)]
-    assert body["tool_choice"] == {"type": "tool", "name": "answer"}
+    assert [t["name"] for t in body["tools"]] == ["json_object"]
+    assert body["tool_choice"] == {"type": "tool", "name": "json_object"}
     choice = completion.choices[0]
     assert json.loads(choice.message.content or "") == {"answer": 42}
     assert choice.finish_reason == "stop" and not choice.message.tool_calls

@@ -149,7 +149,7 @@ def test_a_failure_mid_stream_ends_with_an_error_event(
 
     assert "".join(received)  # output flowed before the failure
     assert exc.value.body["type"] == "overloaded_error"  # type: ignore[index]
-    assert exc.value.body["code"] == 503  # type: ignore[index]
+    assert exc.value.body["code"] == "upstream_unavailable"  # type: ignore[index]
 
 
 def test_a_failure_mid_stream_of_a_whole_answer_is_503(

@@ -212,13 +212,8 @@ SCRIPTS: list[tuple[str, Reply, dict[str, Any]]] = [
     ),
     (
         "json through a forced tool",
-        Reply(text="", tool_uses=[ToolUse("answer", {"answer": 42})]),
-        {
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "answer", "schema": SCHEMA},
-            }
-        },
+        Reply(text="", tool_uses=[ToolUse("json_object", {"answer": 42})]),
+        {"response_format": {"type": "json_object"}},
     ),
 ]
 

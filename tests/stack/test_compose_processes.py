@@ -128,7 +128,7 @@ def test_chat_through_separate_processes(
         model="claude-sonnet-4-6", messages=[{"role": "user", "content": "hi"}]
     )
     assert completion.choices[0].message.content == "From four processes"
-    assert fake_anthropic.last_request.body["model"] == "claude-sonnet-4-6-20250610"
+    assert fake_anthropic.last_request.body["model"] == "claude-sonnet-4-6"
     stream = client.chat.completions.create(
         model="claude-sonnet-4-6",
         messages=[{"role": "user", "content": "stream please"}],

@@ -46,7 +46,7 @@ def test_chat_completion(client: openai.OpenAI, fake_anthropic: FakeAnthropic) -
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (12, 4)
     assert completion.usage.total_tokens == 16
     sent = fake_anthropic.last_request.body
-    assert sent["model"] == "claude-haiku-4-5-20250506"
+    assert sent["model"] == "claude-haiku-4-5-20251001"
     assert sent["max_tokens"] == 1024
     assert sent["stop_sequences"] == ["END"]
     assert sent["messages"] == [
@@ -106,7 +106,7 @@ def test_v1_alias_and_family_alias(
         model="claude-haiku", messages=[{"role": "user", "content": "ping"}]
     )
     assert completion.model == "claude-haiku"
-    assert fake_anthropic.last_request.body["model"] == "claude-haiku-4-5-20250506"
+    assert fake_anthropic.last_request.body["model"] == "claude-haiku-4-5-20251001"
 
 
 def test_models_lists_only_the_plan(client: openai.OpenAI) -> None:
@@ -137,7 +137,7 @@ def test_model_not_in_plan_is_403(client: openai.OpenAI) -> None:
             model="claude-opus-4-6", messages=[{"role": "user", "content": "x"}]
         )
     assert exc.value.body["type"] == "permission_error"  # type: ignore[index]
-    assert exc.value.body["code"] == 403  # type: ignore[index]
+    assert exc.value.body["code"] == "model_not_in_plan"  # type: ignore[index]
 
 
 def test_upgrading_the_plan_opens_the_model(drafter_up: DrafterStack) -> None:
@@ -155,11 +155,12 @@ def test_upgrading_the_plan_opens_the_model(drafter_up: DrafterStack) -> None:
     assert completion.choices[0].message.content
 
 
-def test_unknown_model_is_400(client: openai.OpenAI) -> None:
-    with pytest.raises(openai.BadRequestError) as exc:
+def test_unknown_model_is_404_model_not_found_as_openai_answers(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as exc:
         client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "x"}])
     assert exc.value.body["param"] == "model"  # type: ignore[index]
     assert "gpt-9" in exc.value.body["message"]  # type: ignore[index]
+    assert exc.value.body["code"] == "model_not_found"  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -195,7 +196,7 @@ def test_bad_requests_are_400_naming_the_problem(
     )
     assert response.status_code == 400, response.text
     error = response.json()["error"]
-    assert error["type"] == "invalid_request_error" and error["code"] == 400
+    assert error["type"] == "invalid_request_error" and error["code"] is None
     assert fragment in error["message"]
     assert "Traceback" not in response.text
 

@@ -65,7 +65,8 @@ def test_quota_exhausted_is_429_until_midnight(
     assert response.json()["error"] == {
         "message": "Rate limit exceeded. Daily quota: 20/20 used.",
         "type": "rate_limit_error",
-        "code": 429,
+        "param": None,
+        "code": "rate_limit_exceeded",
     }
     assert 1 <= int(response.headers["retry-after"]) <= 86_400
     assert usage(drafter_up, key).json()["remaining"]["chat"] == 0
