@@ -44,5 +44,9 @@ log "ruff"
 ruff check .
 ruff format --check .
 
+log "deptry"
+# runtime imports are declared runtime dependencies ([tool.deptry] in pyproject.toml)
+deptry .
+
 log "pytest"
 python3 -m pytest "$@"

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,9 @@ import httpx
 
 STARTUP_TIMEOUT_S = 60.0
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV", "PYENV_VERSION", "TMPDIR")
+# What a program installed in its own virtual environment gets: nothing that points Python
+# at another environment or at the checkout.
+ISOLATED_PASSTHROUGH = ("PATH", "HOME", "LANG", "TMPDIR")
 
 
 def free_port() -> int:
@@ -24,16 +28,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """A clean environment: nothing of the developer's Drafter or Anthropic settings leaks in."""
-    env = {k: v for k, v in os.environ.items() if k in _PASSTHROUGH}
+def base_env(
+    data_dir: Path, *, passthrough: Sequence[str] = _PASSTHROUGH, **extra: str
+) -> dict[str, str]:
+    """A clean environment: nothing of the developer's Drafter or Anthropic settings leaks in;
+    of the caller's variables only ``passthrough`` ones."""
+    env = {k: v for k, v in os.environ.items() if k in passthrough}
     env.update(DRAFTER_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", DRAFTER_LOG_LEVEL="INFO")
     env.update(extra)
     return env
 
 
+DRAFTER = (sys.executable, "-m", "drafter.cli")
+
+
 def drafter_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "drafter.cli", *args]
+    return [*DRAFTER, *args]
 
 
 @dataclass
@@ -44,6 +54,9 @@ class DrafterStack:
     env: dict[str, str]
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
+    # How to run `drafter` (this interpreter's, or an installed script) and from where.
+    drafter: Sequence[str] = DRAFTER
+    cwd: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -51,7 +64,11 @@ class DrafterStack:
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            drafter_command("admin", *args), env=self.env, capture_output=True, text=True
+            [*self.drafter, "admin", *args],
+            env=self.env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"drafter admin {' '.join(args)} failed: {result.stderr}")
@@ -80,13 +97,17 @@ class DrafterStack:
         return max(codes, key=abs) if codes else 0
 
 
-def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def spawn(
+    command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_until_healthy(stack: DrafterStack, path: str = "/healthz") -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+def wait_until_healthy(
+    stack: DrafterStack, path: str = "/healthz", timeout_s: float = STARTUP_TIMEOUT_S
+) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for process in stack.processes:
             if process.poll() is not None:
@@ -103,19 +124,31 @@ def wait_until_healthy(stack: DrafterStack, path: str = "/healthz") -> None:
 
 
 def start_drafter_up(
-    data_dir: Path, *, anthropic_base_url: str, up_args: tuple[str, ...] = (), **env: str
+    data_dir: Path,
+    *,
+    anthropic_base_url: str,
+    up_args: tuple[str, ...] = (),
+    drafter: Sequence[str] = DRAFTER,
+    cwd: Path | None = None,
+    passthrough: Sequence[str] = _PASSTHROUGH,
+    startup_timeout_s: float = STARTUP_TIMEOUT_S,
+    **env: str,
 ) -> DrafterStack:
+    """``drafter up`` on a free port; ``drafter`` is how to run it (by default this
+    interpreter's ``drafter.cli``), from ``cwd``, with only ``passthrough`` variables of
+    this process's environment."""
     port = free_port()
     full_env = base_env(
         data_dir,
+        passthrough=passthrough,
         ANTHROPIC_BASE_URL=anthropic_base_url,
         ANTHROPIC_API_KEY="sk-ant-test",
         **env,
     )
-    stack = DrafterStack(f"http://127.0.0.1:{port}", full_env)
+    stack = DrafterStack(f"http://127.0.0.1:{port}", full_env, drafter=tuple(drafter), cwd=cwd)
     log = data_dir / "drafter-up.log"
     stack.logs.append(log)
-    command = drafter_command("up", "--port", str(port), *up_args)
-    stack.processes.append(spawn(command, full_env, log))
-    wait_until_healthy(stack, "/api/v1/status")
+    command = [*drafter, "up", "--port", str(port), *up_args]
+    stack.processes.append(spawn(command, full_env, log, cwd))
+    wait_until_healthy(stack, "/api/v1/status", startup_timeout_s)
     return stack

@@ -3,6 +3,8 @@
 The SDK's own retries are switched off (``attempts=1``) so retrying happens once, here:
 429, 408 and 5xx answers, transport errors and per-attempt timeouts are retried with
 exponential backoff and jitter, then reported as UpstreamUnavailable (503 at the edge).
+The SDK sends through httpx2 (its default backend, a runtime dependency here; never httpx,
+which is only a dev dependency), so its transport errors and timeouts are httpx2's.
 Safety refusals are the caller's: InvalidRequest carrying the upstream's reason.
 """
 
@@ -14,7 +16,7 @@ import logging
 import random
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
@@ -147,7 +149,7 @@ def _error_from_upstream(exc: Exception) -> DrafterError:
         if code == 400:
             return InvalidRequest(message, metadata={"param": "prompt"})
         return UpstreamUnavailable(message)
-    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+    if isinstance(exc, TimeoutError | httpx2.TimeoutException):
         return UpstreamUnavailable("The image upstream timed out.")
     return UpstreamUnavailable(f"The image upstream is unreachable: {exc}")
 
@@ -155,7 +157,7 @@ def _error_from_upstream(exc: Exception) -> DrafterError:
 def _retryable(exc: Exception) -> bool:
     if isinstance(exc, genai_errors.APIError):
         return exc.code in RETRYABLE_STATUS
-    return isinstance(exc, TimeoutError | httpx.TransportError)
+    return isinstance(exc, TimeoutError | httpx2.TransportError)
 
 
 class ImageGenerator:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import grpc
+import httpx2
 import pytest
 from PIL import Image
 
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
-from drafter.rpc.errors import RemoteError, error_from_rpc
+from drafter.rpc.errors import RemoteError, UpstreamUnavailable, error_from_rpc
+from services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
 from tests.fakes.gemini_server import FakeGemini
 
 UPSTREAM_PATH = "/v1beta/models/gemini-3-pro-image-preview:generateContent"
@@ -102,6 +105,33 @@ async def test_upstream_timeout_is_retried(
     response = await stub.Generate(images_pb.GenerateRequest(prompt="slow", size=256))
     assert len(response.images) == 1
     assert len(gemini.requests) == 2
+
+
+async def test_transport_errors_are_retried_then_unavailable() -> None:
+    """A peer that hangs up at once: the SDK raises httpx2's transport error (its default
+    backend), which is retried like a 5xx and finally reported as unavailable."""
+    connections = 0
+
+    async def hang_up(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = new_genai_client("test-gemini-key", f"http://127.0.0.1:{port}", timeout_s=5.0)
+    generator = ImageGenerator(
+        client, upstream_model="m", policy=RetryPolicy(attempts=3, backoff_s=0.01)
+    )
+    try:
+        with pytest.raises(UpstreamUnavailable, match="unreachable") as caught:
+            await generator.generate("x", n=1, size=256)
+    finally:
+        await generator.aclose()
+        server.close()
+        await server.wait_closed()
+    assert isinstance(caught.value.__cause__, httpx2.TransportError)
+    assert connections == 3
 
 
 @pytest.mark.parametrize(
