@@ -13,11 +13,11 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.model_table import ModelTable, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
-from services.chat.http_transport import UpstreamTransport
-from services.chat.messages_api import ANTHROPIC_VERSION, MessagesApi
 from services.chat.servicer import ChatServicer
 from services.chat.settings import ChatSettings
 from services.chat.thinking_store import build_thinking_store
+from services.chat.upstream.client import ANTHROPIC_VERSION, MessagesApi
+from services.chat.upstream.transport import UpstreamTransport
 
 log = logging.getLogger("drafter.chat")
 
@@ -46,7 +46,7 @@ def build_client(
             settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s
         ),
         # httptools' parser on asyncio instead of httpx2's pure-Python h11 or the aiohttp
-        # transport (http_transport.py); it raises httpx2's own errors, so the SDK's
+        # transport (upstream/transport.py); it raises httpx2's own errors, so the SDK's
         # retries and the error table behave the same.
         "http_client": anthropic.DefaultAsyncHttpxClient(
             transport=transport or UpstreamTransport()

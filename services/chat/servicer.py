@@ -28,13 +28,13 @@ from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from services.chat.coalesce import coalesced
 from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
-from services.chat.messages_api import MessagesApi
 from services.chat.model_rules import effort_from_request
 from services.chat.output_format import format_tool_name
 from services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from services.chat.to_anthropic import message_params_from_request
-from services.chat.upstream_errors import error_from_upstream
-from services.chat.upstream_events import upstream_event_batches, whole_message_batches
+from services.chat.upstream.client import MessagesApi
+from services.chat.upstream.errors import error_from_upstream
+from services.chat.upstream.events import upstream_event_batches, whole_message_batches
 
 MAX_CHOICES = 8
 # Up to this max_tokens (thinking included), Complete asks the upstream for the whole
@@ -77,7 +77,7 @@ class UpstreamCall:
 
 class ChatServicer(chat_grpc.ChatServiceServicer):
     """Complete and StreamComplete over one shared ``AsyncAnthropic`` client (its
-    Messages API: ``messages_api``)."""
+    Messages API: ``upstream.client``)."""
 
     def __init__(self, messages: MessagesApi, models: ModelTable, thinking: ThinkingStore) -> None:
         self._messages = messages

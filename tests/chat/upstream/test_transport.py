@@ -1,4 +1,4 @@
-"""The upstream transport (``services.chat.http_transport``) under httpx2's client, against
+"""The upstream transport (``services.chat.upstream.transport``) under httpx2's client, against
 real servers on loopback: plain HTTP servers scripted per test, and TLS with a
 certificate made here."""
 
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from services.chat.http_transport import UpstreamTransport
+from services.chat.upstream.transport import UpstreamTransport
 
 Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
 # (request body, the connection's reader and writer) -> keep the connection?

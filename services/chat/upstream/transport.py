@@ -2,10 +2,8 @@
 with httptools' parser (the one uvicorn uses), under the anthropic SDK's httpx2 client.
 
 The SDK still builds every request, authenticates, retries and raises its exceptions;
-this transport only moves bytes, as the httpx transport interface defines it. It costs
-less than half the CPU of the SDK's aiohttp transport per call (measured against the
-fake upstream: about 280 µs less per call), which is the largest single item of a chat
-request after the SDK itself.
+this transport only moves bytes, as the httpx transport interface defines it, for less
+CPU per call than the SDK's own transports (the figures are bench/'s).
 
 - Connections are kept per origin and reused when the previous answer was read to its end
   and allowed keep-alive; TCP keep-alive probes as the SDK's own client sets them.

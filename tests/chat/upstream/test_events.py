@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
-from services.chat.upstream_events import Fields, message_events, upstream_event_batches
+from services.chat.upstream.events import Fields, message_events, upstream_event_batches
 
 STREAM = (
     b"event: message_start\n"

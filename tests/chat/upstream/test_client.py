@@ -1,4 +1,4 @@
-"""The Messages API on the SDK's client (``services.chat.messages_api``), against the fake
+"""The Messages API on the SDK's client (``services.chat.upstream.client``), against the fake
 upstream: the same request as the SDK's own, its retry policy and its exceptions."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import anthropic
 import httpx2
 import pytest
 
-from services.chat.http_transport import UpstreamTransport
 from services.chat.main import build_client
-from services.chat.messages_api import MessagesApi
+from services.chat.upstream.client import MessagesApi
+from services.chat.upstream.transport import UpstreamTransport
 from tests.chat.conftest import chat_settings
 from tests.fakes.anthropic_server import FakeAnthropic, Reply
 from tests.stack_process import free_port
