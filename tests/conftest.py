@@ -13,6 +13,21 @@ from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.tiny_rembg_model import write_tiny_rembg_model
 from tests.stack_process import DrafterStack, start_drafter_up
 
+TESTS = Path(__file__).resolve().parent
+# Folders whose every test starts processes (drafter up, drafter serve, a browser).
+PROCESS_FOLDERS = frozenset({"stack", "browser"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks what the fast loop skips (``-m "not slow"``): every test that starts
+    processes is ``slow``, and the Chromium tests are ``browser`` too."""
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0]
+        if folder in PROCESS_FOLDERS or "drafter_up" in item.fixturenames:
+            item.add_marker(pytest.mark.slow)
+        if folder == "browser":
+            item.add_marker(pytest.mark.browser)
+
 
 @pytest.fixture(scope="session")
 def fake_anthropic_server() -> Iterator[FakeAnthropic]:
