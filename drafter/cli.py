@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     admin = commands.add_parser("admin", help="manage users, keys, apps and codes")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="WHAT")
-    from services.accounts.admin_cli import add_admin_commands
+    from services.accounts.admin import add_admin_commands
 
     add_admin_commands(admin_commands)
     return parser

@@ -6,18 +6,17 @@ for ever."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.account_deletion import cooldowns_t
-from services.accounts.oauth_tables import oauth_codes_t as codes
-from services.accounts.oauth_tables import web_sessions_t as sessions
-from services.accounts.quota import Clock, utc_now
+from drafter.tasks import Periodic
+from drafter.timeutil import Clock, utc_now
+from services.accounts.db.tables import cooldowns_t
+from services.accounts.db.tables import oauth_codes_t as codes
+from services.accounts.db.tables import web_sessions_t as sessions
 
 log = logging.getLogger("drafter.accounts.housekeeping")
 
@@ -45,25 +44,16 @@ class Housekeeper:
         self, engine: AsyncEngine, *, interval_s: float = SWEEP_INTERVAL_S, clock: Clock = utc_now
     ) -> None:
         self._engine = engine
-        self._interval_s = interval_s
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._sweeps = Periodic("housekeeping", self.sweep_once, interval_s, logger=log)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._sweeps.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._sweeps.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                deleted = await sweep(self._engine, self._clock())
-                if any(deleted.values()):
-                    log.info("housekeeping deleted %s", deleted)
-            except Exception:
-                log.exception("housekeeping failed; trying again later")
-            await asyncio.sleep(self._interval_s)
+    async def sweep_once(self) -> None:
+        deleted = await sweep(self._engine, self._clock())
+        if any(deleted.values()):
+            log.info("housekeeping deleted %s", deleted)

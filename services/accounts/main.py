@@ -1,38 +1,59 @@
-"""Starts the accounts service: settings → plans, migrations, engine, stores → server."""
+"""Starts the accounts service, the composition root: settings → plan and model tables,
+migrations → stores (engines, Redis, usage log, quota store) → background work → the six
+servicers → server. Everything started is stopped with the server, last started first.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
+from grpc import aio
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
-from drafter.model_table import load_model_table
+from drafter.accounts.v1 import dashboard_service_pb2 as dash_pb
+from drafter.accounts.v1 import dashboard_service_pb2_grpc as dash_grpc
+from drafter.accounts.v1 import identity_service_pb2 as identity_pb
+from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
+from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
+from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
+from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
+from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
+from drafter.accounts.v1 import status_service_pb2 as status_pb
+from drafter.accounts.v1 import status_service_pb2_grpc as status_grpc
+from drafter.model_table import ModelTable, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
-from services.accounts import credential_cache
-from services.accounts.admission import Admission
-from services.accounts.background import start_background
-from services.accounts.dashboard_servicer import dashboard_registration
-from services.accounts.db import create_engine, run_migrations
-from services.accounts.oauth_servicer import oauth_registrations
-from services.accounts.plans import load_plans
-from services.accounts.quota import Clock, QuotaStore, utc_now
-from services.accounts.quota_memory import MemoryQuotaStore, SqlEpoch, SqliteEpoch
-from services.accounts.quota_redis import RedisQuotaStore
-from services.accounts.quota_sql import SqlQuotaStore
-from services.accounts.servicer import AccountsServicer
+from drafter.timeutil import Clock, utc_now
+from services.accounts.admission.authorize import Admission
+from services.accounts.admission.credential_cache import Invalidate, invalidator
+from services.accounts.db.engine import create_engine, run_migrations
+from services.accounts.oauth.provider import OAuthProvider
+from services.accounts.plans.table import PlanTable, load_plans
+from services.accounts.quota.memory import MemoryQuotaStore, SqlEpoch, SqliteEpoch
+from services.accounts.quota.redis import RedisQuotaStore
+from services.accounts.quota.sql import SqlQuotaStore
+from services.accounts.quota.store import QuotaStore
+from services.accounts.servicers.accounts import AccountsServicer
+from services.accounts.servicers.dashboard import DashboardServicer
+from services.accounts.servicers.identity import IdentityServicer
+from services.accounts.servicers.notifications import NotificationsServicer
+from services.accounts.servicers.oauth import OAuthServicer
+from services.accounts.servicers.status import StatusServicer
 from services.accounts.settings import AccountsSettings
-from services.accounts.usage import UsageLog
+from services.accounts.tasks import Background, start_background
+from services.accounts.usage.log import UsageLog
+from services.accounts.users.identity import Identity
 
 log = logging.getLogger("drafter.accounts")
-
-SERVICE_NAME = accounts_pb.DESCRIPTOR.services_by_name["AccountsService"].full_name
 
 
 def build_quota_store(
@@ -57,12 +78,138 @@ def build_quota_store(
     return MemoryQuotaStore(usage.counted, SqlEpoch(engine))
 
 
-def running_usage(
-    usage: UsageLog, quotas: QuotaStore, cleanups: list[Callable[[], Awaitable[None]]]
-) -> None:
-    """Starts the usage writer; at stop it flushes, then the quota store closes."""
+@dataclass(frozen=True)
+class Stores:
+    """Where the accounts state lives. Two engines share the database: ``hot_engine``
+    (autocommit) for the hot path (Authorize, Settle, quotas, usage: single atomic
+    statements) and ``engine`` (transactional) for the rest."""
+
+    engine: AsyncEngine
+    hot_engine: AsyncEngine
+    redis: Redis | None
+    usage: UsageLog
+    quotas: QuotaStore
+    invalidate: Invalidate
+
+
+def build_stores(
+    settings: AccountsSettings,
+    cleanups: contextlib.AsyncExitStack,
+    *,
+    clock: Clock,
+    in_process_quotas: bool,
+) -> Stores:
+    """Opens the engines and Redis and starts the usage writer. At stop (``cleanups``) the
+    usage log flushes, then the quota store closes (and Redis with it), then the engines."""
+    engine = create_engine(settings.database_url, pool_size=2, max_overflow=8)
+    cleanups.push_async_callback(engine.dispose)
+    hot_engine = create_engine(settings.database_url, autocommit=True)
+    cleanups.push_async_callback(hot_engine.dispose)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    usage = UsageLog(hot_engine)
+    quotas = build_quota_store(hot_engine, usage, redis, clock, in_process=in_process_quotas)
     usage.start()
-    cleanups.extend((quotas.close, usage.stop))
+    cleanups.push_async_callback(quotas.close)
+    cleanups.push_async_callback(usage.stop)
+    return Stores(engine, hot_engine, redis, usage, quotas, invalidator(hot_engine, redis))
+
+
+@dataclass(frozen=True)
+class Servicers:
+    """One servicer per proto service of the accounts service."""
+
+    accounts: AccountsServicer
+    oauth: OAuthServicer
+    identity: IdentityServicer
+    dashboard: DashboardServicer
+    status: StatusServicer
+    notifications: NotificationsServicer
+
+
+def build_servicers(
+    stores: Stores, background: Background, models: ModelTable, plans: PlanTable, clock: Clock
+) -> Servicers:
+    engine, invalidate, notifier = stores.engine, stores.invalidate, background.notifier
+    admission = Admission(
+        engine=stores.hot_engine,
+        plans=plans,
+        models=models,
+        quotas=stores.quotas,
+        usage=stores.usage,
+        clock=clock,
+        notifier=notifier,
+    )
+    provider = OAuthProvider(engine=engine, clock=clock, invalidate=invalidate, notifier=notifier)
+    return Servicers(
+        accounts=AccountsServicer(
+            admission=admission,
+            engine=engine,
+            plans=plans,
+            invalidate=invalidate,
+            clock=clock,
+            notifier=notifier,
+        ),
+        oauth=OAuthServicer(provider=provider, engine=engine, plans=plans, clock=clock),
+        identity=IdentityServicer(identity=Identity(engine=engine, plans=plans, clock=clock)),
+        dashboard=DashboardServicer(
+            admission=admission, engine=engine, plans=plans, invalidate=invalidate, clock=clock
+        ),
+        status=StatusServicer(
+            engine=engine,
+            dependencies=background.dependencies,
+            interval_s=background.probe_interval_s,
+            clock=clock,
+        ),
+        notifications=NotificationsServicer(engine=engine, clock=clock),
+    )
+
+
+def _registration(
+    add: Callable[[Any, aio.Server], None], servicer: object, pb: ModuleType, service: str
+) -> Registration:
+    """``servicer`` mounted as the proto service ``service`` of the module ``pb``."""
+    return Registration(add, servicer, pb.DESCRIPTOR.services_by_name[service].full_name)
+
+
+def build_registrations(s: Servicers) -> list[Registration]:
+    """Every servicer, mounted the same way, ready for ``start_server``."""
+    return [
+        _registration(
+            accounts_grpc.add_AccountsServiceServicer_to_server,
+            s.accounts,
+            accounts_pb,
+            "AccountsService",
+        ),
+        _registration(
+            oauth_grpc.add_OAuthServiceServicer_to_server, s.oauth, oauth_pb, "OAuthService"
+        ),
+        _registration(
+            identity_grpc.add_IdentityServiceServicer_to_server,
+            s.identity,
+            identity_pb,
+            "IdentityService",
+        ),
+        _registration(
+            dash_grpc.add_DashboardServiceServicer_to_server,
+            s.dashboard,
+            dash_pb,
+            "DashboardService",
+        ),
+        _registration(
+            status_grpc.add_StatusServiceServicer_to_server, s.status, status_pb, "StatusService"
+        ),
+        _registration(
+            notifications_grpc.add_NotificationsServiceServicer_to_server,
+            s.notifications,
+            notifications_pb,
+            "NotificationsService",
+        ),
+    ]
+
+
+def _tables(settings: AccountsSettings) -> tuple[ModelTable, PlanTable]:
+    models = load_model_table(settings.models_file)
+    return models, load_plans(settings.plans_file, models)
 
 
 async def start(
@@ -72,65 +219,22 @@ async def start(
     clock: Clock = utc_now,
     in_process_quotas: bool = False,
 ) -> RunningServer:
-    """Migrates the database and starts the AccountsService on ``addr`` (port 0 picks
-    one: see ``.port``); stopping the server disposes the engines. ``in_process_quotas``
-    is for the single accounts service of ``drafter up`` (see ``build_quota_store``).
-
-    Two engines share the database: an autocommit one for the hot path (Authorize,
-    Settle, quotas: single atomic statements) and a transactional one for the rest."""
+    """Migrates the database and starts the accounts service on ``addr`` (port 0 picks
+    one: see ``.port``); stopping the server stops everything started here.
+    ``in_process_quotas`` is for the single accounts service of ``drafter up`` (see
+    ``build_quota_store``)."""
     settings.ensure_data_dir()
-    models = load_model_table(settings.models_file)
-    plans = load_plans(settings.plans_file, models)
+    models, plans = _tables(settings)
     revision = await asyncio.to_thread(run_migrations, settings.database_url)
-    engine = create_engine(settings.database_url, pool_size=2, max_overflow=8)
-    hot_engine = create_engine(settings.database_url, autocommit=True)
-    cleanups: list[Callable[[], Awaitable[None]]] = []
-    try:
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-        usage = UsageLog(hot_engine)
-        quotas = build_quota_store(hot_engine, usage, redis, clock, in_process=in_process_quotas)
-        running_usage(usage, quotas, cleanups)
+    async with contextlib.AsyncExitStack() as cleanups:  # unwound only when start fails
+        stores = build_stores(settings, cleanups, clock=clock, in_process_quotas=in_process_quotas)
         background = start_background(
-            settings, engine=engine, redis=redis, cleanups=cleanups, clock=clock
+            settings, engine=stores.engine, redis=stores.redis, cleanups=cleanups, clock=clock
         )
-        notifier = background.notifier
-        admission = Admission(
-            engine=hot_engine,
-            plans=plans,
-            models=models,
-            quotas=quotas,
-            usage=usage,
-            clock=clock,
-            notifier=notifier,
-        )
-        invalidate = functools.partial(credential_cache.invalidate, engine=hot_engine, redis=redis)
-        servicer = AccountsServicer(
-            admission=admission,
-            engine=engine,
-            plans=plans,
-            invalidate=invalidate,
-            clock=clock,
-            notifier=notifier,
-        )
-        registration = Registration(
-            accounts_grpc.add_AccountsServiceServicer_to_server, servicer, SERVICE_NAME
-        )
-        oauth = oauth_registrations(
-            engine=engine, plans=plans, clock=clock, redis=redis, notifier=notifier
-        )
-        dashboard = dashboard_registration(
-            admission=admission, engine=engine, plans=plans, invalidate=invalidate, clock=clock
-        )
-        registrations = [registration, *oauth, dashboard, *background.registrations]
-        running = await start_server(registrations, addr)
-    except BaseException:
-        for cleanup in reversed(cleanups):
-            await cleanup()
-        await engine.dispose()
-        await hot_engine.dispose()
-        raise
-    running.cleanups.extend((engine.dispose, hot_engine.dispose, *cleanups))
-    log.info("accounts database: %s, schema revision %s", engine.dialect.name, revision)
+        servicers = build_servicers(stores, background, models, plans, clock)
+        running = await start_server(build_registrations(servicers), addr)
+        running.cleanups.append(cleanups.pop_all().aclose)
+    log.info("accounts database: %s, schema revision %s", stores.engine.dialect.name, revision)
     return running
 
 

@@ -6,12 +6,16 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from services.accounts.account_deletion import cooldowns_t
-from services.accounts.db import create_engine, run_migrations
+from services.accounts.db.engine import create_engine, run_migrations
+from services.accounts.db.tables import (
+    cooldowns_t,
+    oauth_apps_t,
+    oauth_codes_t,
+    web_sessions_t,
+)
 from services.accounts.housekeeping import CODE_KEPT_AFTER_EXPIRY, sweep
-from services.accounts.oauth_tables import oauth_apps_t, oauth_codes_t, web_sessions_t
-from services.accounts.plans import load_plans
-from services.accounts.users import create_user
+from services.accounts.plans.table import load_plans
+from services.accounts.users.users import create_user
 
 NOW = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)

@@ -15,9 +15,11 @@ from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
-from drafter.rpc.errors import error_from_rpc
-from tests.accounts.conftest import _empty_tables, make_account
+from drafter.common.v1 import errors_pb2
+from drafter.rpc.errors import error_from_rpc, reason_name
 from tests.stack_process import base_env, drafter_command, free_port, spawn
+from tests.support.accounts import make_account
+from tests.support.databases import empty_tables
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 Stub = accounts_grpc.AccountsServiceStub
@@ -50,7 +52,7 @@ def quota_store(request: pytest.FixtureRequest) -> str:
 async def replicas(
     postgres_database: str, redis_url: str | None, tmp_path: Path
 ) -> AsyncIterator[tuple[Stub, Stub]]:
-    _empty_tables(postgres_database)
+    empty_tables(postgres_database)
     extra = {"DATABASE_URL": postgres_database}
     if redis_url:
         extra["REDIS_URL"] = redis_url
@@ -72,7 +74,7 @@ async def replicas(
             process.terminate()
         for process in processes:
             assert process.wait(30) == 0
-        _empty_tables(postgres_database)
+        empty_tables(postgres_database)
 
 
 async def reason(stub: Stub, key: str, model: str = "claude-haiku") -> str:
@@ -80,7 +82,7 @@ async def reason(stub: Stub, key: str, model: str = "claude-haiku") -> str:
     try:
         return (await stub.Authorize(request)).caller.plan
     except grpc.RpcError as exc:
-        return error_from_rpc(exc).reason
+        return reason_name(error_from_rpc(exc).reason)
 
 
 async def test_changes_reach_the_other_replica_at_once(replicas: tuple[Stub, Stub]) -> None:
@@ -112,7 +114,7 @@ async def test_reservations_across_replicas_admit_exactly_the_limit(
     admitted = [r for r in results if isinstance(r, accounts_pb.AuthorizeResponse)]
     refused = [r for r in results if isinstance(r, grpc.RpcError)]
     assert (len(admitted), len(refused)) == (20, 80)
-    assert {error_from_rpc(e).reason for e in refused} == {"QUOTA_EXCEEDED"}
+    assert {error_from_rpc(e).reason for e in refused} == {errors_pb2.ERROR_REASON_QUOTA_EXCEEDED}
     # a reservation made on one replica is refunded once through the other
     settle = accounts_pb.SettleRequest(
         reservation_id=admitted[0].reservation_id, outcome=accounts_pb.OUTCOME_FAILED

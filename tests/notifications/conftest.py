@@ -12,17 +12,16 @@ from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
-from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
 from edge.app import create_app
 from edge.settings import EdgeSettings
-from services.accounts import notifications
 from services.accounts.main import start
+from services.accounts.notifications import notifier
 from services.accounts.settings import AccountsSettings
-from tests.accounts.conftest import FakeClock
 from tests.notifications.smtp_server import FakeSmtp
-from tests.oauth.conftest import Stubs
+from tests.support.accounts import Stubs
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture
@@ -41,7 +40,7 @@ def smtp_url(smtp: FakeSmtp) -> str | None:
 async def accounts_port(
     tmp_path: Path, smtp_url: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[int]:
-    monkeypatch.setattr(notifications, "RETRY_BACKOFF_S", 0.01)
+    monkeypatch.setattr(notifier, "RETRY_BACKOFF_S", 0.01)
     settings = AccountsSettings(
         data_dir=tmp_path / "data",
         database_url=f"sqlite:///{tmp_path / 'db' / 'drafter.db'}",
@@ -79,16 +78,6 @@ def stubs(channel: aio.Channel) -> Stubs:
 @pytest.fixture
 def prefs_stub(channel: aio.Channel) -> notifications_grpc.NotificationsServiceStub:
     return notifications_grpc.NotificationsServiceStub(channel)
-
-
-async def set_prefs(
-    stub: notifications_grpc.NotificationsServiceStub, user_id: str, **prefs: bool
-) -> None:
-    values = {"api_key_created": True, "app_connected": True, "quota_warning": True, **prefs}
-    request = notifications_pb.SetNotificationPrefsRequest(
-        user_id=user_id, prefs=notifications_pb.NotificationPrefs(**values)
-    )
-    await stub.SetNotificationPrefs(request)
 
 
 @pytest.fixture

@@ -10,15 +10,24 @@ import logging
 import pytest
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
-from tests.accounts.conftest import Account, make_account
-from tests.notifications.conftest import set_prefs
 from tests.notifications.smtp_server import FakeSmtp
-from tests.oauth.conftest import Stubs, register_app
-from tests.oauth.test_oauth_service import authorize, token_for
 from tests.stack_process import free_port
+from tests.support.accounts import Account, Stubs, make_account
+from tests.support.oauth import authorize, register_app, token_for
 
 Prefs = notifications_grpc.NotificationsServiceStub
+
+
+async def set_prefs(
+    stub: notifications_grpc.NotificationsServiceStub, user_id: str, **prefs: bool
+) -> None:
+    values = {"api_key_created": True, "app_connected": True, "quota_warning": True, **prefs}
+    request = notifications_pb.SetNotificationPrefsRequest(
+        user_id=user_id, prefs=notifications_pb.NotificationPrefs(**values)
+    )
+    await stub.SetNotificationPrefs(request)
 
 
 async def _new_key(stubs: Stubs, account: Account, name: str) -> None:

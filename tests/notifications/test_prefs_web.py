@@ -11,9 +11,9 @@ import httpx
 from drafter.accounts.v1 import identity_service_pb2 as identity_pb
 from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
-from services.accounts.notification_prefs import Prefs
-from tests.oauth.conftest import Stubs
+from services.accounts.notifications.prefs import Prefs
 from tests.oauth.web_helpers import PASSWORD, csrf_of, sign_up
+from tests.support.accounts import Stubs
 
 PATH = "/dashboard/settings/notifications"
 ALL = {"api_key_created", "app_connected", "quota_warning"}

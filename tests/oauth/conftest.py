@@ -4,47 +4,27 @@ the RPCs."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
-from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
 from edge.app import create_app
 from edge.settings import EdgeSettings
-from services.accounts.db import sync_url
 from services.accounts.main import start
 from services.accounts.settings import AccountsSettings
-from tests.accounts.conftest import (
-    Account,
-    FakeClock,
-    make_account,
-    throwaway_postgres_database,
-)
+from tests.support.accounts import Account, Stubs, make_account
+from tests.support.clock import FakeClock
+from tests.support.databases import empty_tables, throwaway_postgres_database
+from tests.support.oauth import REDIRECT_URI, RegisteredApp, register_app
 
-REDIRECT_URI = "https://app.example.com/callback"
-
-
-@dataclass(frozen=True)
-class Stubs:
-    accounts: accounts_grpc.AccountsServiceStub
-    oauth: oauth_grpc.OAuthServiceStub
-    identity: identity_grpc.IdentityServiceStub
-
-
-@dataclass(frozen=True)
-class RegisteredApp:
-    client_id: str
-    client_secret: str
-    owner: Account
+# tests/oauth/test_web.py still imports these three from here; their home is tests.support.
+__all__ = ["REDIRECT_URI", "RegisteredApp", "Stubs"]
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +39,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'db' / 'drafter.db'}"
     url: str = request.getfixturevalue("oauth_postgres_database")
-    engine = sa.create_engine(sync_url(url), poolclass=sa.NullPool)
-    with engine.begin() as conn:
-        if sa.inspect(conn).has_table("users"):
-            conn.execute(sa.text("TRUNCATE users, usage_records, quota_counters CASCADE"))
-    engine.dispose()
+    empty_tables(url, ("users", "usage_records", "quota_counters"))
     return url
 
 
@@ -120,18 +96,6 @@ async def browser(edge_settings: EdgeSettings) -> AsyncIterator[httpx.AsyncClien
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
-
-
-async def register_app(
-    stubs: Stubs, owner: Account | None = None, redirect_uris: tuple[str, ...] = (REDIRECT_URI,)
-) -> RegisteredApp:
-    owner = owner or await make_account(stubs.accounts)
-    created = await stubs.oauth.CreateApp(
-        oauth_pb.CreateAppRequest(
-            email=owner.email, name=f"App {uuid.uuid4().hex[:6]}", redirect_uris=redirect_uris
-        )
-    )
-    return RegisteredApp(created.app.client_id, created.client_secret, owner)
 
 
 @pytest.fixture

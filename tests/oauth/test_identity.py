@@ -7,8 +7,8 @@ import grpc
 import pytest
 
 from drafter.accounts.v1 import identity_service_pb2 as identity_pb
-from tests.accounts.conftest import FakeClock
-from tests.oauth.conftest import Stubs
+from tests.support.accounts import Stubs
+from tests.support.clock import FakeClock
 
 PASSWORD = "correct horse battery"
 

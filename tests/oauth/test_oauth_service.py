@@ -11,11 +11,22 @@ import sqlalchemy as sa
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
+from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import RemoteError, error_from_rpc
-from services.accounts.db import create_engine
-from services.accounts.oauth_rules import s256
-from tests.accounts.conftest import Account, FakeClock, make_account
-from tests.oauth.conftest import REDIRECT_URI, RegisteredApp, Stubs, register_app
+from services.accounts.db.engine import create_engine
+from services.accounts.oauth.rules import s256
+from tests.support.accounts import Account, Stubs, make_account
+from tests.support.clock import FakeClock
+from tests.support.oauth import (
+    REDIRECT_URI,
+    RegisteredApp,
+    authorization,
+    authorize,
+    exchange_request,
+    issue,
+    register_app,
+    token_for,
+)
 
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 
@@ -24,40 +35,6 @@ async def failure(call: object) -> RemoteError:
     with pytest.raises(grpc.RpcError) as caught:
         await call  # type: ignore[misc]
     return error_from_rpc(caught.value)
-
-
-def authorization(app: RegisteredApp, **fields: str) -> oauth_pb.CheckAuthorizationRequest:
-    values = {"client_id": app.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code"}
-    return oauth_pb.CheckAuthorizationRequest(**(values | fields))
-
-
-async def issue(stubs: Stubs, app: RegisteredApp, user: Account, **fields: str) -> str:
-    request = oauth_pb.IssueCodeRequest(
-        user_id=user.user_id, authorization=authorization(app, **fields)
-    )
-    return (await stubs.oauth.IssueCode(request)).code
-
-
-def exchange_request(
-    app: RegisteredApp, code: str, *, secret: str | None = None, **fields: str
-) -> oauth_pb.ExchangeCodeRequest:
-    client = oauth_pb.ClientCredentials(
-        client_id=app.client_id, client_secret=app.client_secret if secret is None else secret
-    )
-    values = {"code": code, "redirect_uri": REDIRECT_URI}
-    return oauth_pb.ExchangeCodeRequest(client=client, **(values | fields))
-
-
-async def token_for(stubs: Stubs, app: RegisteredApp, user: Account, **fields: str) -> str:
-    code = await issue(stubs, app, user, **fields)
-    return (await stubs.oauth.ExchangeCode(exchange_request(app, code))).access_token
-
-
-def authorize(
-    token: str, kind: accounts_pb.UsageKind = accounts_pb.USAGE_KIND_CHAT
-) -> accounts_pb.AuthorizeRequest:
-    model = "claude-haiku-4-5" if kind == accounts_pb.USAGE_KIND_CHAT else ""
-    return accounts_pb.AuthorizeRequest(credential=token, kind=kind, model=model)
 
 
 async def test_create_app_shows_the_secret_once_and_lists_it(
@@ -74,7 +51,10 @@ async def test_a_user_registers_at_most_three_apps(stubs: Stubs, app: Registered
     await register_app(stubs, app.owner)
     await register_app(stubs, app.owner)
     err = await failure(register_app(stubs, app.owner))
-    assert err.code == grpc.StatusCode.FAILED_PRECONDITION and err.reason == "PLAN_LIMIT"
+    assert (
+        err.code == grpc.StatusCode.FAILED_PRECONDITION
+        and err.reason == errors_pb2.ERROR_REASON_PLAN_LIMIT
+    )
 
 
 @pytest.mark.parametrize(
@@ -211,10 +191,13 @@ async def test_scope_limits_what_a_token_may_do(
     err = await failure(
         stubs.accounts.Authorize(authorize(token, accounts_pb.USAGE_KIND_IMAGE_GEN))
     )
-    assert err.code == grpc.StatusCode.PERMISSION_DENIED and err.reason == "INSUFFICIENT_SCOPE"
+    assert (
+        err.code == grpc.StatusCode.PERMISSION_DENIED
+        and err.reason == errors_pb2.ERROR_REASON_INSUFFICIENT_SCOPE
+    )
     images_only = await token_for(stubs, app, user, scope="ai:images")
     err = await failure(stubs.accounts.Authorize(authorize(images_only)))
-    assert err.reason == "INSUFFICIENT_SCOPE"
+    assert err.reason == errors_pb2.ERROR_REASON_INSUFFICIENT_SCOPE
     await stubs.accounts.Authorize(authorize(images_only, accounts_pb.USAGE_KIND_IMAGE_EDIT))
 
 

@@ -10,13 +10,13 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from redis.asyncio import Redis
 
-from edge.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from edge.routes.auth import safe_next
-from edge.routes.oauth import redirect_with
-from edge.secret_key import load_secret_key
-from edge.sessions import Signer
+from edge.oauth.authorize import redirect_with
 from edge.settings import EdgeSettings
-from services.accounts.oauth_rules import (
+from edge.web.auth import safe_next
+from edge.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from edge.web.secret_key import load_secret_key
+from edge.web.sessions import Signer
+from services.accounts.oauth.rules import (
     OAuthError,
     check_challenge,
     check_redirect_uri,

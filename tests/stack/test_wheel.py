@@ -11,9 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DATA_FILES = (
     "drafter/models.toml",
-    "services/accounts/plans.toml",
-    "services/accounts/migrations/env.py",
-    "services/accounts/migrations/script.py.mako",
+    "services/accounts/plans/plans.toml",
+    "services/accounts/db/migrations/env.py",
+    "services/accounts/db/migrations/script.py.mako",
     "edge/web/templates/base.html",
     "edge/web/templates/status.html",
     "edge/web/templates/dashboard/overview.html",
@@ -33,9 +33,9 @@ def test_wheel_carries_templates_static_files_tables_and_migrations(tmp_path: Pa
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [f for f in DATA_FILES if f not in names]
     assert not missing, f"not in the wheel: {missing}"
-    migrations = sorted(ROOT.glob("services/accounts/migrations/versions/0*.py"))
+    migrations = sorted(ROOT.glob("services/accounts/db/migrations/versions/0*.py"))
     assert migrations and all(
-        f"services/accounts/migrations/versions/{m.name}" in names for m in migrations
+        f"services/accounts/db/migrations/versions/{m.name}" in names for m in migrations
     )
     templates = ROOT.glob("edge/web/templates/**/*.html")
     assert all(str(t.relative_to(ROOT)) in names for t in templates)

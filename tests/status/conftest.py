@@ -1,67 +1,21 @@
-"""A real stack in process: chat, images and accounts gRPC servers on loopback (accounts
-probing the other two every 50 ms, on an injected clock) and the edge app in front."""
+"""A real stack in process (``tests.support.in_process_stack``), accounts probing chat and
+images every 50 ms on an injected clock."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from drafter.rpc.server import RunningServer
-from edge.app import create_app
-from edge.settings import EdgeSettings
-from services.accounts.main import start as start_accounts
-from services.accounts.settings import AccountsSettings
-from services.chat.main import start as start_chat
-from services.chat.settings import ChatSettings
-from services.images.main import start as start_images
-from services.images.settings import ImagesSettings
-from tests.accounts.conftest import FakeClock
+from tests.support.in_process_stack import Stack, in_process_stack
 
 PROBE_INTERVAL_S = 0.05
 
 
-@dataclass
-class Stack:
-    accounts: RunningServer
-    chat: RunningServer
-    images: RunningServer
-    clock: FakeClock
-    client: httpx.AsyncClient
-
-
 @pytest.fixture
 async def stack(tmp_path: Path, tiny_rembg_model_path: Path) -> AsyncIterator[Stack]:
-    chat = await start_chat(ChatSettings(anthropic_api_key="sk-ant-test"), "127.0.0.1:0")
-    images = await start_images(
-        ImagesSettings(data_dir=tmp_path / "images", rembg_model_path=tiny_rembg_model_path),
-        "127.0.0.1:0",
-    )
-    clock = FakeClock()
-    settings = AccountsSettings(
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'db' / 'drafter.db'}",
-        chat_addr=f"127.0.0.1:{chat.port}",
-        images_addr=f"127.0.0.1:{images.port}",
-        status_probe_interval_s=PROBE_INTERVAL_S,
-    )
-    accounts = await start_accounts(settings, "127.0.0.1:0", clock=clock)
-    edge_settings = EdgeSettings(
-        data_dir=tmp_path / "edge",
-        accounts_addr=f"127.0.0.1:{accounts.port}",
-        chat_addr=f"127.0.0.1:{chat.port}",
-        images_addr=f"127.0.0.1:{images.port}",
-        public_url="http://testserver",
-    )
-    app = create_app(edge_settings)
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield Stack(accounts, chat, images, clock, c)
-    finally:
-        for running in (accounts, images, chat):
-            await running.stop(0)
+    async with in_process_stack(
+        tmp_path, tiny_rembg_model_path, probe_interval_s=PROBE_INTERVAL_S
+    ) as running:
+        yield running

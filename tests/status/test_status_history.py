@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts import status_history
-from services.accounts.db import create_engine, run_migrations
-from services.accounts.status_history import Check
-from tests.accounts.conftest import START, throwaway_postgres_database
+from services.accounts.db.engine import create_engine, run_migrations
+from services.accounts.db.tables import status_probe_hours_t
+from services.accounts.status import history as status_history
+from services.accounts.status.history import Check
+from tests.support.clock import START
+from tests.support.databases import throwaway_postgres_database
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     await asyncio.to_thread(run_migrations, url)
     engine = create_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(status_history.status_probe_hours_t.delete())
+        await conn.execute(status_probe_hours_t.delete())
     try:
         yield engine
     finally:
@@ -81,7 +83,7 @@ async def test_rows_older_than_the_retention_are_dropped(engine: AsyncEngine) ->
     await _round(engine, START - dt.timedelta(days=120), True)
     await _round(engine, START, True)
     async with engine.connect() as conn:
-        rows = (await conn.execute(status_history.status_probe_hours_t.select())).all()
+        rows = (await conn.execute(status_probe_hours_t.select())).all()
     assert {row.component for row in rows} == {"accounts", "chat"} and len(rows) == 2
 
 

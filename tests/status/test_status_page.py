@@ -8,7 +8,7 @@ import re
 import time
 from typing import Any
 
-from tests.status.conftest import Stack
+from tests.support.in_process_stack import Stack
 
 SERVICES = {"edge", "accounts", "chat", "images", "database"}
 

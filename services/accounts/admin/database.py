@@ -1,0 +1,46 @@
+"""How every ``drafter admin`` command reaches the environment's database
+(``DATABASE_URL`` / ``DRAFTER_DATA_DIR``): migrated first, then the action, then (for a
+change running services may have cached) the credentials epoch bumped, so the change
+applies to their next request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from drafter.model_table import load_model_table
+from services.accounts.admission.credential_cache import invalidate as invalidate_caches
+from services.accounts.db.engine import create_engine, run_migrations
+from services.accounts.plans.table import PlanTable, load_plans
+from services.accounts.settings import AccountsSettings
+
+T = TypeVar("T")
+Action = Callable[[AsyncEngine, PlanTable], Awaitable[T]]
+
+
+def run_on_database(action: Action[T], *, invalidate: bool = False) -> T:
+    """Migrates the environment's database, then runs ``action`` on it. ``invalidate``:
+    the action changed what running services may hold in their credential caches, so
+    bump the credentials epoch (database, and Redis when REDIS_URL is set) afterwards."""
+    settings = AccountsSettings()
+    plans = load_plans(settings.plans_file, load_model_table(settings.models_file))
+
+    async def run() -> T:
+        await asyncio.to_thread(run_migrations, settings.database_url)
+        engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        try:
+            result = await action(engine, plans)
+            if invalidate:
+                await invalidate_caches(engine=engine, redis=redis)
+            return result
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    return asyncio.run(run())

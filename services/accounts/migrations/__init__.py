@@ -1,1 +1,0 @@
-"""Alembic migrations of the accounts database (run by services.accounts.db)."""

@@ -1,0 +1,1 @@
+"""Customer support: tickets and their replies (``tickets``)."""

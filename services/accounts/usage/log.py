@@ -1,0 +1,217 @@
+"""Usage records: the write path (one row per API request, written once, at Settle) and
+the reads behind the usage API, the dashboard history and quota rebuilds.
+
+Write path. Authorize writes nothing to SQL; Settle writes the request's one row, with
+the row's primary key (the reservation's nonce) as the once-only guard:
+
+* Nothing to give back (the usual success): the row joins a batch written every
+  ``FLUSH_INTERVAL_S`` (or at ``MAX_BATCH`` rows) as one multi-row
+  ``INSERT … ON CONFLICT (id) DO NOTHING``, so a success costs no round trip of its own.
+* Units to give back (failed, cancelled, rejected, fewer units used): the pending batch
+  is flushed first, then the row is inserted at once with ``ON CONFLICT DO NOTHING
+  RETURNING id``; only when it was new does the caller refund the quota. So a second
+  Settle of the same reservation never refunds again. (The one gap: two Settles of one
+  reservation through two different replicas within one flush interval; the edge
+  settles each reservation once.)
+
+Batches are flushed when the service stops and before any read that needs them (usage
+API, quota rebuild), so usage survives a clean restart and a Redis flush.
+``last_used_at`` of keys is batched the same way, at most once a minute per key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from drafter.tasks import Periodic
+from services.accounts.admission.credentials import touch_statement
+from services.accounts.admission.reservations import Reservation
+from services.accounts.db.tables import usage_records_t as records
+from services.accounts.db.upsert import dialect_insert
+
+log = logging.getLogger("drafter.accounts.usage")
+
+FLUSH_INTERVAL_S = 0.05
+# A failed flush is retried after this pause (the rows stay pending meanwhile).
+RETRY_PAUSE_S = 1.0
+MAX_BATCH = 500
+HISTORY_DAYS = 30
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    day: dt.date
+    kind: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCounts:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+
+def billable_tokens() -> sa.ColumnElement[int]:
+    """Tokens as the usage API counts them: prompt + completion, thinking excluded."""
+    c = records.c
+    return (
+        c.input_tokens
+        + c.cache_read_input_tokens
+        + c.cache_creation_input_tokens
+        + c.output_tokens
+        - c.reasoning_tokens
+    )
+
+
+class UsageLog:
+    """The usage records of one accounts process: the write batches and the reads."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        # Built once; rows are passed as parameters.
+        self._insert_new = dialect_insert(engine, records).on_conflict_do_nothing()
+        self._insert_once = self._insert_new.returning(records.c.id)
+        self._rows: list[Row] = []
+        self._touches: dict[str, dt.datetime] = {}
+        self._lock = asyncio.Lock()
+        self._flusher = Periodic(
+            "writing usage records",
+            self.flush,
+            FLUSH_INTERVAL_S,
+            first_round_at_start=False,
+            pause_after_failure_s=RETRY_PAUSE_S,
+            logger=log,
+        )
+
+    def start(self) -> None:
+        """Starts writing batches every ``FLUSH_INTERVAL_S``."""
+        self._flusher.start()
+
+    async def stop(self) -> None:
+        """Stops the batches and writes what is still pending."""
+        await self._flusher.stop()
+        await self.flush()
+
+    async def settle(self, row: Row, *, refunds: bool) -> bool:
+        """Records a settled request. With ``refunds`` (the caller will give units back)
+        the row is written now, and False means that reservation was settled before;
+        otherwise it is batched."""
+        if not refunds:
+            self.enqueue(row)
+            return True
+        await self.flush()
+        async with self._engine.begin() as conn:
+            return (await conn.execute(self._insert_once, row)).first() is not None
+
+    def enqueue(self, row: Row) -> None:
+        """Adds a row to the next batch (rows that need no once-only check)."""
+        self._rows.append(row)
+        if len(self._rows) >= MAX_BATCH:
+            self._flusher.wake()
+
+    def touch(self, credential_id: str, now: dt.datetime) -> None:
+        self._touches[credential_id] = now
+
+    async def flush(self) -> None:
+        """Writes every pending row and touch now; on failure they stay pending."""
+        async with self._lock:
+            rows, self._rows = self._rows, []
+            touches, self._touches = self._touches, {}
+            if not rows and not touches:
+                return
+            try:
+                async with self._engine.begin() as conn:
+                    if rows:
+                        await conn.execute(self._insert_new, rows)
+                    for credential_id, now in touches.items():
+                        await conn.execute(touch_statement(credential_id, now))
+            except BaseException:
+                self._rows[:0] = rows
+                self._touches = {**touches, **self._touches}
+                raise
+
+    async def counted(self, user_id: str, kind: str, day: dt.date) -> int:
+        """Units used on ``day`` as the records say (quota rebuilds)."""
+        await self.flush()
+        stmt = sa.select(sa.func.coalesce(sa.func.sum(records.c.units), 0)).where(
+            records.c.user_id == user_id, records.c.quota_day == day, records.c.kind == kind
+        )
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def today(self, user_id: str, day: dt.date) -> tuple[int, int]:
+        """(API calls, billable tokens) of ``day``."""
+        await self.flush()
+        stmt = sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(billable_tokens()), 0)
+        ).where(records.c.user_id == user_id, records.c.quota_day == day)
+        async with self._engine.connect() as conn:
+            calls, tokens = (await conn.execute(stmt)).one()
+        return int(calls), int(tokens)
+
+    async def history(self, user_id: str, today: dt.date) -> list[DayTotals]:
+        """Per day and kind over the last ``HISTORY_DAYS`` days, oldest first."""
+        await self.flush()
+        since = today - dt.timedelta(days=HISTORY_DAYS - 1)
+        c = records.c
+        prompt = c.input_tokens + c.cache_read_input_tokens + c.cache_creation_input_tokens
+        stmt = (
+            sa.select(
+                c.quota_day,
+                c.kind,
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(prompt), 0),
+                sa.func.coalesce(sa.func.sum(c.output_tokens - c.reasoning_tokens), 0),
+            )
+            .where(c.user_id == user_id, c.quota_day >= since, c.quota_day <= today)
+            .group_by(c.quota_day, c.kind)
+            .order_by(c.quota_day, c.kind)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [DayTotals(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+def usage_row(
+    res: Reservation,
+    outcome: str,
+    units: int,
+    tokens: TokenCounts,
+    latency_ms: int,
+    now: dt.datetime,
+) -> Row:
+    """The usage record of a settled reservation (``outcome`` a ``vocab.Outcome``)."""
+    return {
+        "id": res.record_id,
+        "user_id": res.user_id,
+        "credential_id": res.credential_id,
+        "app_id": res.app_id,
+        "kind": res.kind,
+        "model": res.model,
+        "status": outcome,
+        "quota_day": res.day,
+        "units_reserved": res.units,
+        "units": units,
+        "input_tokens": max(0, tokens.input_tokens),
+        "output_tokens": max(0, tokens.output_tokens),
+        "reasoning_tokens": max(0, tokens.reasoning_tokens),
+        "cache_read_input_tokens": max(0, tokens.cache_read_input_tokens),
+        "cache_creation_input_tokens": max(0, tokens.cache_creation_input_tokens),
+        "latency_ms": max(0, latency_ms),
+        "created_at": res.created_at,
+        "settled_at": now,
+    }
