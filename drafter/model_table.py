@@ -33,6 +33,9 @@ ThinkingStyle = Literal["adaptive", "budget"]
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
 EFFORTS: tuple[Effort, ...] = ("low", "medium", "high", "xhigh", "max")
 SamplingParam = Literal["temperature", "top_p", "top_k"]
+# The one image model (the reference: "a single model from Google ... for all image
+# generation requests"): the default of image requests and the images service's upstream.
+IMAGE_MODEL_ID = "nano-banano-pro"
 
 
 class ModelSpec(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drafter.stack import GRPC_SERVICES, edge_server, edge_socket, serve_edge_until_signal
+from drafter.stack import GRPC_SERVICES
 
 
 def _addr(default: str, host: str | None, port: int | None) -> str:
@@ -15,6 +15,7 @@ async def serve_one(
 ) -> None:
     if name == "edge":
         from edge.app import create_app
+        from edge.server.uvicorn import edge_server, edge_socket, serve_edge_until_signal
         from edge.settings import EdgeSettings
 
         settings = EdgeSettings()

@@ -16,7 +16,7 @@ import sys
 from grpc import aio
 
 from drafter.rpc.server import RunningServer
-from drafter.stack import GRPC_SERVICES, edge_server, edge_socket, serve_edge_until_signal
+from drafter.stack import GRPC_SERVICES
 
 log = logging.getLogger("drafter")
 
@@ -59,6 +59,7 @@ async def run_stack(
     """Starts accounts, chat and images (on free loopback ports unless their
     ``DRAFTER_*_ADDR`` is set), then the edge on ``host:port``; stops all on a signal."""
     from edge.app import create_app
+    from edge.server.uvicorn import edge_server, edge_socket, serve_edge_until_signal
     from edge.settings import EdgeSettings
 
     edge_settings = EdgeSettings()

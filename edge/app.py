@@ -1,4 +1,17 @@
-"""The edge's app factory: one FastAPI app per settings object, no import-time state."""
+"""The edge's app factory: one FastAPI app per settings object, no import-time state.
+
+Where things are (one request: route → ``deps`` → ``errors``/``clients`` → a service):
+
+- ``settings``, ``deps`` (the API's dependencies), ``clients`` (every gRPC stub, built
+  once), ``errors`` (THE status table and the app-wide handlers), ``health`` (probes and
+  history behind both ``/status`` answers).
+- ``api/``: the OpenAI-compatible routers under ``/api/v1`` and ``/v1``, and their
+  plumbing: ``accounting`` (reserve, then settle), ``bodies``, ``uploads``.
+- ``openai/``: OpenAI ⇄ proto translation (pure) and ``chat_stream`` (one SSE stream).
+- ``oauth/``: the authorization, token and revocation endpoints (RFC 6749 bodies).
+- ``web/``: sign-in, the dashboard and the status page (HTML, at the root).
+- ``server/``: how the app is served (uvicorn, its protocol, the SSE response).
+"""
 
 from __future__ import annotations
 
@@ -9,34 +22,27 @@ from fastapi import FastAPI
 from grpc import aio
 from starlette.staticfiles import StaticFiles
 
-from edge.accounting import Accounting
+from edge.api import chat, images, models, status, usage
+from edge.api.accounting import Accounting
 from edge.clients import connect_services
 from edge.errors import install_error_handlers
-from edge.routes import (
-    auth,
-    chat,
-    dashboard,
-    health,
-    images,
-    models,
-    notifications,
-    oauth,
-    oauth_token,
-    status_page,
-    usage,
-)
+from edge.oauth import authorize, token
 from edge.settings import EdgeSettings
+from edge.web import auth, dashboard, status_page
 from edge.web.context import STATIC_DIR, build_web
+from edge.web.forms import install_form_handlers
 
 API_PREFIXES = ("/api/v1", "/v1")
-API_ROUTERS = (chat.router, images.router, models.router, usage.router, health.router)
-# Mounted at the root: sign-in pages and OAuth (RFC 6749 errors, not the OpenAI shape).
-WEB_ROUTERS = (
+API_ROUTERS = (chat.router, images.router, models.router, usage.router, status.router)
+# Mounted at the root: liveness, stored images, sign-in and dashboard pages, and OAuth
+# (RFC 6749 errors, not the OpenAI shape).
+ROOT_ROUTERS = (
+    status.liveness,
+    images.public,
     auth.router,
-    oauth.router,
-    oauth_token.router,
+    authorize.router,
+    token.router,
     dashboard.router,
-    notifications.router,
     status_page.router,
 )
 
@@ -54,8 +60,7 @@ def create_app(
         app.state.settings = settings
         app.state.services = services
         app.state.accounting = accounting
-        accounts_channel = next(p.channel for p in services.peers if p.name == "accounts")
-        app.state.web = web = build_web(settings, accounts_channel)
+        app.state.web = web = build_web(settings, services)
         try:
             yield
         finally:
@@ -72,12 +77,11 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_form_handlers(app)
     for prefix in API_PREFIXES:
         for router in API_ROUTERS:
             app.include_router(router, prefix=prefix)
-    app.include_router(health.liveness)
-    app.include_router(images.public)
-    for router in WEB_ROUTERS:
+    for router in ROOT_ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,4 +1,5 @@
-"""The edge's long-lived gRPC channels and stubs, one per service, opened in the lifespan."""
+"""The edge's long-lived gRPC channels, one per service, and every stub the edge calls,
+built once in the lifespan: nothing else in the edge builds a stub or looks up a channel."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ from grpc import aio
 from grpc_health.v1 import health_pb2_grpc
 
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
+from drafter.accounts.v1 import dashboard_service_pb2_grpc as dashboard_grpc
+from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
+from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
+from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
+from drafter.accounts.v1 import status_service_pb2_grpc as status_grpc
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
+from drafter.limits import IMAGE_MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
 from edge.settings import EdgeSettings
-from services.images.limits import MAX_MESSAGE_BYTES as IMAGES_MAX_MESSAGE_BYTES
 
 
 @dataclass(frozen=True)
@@ -28,9 +34,16 @@ class ServiceChannel:
 
 @dataclass(frozen=True)
 class Services:
-    """Stubs for every service the edge calls."""
+    """Stubs for every service the edge calls. The accounts process serves six of them:
+    the API's (accounts), OAuth, sign-in (identity), the dashboard's, notification
+    preferences and the status history."""
 
     accounts: accounts_grpc.AccountsServiceStub
+    oauth: oauth_grpc.OAuthServiceStub
+    identity: identity_grpc.IdentityServiceStub
+    dashboard: dashboard_grpc.DashboardServiceStub
+    notifications: notifications_grpc.NotificationsServiceStub
+    status: status_grpc.StatusServiceStub
     chat: chat_grpc.ChatServiceStub
     images: images_grpc.ImagesServiceStub
     peers: tuple[ServiceChannel, ...]
@@ -40,31 +53,38 @@ class Services:
             await peer.channel.close()
 
 
+def _peer(
+    name: str, target: str, limit: int | None, local: Mapping[str, aio.Channel]
+) -> ServiceChannel:
+    if name in local:
+        channel = local[name]
+    elif limit:
+        channel = open_channel(target, max_message_bytes=limit)
+    else:
+        channel = open_channel(target)
+    return ServiceChannel(name, target, channel, health_pb2_grpc.HealthStub(channel))
+
+
 def connect_services(
     settings: EdgeSettings, local: Mapping[str, aio.Channel] | None = None
 ) -> Services:
     """Opens one channel per service; channels connect lazily and reconnect by themselves.
     A service named in ``local`` runs in this process: its in-process channel is used
     (``drafter.rpc.local``), with no network hop."""
-    targets = (
-        ("accounts", settings.accounts_addr, None),
-        ("chat", settings.chat_addr, None),
-        ("images", settings.images_addr, IMAGES_MAX_MESSAGE_BYTES),
+    peers = (
+        _peer("accounts", settings.accounts_addr, None, local or {}),
+        _peer("chat", settings.chat_addr, None, local or {}),
+        _peer("images", settings.images_addr, IMAGE_MAX_MESSAGE_BYTES, local or {}),
     )
-    local = local or {}
-    peers = []
-    for name, target, limit in targets:
-        if name in local:
-            channel = local[name]
-        elif limit:
-            channel = open_channel(target, max_message_bytes=limit)
-        else:
-            channel = open_channel(target)
-        peers.append(ServiceChannel(name, target, channel, health_pb2_grpc.HealthStub(channel)))
-    by_name = {peer.name: peer.channel for peer in peers}
+    accounts, chat, images = (peer.channel for peer in peers)
     return Services(
-        accounts=accounts_grpc.AccountsServiceStub(by_name["accounts"]),
-        chat=chat_grpc.ChatServiceStub(by_name["chat"]),
-        images=images_grpc.ImagesServiceStub(by_name["images"]),
-        peers=tuple(peers),
+        accounts=accounts_grpc.AccountsServiceStub(accounts),
+        oauth=oauth_grpc.OAuthServiceStub(accounts),
+        identity=identity_grpc.IdentityServiceStub(accounts),
+        dashboard=dashboard_grpc.DashboardServiceStub(accounts),
+        notifications=notifications_grpc.NotificationsServiceStub(accounts),
+        status=status_grpc.StatusServiceStub(accounts),
+        chat=chat_grpc.ChatServiceStub(chat),
+        images=images_grpc.ImagesServiceStub(images),
+        peers=peers,
     )

@@ -1,5 +1,6 @@
-"""FastAPI dependencies: the services, settings and accounting on ``app.state``, and the
-caller's bearer credential."""
+"""FastAPI dependencies of the API routes: the services, settings and accounting on
+``app.state`` (built in the lifespan, ``edge/app.py``), and the caller's bearer credential.
+The web pages have theirs in ``edge/web/context.py`` and ``edge/web/dashboard/page.py``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from edge.accounting import Accounting
+from edge.api.accounting import Accounting
 from edge.clients import Services
 from edge.errors import unauthenticated
 from edge.settings import EdgeSettings
@@ -40,7 +41,7 @@ async def bearer_credential(request: Request) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class ApiCall:
+class ApiContext:
     """What every authenticated API route needs: the caller's credential and the edge's
     services, settings and accounting."""
 
@@ -50,13 +51,13 @@ class ApiCall:
     accounting: Accounting
 
 
-async def api_call(request: Request) -> ApiCall:
+async def api_context(request: Request) -> ApiContext:
     state = request.app.state
-    return ApiCall(
+    return ApiContext(
         await bearer_credential(request), state.services, state.settings, state.accounting
     )
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[EdgeSettings, Depends(get_settings)]
-ApiCallDep = Annotated[ApiCall, Depends(api_call)]
+ApiDep = Annotated[ApiContext, Depends(api_context)]

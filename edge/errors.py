@@ -1,11 +1,26 @@
-"""The one place where failures become HTTP: gRPC statuses, validation errors and
-anything unexpected all leave the edge as OpenAI's ``{"error": {"message", "type",
-"param", "code"}}``, ``code`` being OpenAI's string code (or null), as clients branch on it."""
+"""THE status table of the edge: how a failed service call (gRPC status + ``ErrorReason``)
+becomes HTTP, and the app-wide handlers that answer every failure of the API paths.
+
+The API paths answer in OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``,
+``code`` being OpenAI's string code (or null), as clients branch on it. Routes let
+``grpc.RpcError`` propagate: :func:`install_error_handlers` maps it here. The two other
+shapes take their statuses from this table too: the web pages show a failure's message with
+:func:`page_failure`, and the OAuth endpoints (RFC 6749 bodies, ``edge/oauth/errors.py``)
+use :func:`http_status`. A stream that has already started reports a failure as an SSE
+error frame built from :func:`api_error_from_rpc` (``edge/openai/chat_stream.py``).
+
+What stays in a route is a decision, not a status: sign-in telling a wrong password from an
+outage (``edge/web/auth.py``), an image id that cannot exist read as 404
+(``edge/api/images.py``), an OAuth request sent back to its client
+(``edge/oauth/authorize.py``).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import orjson
@@ -14,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from drafter.common.v1 import errors_pb2 as errors_pb
 from drafter.rpc.errors import RemoteError, error_from_rpc
 
 log = logging.getLogger("drafter.edge")
@@ -35,28 +51,42 @@ _STATUS_TABLE: dict[grpc.StatusCode, tuple[int, str]] = {
     _C.DEADLINE_EXCEEDED: (503, "timeout_error"),
 }
 _DEFAULT = (500, "api_error")
+# Statuses whose message is meant for the person on a web page (bad input, a plan limit,
+# someone else's resource); a page shows it with the table's HTTP status.
+_SHOWN_ON_PAGES = frozenset(
+    {
+        _C.INVALID_ARGUMENT,
+        _C.FAILED_PRECONDITION,
+        _C.ALREADY_EXISTS,
+        _C.OUT_OF_RANGE,
+        _C.PERMISSION_DENIED,
+        _C.NOT_FOUND,
+    }
+)
 
 # Error reasons → OpenAI's ``error.code`` (its own names where OpenAI has one).
-_CODES: dict[str, str] = {
-    "INVALID_CREDENTIAL": "invalid_api_key",
-    "ACCOUNT_BLOCKED": "account_deactivated",
-    "MODEL_NOT_IN_PLAN": "model_not_in_plan",
-    "MODEL_NOT_FOUND": "model_not_found",
-    "QUOTA_EXCEEDED": "rate_limit_exceeded",
-    "UPSTREAM_UNAVAILABLE": "upstream_unavailable",
-    "UPSTREAM_RATE_LIMITED": "upstream_rate_limited",
-    "UPSTREAM_AUTH": "upstream_auth_failed",
-    "MODEL_TABLE": "upstream_not_found",
-    "PLAN_LIMIT": "plan_limit_reached",
-    "INSUFFICIENT_SCOPE": "insufficient_scope",
+_CODES: dict[int, str] = {
+    errors_pb.ERROR_REASON_INVALID_CREDENTIAL: "invalid_api_key",
+    errors_pb.ERROR_REASON_ACCOUNT_BLOCKED: "account_deactivated",
+    errors_pb.ERROR_REASON_MODEL_NOT_IN_PLAN: "model_not_in_plan",
+    errors_pb.ERROR_REASON_MODEL_NOT_FOUND: "model_not_found",
+    errors_pb.ERROR_REASON_QUOTA_EXCEEDED: "rate_limit_exceeded",
+    errors_pb.ERROR_REASON_UPSTREAM_UNAVAILABLE: "upstream_unavailable",
+    errors_pb.ERROR_REASON_UPSTREAM_RATE_LIMITED: "upstream_rate_limited",
+    errors_pb.ERROR_REASON_UPSTREAM_AUTH: "upstream_auth_failed",
+    errors_pb.ERROR_REASON_MODEL_TABLE: "upstream_not_found",
+    errors_pb.ERROR_REASON_PLAN_LIMIT: "plan_limit_reached",
+    errors_pb.ERROR_REASON_INSUFFICIENT_SCOPE: "insufficient_scope",
 }
 # Statuses a reason sets where the gRPC status alone would say otherwise.
-_REASON_STATUS: dict[str, tuple[int, str]] = {
+_REASON_STATUS: dict[int, tuple[int, str]] = {
     # OpenAI answers an unknown model with 404 and type invalid_request_error.
-    "MODEL_NOT_FOUND": (404, "invalid_request_error"),
+    errors_pb.ERROR_REASON_MODEL_NOT_FOUND: (404, "invalid_request_error"),
+    errors_pb.ERROR_REASON_PAYLOAD_TOO_LARGE: (413, "invalid_request_error"),
 }
 # What callers see of a failure whose details are ours (a bug), not theirs.
 _OPAQUE_MESSAGE = "The server had an error while processing your request."
+_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; please retry. See /status."
 
 
 @dataclass
@@ -88,32 +118,62 @@ def invalid_request(message: str, param: str | None = None) -> APIError:
 
 
 def unauthenticated(message: str) -> APIError:
-    return APIError(401, message, "authentication_error", code=_CODES["INVALID_CREDENTIAL"])
+    code = _CODES[errors_pb.ERROR_REASON_INVALID_CREDENTIAL]
+    return APIError(401, message, "authentication_error", code=code)
+
+
+def payload_too_large(message: str, param: str | None = None) -> APIError:
+    """What the edge answers itself for a body over a limit, as the table answers a
+    service's PAYLOAD_TOO_LARGE."""
+    status, error_type = _REASON_STATUS[errors_pb.ERROR_REASON_PAYLOAD_TOO_LARGE]
+    return APIError(status, message, error_type, param)
+
+
+def http_status(code: grpc.StatusCode) -> int:
+    """The HTTP status of a gRPC status alone (no reason), from the table."""
+    return _STATUS_TABLE.get(code, _DEFAULT)[0]
+
+
+def page_failure(err: RemoteError) -> tuple[int, str] | None:
+    """(HTTP status, message) of a failed call that a web page shows the user; None for a
+    failure that is ours, not theirs (the caller re-raises it)."""
+    if err.code not in _SHOWN_ON_PAGES:
+        return None
+    return http_status(err.code), err.message or "That did not work."
+
+
+def _headers(err: RemoteError) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    retry_after = err.metadata.get("retry_after_s")
+    if retry_after:
+        headers["Retry-After"] = retry_after
+    if err.reason == errors_pb.ERROR_REASON_QUOTA_EXCEEDED:
+        headers["x-should-retry"] = "false"
+    return headers
 
 
 def api_error_from_remote(err: RemoteError) -> APIError:
     """Maps a failed service call to what the caller sees (STYLE.md's table)."""
     status, error_type = _REASON_STATUS.get(err.reason) or _STATUS_TABLE.get(err.code, _DEFAULT)
-    param = err.metadata.get("param")
-    headers: dict[str, str] = {}
-    if err.code == _C.RESOURCE_EXHAUSTED and err.reason != "QUOTA_EXCEEDED":
+    quota = err.reason == errors_pb.ERROR_REASON_QUOTA_EXCEEDED
+    if err.code == _C.RESOURCE_EXHAUSTED and not quota:
         # gRPC's own (message too large, too many concurrent calls): overload, not quota.
         status, error_type = 503, "overloaded_error"
-    if "http_status" in err.metadata and status == 400:
-        status = int(err.metadata["http_status"])
-    retry_after = err.metadata.get("retry_after_s")
-    if retry_after:
-        headers["Retry-After"] = retry_after
-    if err.reason == "QUOTA_EXCEEDED":
-        headers["x-should-retry"] = "false"
     message = err.message
-    reason = "" if err.reason == "UNSPECIFIED" else err.reason
-    if err.code in (_C.UNAVAILABLE, _C.DEADLINE_EXCEEDED) and not reason:
-        message = "The service is temporarily unavailable; please retry. See /status."
-    elif status >= 500 and not reason:
+    explained = err.reason != errors_pb.ERROR_REASON_UNSPECIFIED
+    if err.code in (_C.UNAVAILABLE, _C.DEADLINE_EXCEEDED) and not explained:
+        message = _UNAVAILABLE_MESSAGE
+    elif status >= 500 and not explained:
         message = _OPAQUE_MESSAGE
     code = err.metadata.get("code") or _CODES.get(err.reason)
-    return APIError(status, message or "Request failed.", error_type, param, headers, code)
+    return APIError(
+        status,
+        message or "Request failed.",
+        error_type,
+        err.metadata.get("param"),
+        _headers(err),
+        code,
+    )
 
 
 def api_error_from_rpc(exc: grpc.RpcError) -> APIError:
@@ -125,9 +185,9 @@ def _field_path(loc: tuple[object, ...]) -> str:
     return ".".join(parts)
 
 
-def api_error_from_validation(errors: list[dict]) -> APIError:
+def api_error_from_validation(errors: Sequence[Mapping[str, Any]]) -> APIError:
     """The first validation problem, naming the field, as OpenAI words it."""
-    first = errors[0] if errors else {"loc": (), "msg": "Invalid request body."}
+    first: Mapping[str, Any] = errors[0] if errors else {"msg": "Invalid request body."}
     path = _field_path(tuple(first.get("loc", ())))
     kind = first.get("type", "")
     if kind == "json_invalid":

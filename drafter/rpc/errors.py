@@ -25,6 +25,15 @@ def reason_name(reason: int) -> str:
     return errors_pb2.ErrorReason.Name(reason).removeprefix(_REASON_PREFIX)
 
 
+def reason_from_name(name: str) -> int:
+    """``QUOTA_EXCEEDED`` → ``ERROR_REASON_QUOTA_EXCEEDED``; a name this build does not
+    know (a newer peer's) is ``ERROR_REASON_UNSPECIFIED``."""
+    try:
+        return errors_pb2.ErrorReason.Value(_REASON_PREFIX + name)
+    except ValueError:
+        return errors_pb2.ERROR_REASON_UNSPECIFIED
+
+
 class DrafterError(Exception):
     """Base of every error a Drafter service raises on purpose."""
 
@@ -94,11 +103,12 @@ class InternalError(DrafterError):
 
 @dataclass(frozen=True, slots=True)
 class RemoteError:
-    """A failed RPC as the caller sees it: status, message, reason and metadata."""
+    """A failed RPC as the caller sees it: status, message, reason (an
+    ``errors_pb2.ErrorReason`` value, as on :class:`DrafterError`) and metadata."""
 
     code: grpc.StatusCode
     message: str
-    reason: str = ""
+    reason: int = errors_pb2.ERROR_REASON_UNSPECIFIED
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -114,5 +124,6 @@ def error_from_rpc(err: grpc.RpcError) -> RemoteError:
         for detail in status.details:
             info = error_details_pb2.ErrorInfo()
             if detail.Unpack(info) and info.domain == ERROR_DOMAIN:
-                return RemoteError(code, message, info.reason, dict(info.metadata))
+                reason = reason_from_name(info.reason)
+                return RemoteError(code, message, reason, dict(info.metadata))
     return RemoteError(code, message)

@@ -10,8 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_MAX_TOKENS = 1024
-MAX_CHOICES = 8
+from drafter.limits import DEFAULT_MAX_TOKENS, MAX_CHOICES
 
 
 class _Strict(BaseModel):

@@ -1,6 +1,6 @@
-"""What the web pages share, built once per app in the lifespan: the accounts stubs for
-sign-in and OAuth, the signer, the templates and the rate limiter; and ``render``, which
-adds the CSRF token and the security headers to every page."""
+"""What the web pages share, built once per app in the lifespan: the services (whose
+identity stub finds the signed-in user), the signer, the templates and the rate limiter;
+and ``render``, which adds the CSRF token and the security headers to every page."""
 
 from __future__ import annotations
 
@@ -12,16 +12,14 @@ from typing import Annotated, Any
 
 import jinja2
 from fastapi import Depends, Request
-from grpc import aio
 from starlette.responses import HTMLResponse
 
-from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
-from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
-from edge.csrf import CSRF_FIELD, csrf_nonce, csrf_token, csrf_valid, set_csrf_cookie
-from edge.ratelimit import RateLimiter, build_rate_limiter
-from edge.secret_key import load_secret_key
-from edge.sessions import SignedIn, Signer, current_user, session_token
+from edge.clients import Services
 from edge.settings import EdgeSettings
+from edge.web.csrf import CSRF_FIELD, csrf_nonce, csrf_token, csrf_valid, set_csrf_cookie
+from edge.web.ratelimit import RateLimiter, build_rate_limiter
+from edge.web.secret_key import load_secret_key
+from edge.web.sessions import SignedIn, Signer, current_user, session_token
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -37,8 +35,7 @@ PAGE_HEADERS = {
 @dataclass(frozen=True)
 class Web:
     settings: EdgeSettings
-    identity: identity_grpc.IdentityServiceStub
-    oauth: oauth_grpc.OAuthServiceStub
+    services: Services
     signer: Signer
     templates: jinja2.Environment
     limiter: RateLimiter
@@ -48,7 +45,7 @@ class Web:
         return self.settings.accounts_timeout_s
 
     async def user(self, request: Request) -> SignedIn | None:
-        return await current_user(request, self.signer, self.identity, self.deadline_s)
+        return await current_user(request, self.signer, self.services.identity, self.deadline_s)
 
     def csrf_ok(self, request: Request, form: Mapping[str, str]) -> bool:
         """The form's CSRF token matches this browser's nonce and session cookie."""
@@ -64,7 +61,7 @@ def utc_time(unix_seconds: int) -> str:
     return dt.datetime.fromtimestamp(unix_seconds, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def build_web(settings: EdgeSettings, accounts: aio.Channel) -> Web:
+def build_web(settings: EdgeSettings, services: Services) -> Web:
     """Reads (or creates) the secret key and sets up templates and the rate limiter."""
     key = load_secret_key(settings.secret_key, settings.data_dir)
     templates = jinja2.Environment(
@@ -75,8 +72,7 @@ def build_web(settings: EdgeSettings, accounts: aio.Channel) -> Web:
     templates.filters["utc"] = utc_time
     return Web(
         settings=settings,
-        identity=identity_grpc.IdentityServiceStub(accounts),
-        oauth=oauth_grpc.OAuthServiceStub(accounts),
+        services=services,
         signer=Signer(key),
         templates=templates,
         limiter=build_rate_limiter(settings.redis_url),

@@ -24,6 +24,7 @@ from grpc import aio
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.limits import MAX_CHOICES
 from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from services.chat.coalesce import coalesced
@@ -36,7 +37,6 @@ from services.chat.upstream.client import MessagesApi
 from services.chat.upstream.errors import error_from_upstream
 from services.chat.upstream.events import upstream_event_batches, whole_message_batches
 
-MAX_CHOICES = 8
 # Up to this max_tokens (thinking included), Complete asks the upstream for the whole
 # Message; the SDK's own guard for Opus 4 allows 8,192 tokens without streaming.
 WHOLE_ANSWER_MAX_TOKENS = 8_192

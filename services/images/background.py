@@ -19,8 +19,10 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
+from drafter.common.v1 import errors_pb2
+from drafter.limits import IMAGE_MAX_INPUT_PIXELS, IMAGE_MAX_UPLOAD_BYTES, MiB
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
-from services.images.limits import MAX_INPUT_PIXELS, MAX_INPUT_SIDE, MAX_UPLOAD_BYTES, MiB
+from services.images.limits import MAX_INPUT_SIDE
 
 log = logging.getLogger("drafter.images")
 
@@ -37,7 +39,7 @@ class ModelUnavailable(Exception):
 def configure_pillow() -> None:
     """Pillow's own bomb guard, set deliberately to our limit: past it Pillow warns (and
     raises at twice it); the warning is made an error so ``Image.open`` refuses outright."""
-    Image.MAX_IMAGE_PIXELS = MAX_INPUT_PIXELS
+    Image.MAX_IMAGE_PIXELS = IMAGE_MAX_INPUT_PIXELS
     warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 
@@ -54,22 +56,23 @@ def sniff_format(data: bytes) -> str:
 
 
 def check_upload_size(data: bytes) -> None:
-    """Refuses an empty upload (400) and one over MAX_UPLOAD_BYTES (413)."""
+    """Refuses an empty upload (400) and one over IMAGE_MAX_UPLOAD_BYTES (413)."""
     if not data:
         raise InvalidRequest("No image was uploaded.", metadata={"param": "image"})
-    if len(data) > MAX_UPLOAD_BYTES:
+    if len(data) > IMAGE_MAX_UPLOAD_BYTES:
         raise InvalidRequest(
-            f"The image is {len(data)} bytes; the limit is {MAX_UPLOAD_BYTES // MiB} MB "
-            f"({MAX_UPLOAD_BYTES} bytes).",
-            metadata={"param": "image", "http_status": "413"},
+            f"The image is {len(data)} bytes; the limit is {IMAGE_MAX_UPLOAD_BYTES // MiB} MB "
+            f"({IMAGE_MAX_UPLOAD_BYTES} bytes).",
+            reason=errors_pb2.ERROR_REASON_PAYLOAD_TOO_LARGE,
+            metadata={"param": "image"},
         )
 
 
 def check_dimensions(width: int, height: int) -> None:
     """Refuses images whose header announces more pixels than we decode."""
-    if width * height > MAX_INPUT_PIXELS or max(width, height) > MAX_INPUT_SIDE:
+    if width * height > IMAGE_MAX_INPUT_PIXELS or max(width, height) > MAX_INPUT_SIDE:
         raise InvalidRequest(
-            f"The image is {width}x{height} pixels; the limit is {MAX_INPUT_PIXELS:,} pixels "
+            f"The image is {width}x{height} pixels; the limit is {IMAGE_MAX_INPUT_PIXELS:,} pixels "
             f"and {MAX_INPUT_SIDE:,} on a side.",
             metadata={"param": "image"},
         )
@@ -89,7 +92,8 @@ def decode_upload(data: bytes) -> Image.Image:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidRequest(
-            f"The image has more than {MAX_INPUT_PIXELS:,} pixels.", metadata={"param": "image"}
+            f"The image has more than {IMAGE_MAX_INPUT_PIXELS:,} pixels.",
+            metadata={"param": "image"},
         ) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise InvalidRequest(

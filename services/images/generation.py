@@ -23,8 +23,8 @@ from google.genai import types
 from PIL import Image, ImageOps
 
 from drafter.common.v1 import errors_pb2
+from drafter.limits import IMAGE_MAX_INPUT_PIXELS
 from drafter.rpc.errors import DrafterError, InternalError, InvalidRequest, UpstreamUnavailable
-from services.images.limits import MAX_INPUT_PIXELS
 
 log = logging.getLogger("drafter.images")
 
@@ -117,7 +117,7 @@ def png_of_size(data: bytes, size: int) -> bytes:
     image: Image.Image
     try:
         image = Image.open(io.BytesIO(data))
-        if image.width * image.height > MAX_INPUT_PIXELS:
+        if image.width * image.height > IMAGE_MAX_INPUT_PIXELS:
             raise UpstreamUnavailable(f"The image model returned a {image.size} image.")
         if image.format == "PNG" and image.size == (size, size):
             return data

@@ -8,18 +8,17 @@ from google import genai
 
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
-from drafter.model_table import load_model_table
+from drafter.limits import IMAGE_MAX_MESSAGE_BYTES
+from drafter.model_table import IMAGE_MODEL_ID, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from services.images.background import load_remover
 from services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
-from services.images.limits import MAX_MESSAGE_BYTES
 from services.images.servicer import ImagesServicer
 from services.images.settings import ImagesSettings
 from services.images.storage import FilesystemImageStore
 
 log = logging.getLogger("drafter.images")
 
-IMAGE_MODEL_ID = "nano-banano-pro"
 SERVICE_NAME = images_pb.DESCRIPTOR.services_by_name["ImagesService"].full_name
 
 
@@ -61,7 +60,9 @@ async def start(settings: ImagesSettings, addr: str) -> RunningServer:
         images_grpc.add_ImagesServiceServicer_to_server, servicer, SERVICE_NAME
     )
     try:
-        running = await start_server([registration], addr, max_message_bytes=MAX_MESSAGE_BYTES)
+        running = await start_server(
+            [registration], addr, max_message_bytes=IMAGE_MAX_MESSAGE_BYTES
+        )
     except BaseException:
         await remover.aclose()
         await generator.aclose()

@@ -13,6 +13,7 @@ from grpc import aio
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.common.v1 import errors_pb2
 from drafter.model_table import ModelSpec, load_model_table
 from drafter.rpc.errors import error_from_rpc
 from services.chat.model_rules import REASONING_EFFORTS
@@ -132,5 +133,5 @@ async def test_sampling_the_model_refuses_is_a_400_and_never_sent(
     ):
         with pytest.raises(aio.AioRpcError) as info:
             await complete(chat_stub, request(model, **fields))
-        assert error_from_rpc(info.value).reason == "INVALID_REQUEST", fields
+        assert error_from_rpc(info.value).reason == errors_pb2.ERROR_REASON_INVALID_REQUEST, fields
     assert not fake.requests

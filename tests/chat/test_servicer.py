@@ -10,6 +10,7 @@ from grpc import aio
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.common.v1 import errors_pb2
 from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import RemoteError, error_from_rpc
 from services.chat.main import start
@@ -132,7 +133,7 @@ async def test_unknown_model_is_not_found_without_calling_upstream(
     error = await _complete_error(chat_stub, chat_request((USER, "hi"), model="gpt-4o"))
 
     assert error.code == grpc.StatusCode.NOT_FOUND
-    assert error.reason == "MODEL_NOT_FOUND"
+    assert error.reason == errors_pb2.ERROR_REASON_MODEL_NOT_FOUND
     assert error.metadata["param"] == "model"
     assert fake.requests == []
 
@@ -156,7 +157,7 @@ async def test_failing_upstream_after_retries_is_unavailable(
     error = await _complete_error(chat_stub, chat_request((USER, "hi")))
 
     assert error.code == grpc.StatusCode.UNAVAILABLE
-    assert error.reason == "UPSTREAM_UNAVAILABLE"
+    assert error.reason == errors_pb2.ERROR_REASON_UPSTREAM_UNAVAILABLE
     assert len(fake.requests) == 3  # the first try and max_retries=2
 
 
@@ -168,7 +169,7 @@ async def test_upstream_rate_limit_is_unavailable_with_retry_after(
     error = await _complete_error(chat_stub, chat_request((USER, "hi")))
 
     assert error.code == grpc.StatusCode.UNAVAILABLE
-    assert error.reason == "UPSTREAM_RATE_LIMITED"
+    assert error.reason == errors_pb2.ERROR_REASON_UPSTREAM_RATE_LIMITED
     assert error.metadata["retry_after_s"] == "1"  # retry-after-ms wins, rounded up
 
 
@@ -180,7 +181,7 @@ async def test_upstream_rejecting_our_key_is_internal(
     error = await _complete_error(chat_stub, chat_request((USER, "hi")))
 
     assert error.code == grpc.StatusCode.INTERNAL
-    assert error.reason == "UPSTREAM_AUTH"
+    assert error.reason == errors_pb2.ERROR_REASON_UPSTREAM_AUTH
     assert len(fake.requests) == 1
 
 
@@ -199,7 +200,10 @@ async def test_service_without_a_key_starts_and_reports_upstream_auth(
         await channel.close()
         await running.stop(0)
 
-    assert (error.code, error.reason) == (grpc.StatusCode.INTERNAL, "UPSTREAM_AUTH"), error
+    assert (error.code, error.reason) == (
+        grpc.StatusCode.INTERNAL,
+        errors_pb2.ERROR_REASON_UPSTREAM_AUTH,
+    ), error
     assert "authorization" not in fake.last_request.headers
 
 
@@ -220,7 +224,10 @@ async def test_error_event_mid_stream_ends_the_call_with_an_error_status(
 
     assert [e.delta.text for e in received] == ["ab", "cd"]
     error = error_from_rpc(info.value)
-    assert (error.code, error.reason) == (grpc.StatusCode.UNAVAILABLE, "UPSTREAM_UNAVAILABLE")
+    assert (error.code, error.reason) == (
+        grpc.StatusCode.UNAVAILABLE,
+        errors_pb2.ERROR_REASON_UPSTREAM_UNAVAILABLE,
+    )
 
 
 async def test_cancelled_stream_closes_the_upstream_request(

@@ -12,9 +12,9 @@ from grpc import aio
 from PIL import Image, ImageDraw
 
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
+from drafter.limits import IMAGE_MAX_MESSAGE_BYTES as MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
 from drafter.rpc.server import RunningServer
-from services.images.limits import MAX_MESSAGE_BYTES
 from services.images.main import start
 from services.images.settings import ImagesSettings
 from tests.fakes.gemini_server import FakeGemini

@@ -14,10 +14,11 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image, ImageDraw, ImageOps
 
+from drafter.common.v1 import errors_pb2
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
+from drafter.limits import IMAGE_MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 from drafter.rpc.errors import RemoteError, error_from_rpc
-from services.images.limits import MAX_UPLOAD_BYTES
 from tests.images.conftest import pixel, square_on_dark
 
 
@@ -125,7 +126,7 @@ async def test_upload_over_the_limit_is_too_large(stub: images_grpc.ImagesServic
     data += b"\x00" * (MAX_UPLOAD_BYTES + 1 - len(data))
     error = await _fails(stub.RemoveBackground(images_pb.RemoveBackgroundRequest(image=data)))
     assert error.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert error.metadata["http_status"] == "413"
+    assert error.reason == errors_pb2.ERROR_REASON_PAYLOAD_TOO_LARGE
     assert "10 MB" in error.message
 
 

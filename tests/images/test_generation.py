@@ -12,7 +12,7 @@ from PIL import Image
 
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
-from drafter.rpc.errors import RemoteError, UpstreamUnavailable, error_from_rpc
+from drafter.rpc.errors import RemoteError, UpstreamUnavailable, error_from_rpc, reason_name
 from services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
 from tests.fakes.gemini_server import FakeGemini
 
@@ -144,7 +144,7 @@ async def test_exhausted_retries_are_unavailable(
         gemini.enqueue_error(code, "upstream is overloaded")
     error = await _fails(stub.Generate(images_pb.GenerateRequest(prompt="doomed")))
     assert error.code == grpc.StatusCode.UNAVAILABLE
-    assert error.reason == reason
+    assert reason_name(error.reason) == reason
     assert len(gemini.requests) == 3
 
 

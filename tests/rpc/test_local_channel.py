@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.common.v1 import errors_pb2
 from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import QuotaExceeded, error_from_rpc
 from drafter.rpc.server import Registration, RunningServer, start_server
@@ -133,7 +134,10 @@ async def test_a_drafter_error_keeps_its_status_reason_and_metadata(channel: aio
 
     error = error_from_rpc(info.value)
     assert error.code == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert (error.message, error.reason) == ("Daily quota: 20/20 used.", "QUOTA_EXCEEDED")
+    assert (error.message, error.reason) == (
+        "Daily quota: 20/20 used.",
+        errors_pb2.ERROR_REASON_QUOTA_EXCEEDED,
+    )
     assert error.metadata == {"retry_after_s": "42"}
 
 
@@ -215,7 +219,7 @@ async def test_a_stream_failure_follows_the_messages_before_it(channel: aio.Chan
     error = error_from_rpc(info.value)
     assert (error.code, error.reason, error.metadata) == (
         grpc.StatusCode.RESOURCE_EXHAUSTED,
-        "QUOTA_EXCEEDED",
+        errors_pb2.ERROR_REASON_QUOTA_EXCEEDED,
         {"retry_after_s": "7"},
     )
     assert await call.code() == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -1,0 +1,77 @@
+"""``POST /chat/completions``: OpenAI chat completions, JSON or SSE (``edge/openai/``
+translates; :class:`~edge.openai.chat_stream.ChatStream` drives a stream)."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from edge.api.accounting import Settlement, token_usage_from_chat
+from edge.api.bodies import REQUEST_ID_HEADER, new_id, parse_json_body, request_id
+from edge.deps import ApiContext, ApiDep
+from edge.openai import sse
+from edge.openai.chat_stream import ChatStream
+from edge.openai.from_proto import completion_from_proto
+from edge.openai.protocol import ChatCompletionRequest
+from edge.openai.to_proto import chat_request_from_openai
+from edge.server.event_stream import EventStreamResponse
+
+router = APIRouter(tags=["chat"])
+
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_CHAT = accounts_pb.USAGE_KIND_CHAT
+
+
+@router.post("/chat/completions")
+async def create_chat_completion(request: Request, api: ApiDep) -> Response:
+    body = parse_json_body(await request.body(), ChatCompletionRequest)
+    chat_request = chat_request_from_openai(body)
+    rid = request_id(request.headers.get(REQUEST_ID_HEADER))
+    completion_id, created = new_id("chatcmpl-"), int(time.time())
+    if body.stream:
+        writer = sse.ChunkWriter(completion_id, created, body.model)
+        return await _stream(api, body, chat_request, rid, writer)
+    async with api.accounting.reserved(api.credential, _CHAT, body.model, body.n) as settlement:
+        response = await api.services.chat.Complete(
+            chat_pb.CompleteRequest(request=chat_request),
+            timeout=api.settings.upstream_timeout_s,
+            metadata=((REQUEST_ID_HEADER, rid),),
+        )
+        settlement.units_used = len(response.choices)
+        settlement.usage = token_usage_from_chat(response.usage)
+    payload = completion_from_proto(
+        response, completion_id=completion_id, created=created, model=body.model
+    )
+    headers = {REQUEST_ID_HEADER: rid}
+    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
+
+
+async def _stream(
+    api: ApiContext,
+    body: ChatCompletionRequest,
+    chat_request: chat_pb.ChatRequest,
+    rid: str,
+    writer: sse.ChunkWriter,
+) -> Response:
+    reservation = await api.accounting.authorize(api.credential, _CHAT, body.model, body.n)
+    rpc = api.services.chat.StreamComplete(
+        chat_pb.StreamCompleteRequest(request=chat_request),
+        timeout=api.settings.upstream_timeout_s,
+        metadata=((REQUEST_ID_HEADER, rid),),
+    )
+    stream = ChatStream(rpc, api.accounting, Settlement(reservation))
+    # An early failure still gets its HTTP status; a model that is slow to start (it
+    # thinks first) gets its response started, and keep-alives, after keepalive_s.
+    first = await stream.first_event(api.settings.keepalive_s)
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    return EventStreamResponse(
+        stream.frames(first, writer, include_usage),
+        keepalive_s=api.settings.keepalive_s,
+        media_type="text/event-stream",
+        headers={**_SSE_HEADERS, REQUEST_ID_HEADER: rid},
+    )

@@ -1,0 +1,32 @@
+"""``GET /status`` (under the API prefixes): the health of every service as JSON, 503
+unless all is up; and ``liveness``, the edge's own ``GET /healthz``, mounted at the root."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from edge.deps import ServicesDep
+from edge.health import collect_status, fetch_history
+
+liveness = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"])
+
+
+@liveness.get("/healthz")
+async def healthz() -> Response:
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+@router.get("/status")
+async def status(services: ServicesDep) -> Response:
+    body, day, quarter = await asyncio.gather(
+        collect_status(services), fetch_history(services, "24h"), fetch_history(services, "90d")
+    )
+    body["uptime_percent"] = day["uptime_percent"] if day else None
+    body["history"] = {"24h": day, "90d": quarter}
+    code = 200 if body["status"] == "ok" else 503
+    return Response(orjson.dumps(body), status_code=code, media_type="application/json")

@@ -1,0 +1,104 @@
+"""One streamed chat completion: reads the chat service's ``StreamComplete`` events, writes
+OpenAI's SSE frames, and settles the reservation when the stream ends.
+
+A failure before the first event still gets its HTTP status: :meth:`ChatStream.first_event`
+lets the ``grpc.RpcError`` go to the app's handler. After the first byte it can only be an
+SSE error frame (which the OpenAI SDK raises as ``APIError``), followed by no ``[DONE]``.
+A client that goes away closes the frames' generator, which cancels the gRPC call and,
+behind it, the upstream request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+from grpc import aio
+
+from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from edge.api.accounting import Accounting, Settlement, outcome_of_failure, token_usage_from_chat
+from edge.errors import api_error_from_rpc
+from edge.openai import sse
+from edge.openai.from_proto import FINISH_REASONS, delta_from_proto, usage_from_proto
+from edge.server.event_stream import KEEPALIVE
+
+
+class ChatStream:
+    """Reads gRPC events, writes SSE frames, and records the choices finished and the
+    tokens used on its :class:`Settlement`, concluded when the stream ends."""
+
+    def __init__(
+        self, rpc: aio.UnaryStreamCall, accounting: Accounting, settlement: Settlement
+    ) -> None:
+        self._rpc = rpc
+        self._accounting = accounting
+        self._settlement = settlement
+        self._pending: asyncio.Future[object] | None = None
+
+    async def first_event(self, wait_s: float) -> object | None:
+        """The first event; None when none came within ``wait_s`` (it is still awaited)."""
+        pending = self._pending = asyncio.ensure_future(self._rpc.read())
+        try:
+            done, _ = await asyncio.wait((pending,), timeout=wait_s)
+            if not done:
+                return None
+            self._pending = None
+            return pending.result()
+        except grpc.RpcError as exc:
+            await self._accounting.conclude(self._settlement, outcome_of_failure(exc.code()))
+            raise
+        except asyncio.CancelledError:
+            pending.cancel()
+            self._rpc.cancel()
+            await self._accounting.conclude(self._settlement, accounts_pb.OUTCOME_CANCELLED)
+            raise
+
+    async def _read(self) -> object:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            return await pending
+        return await self._rpc.read()
+
+    async def frames(
+        self, first: object | None, writer: sse.ChunkWriter, include_usage: bool
+    ) -> AsyncIterator[bytes]:
+        """The SSE frames; a ``first`` of None (silent so far) starts with a keep-alive."""
+        outcome: accounts_pb.Outcome = accounts_pb.OUTCOME_CANCELLED
+        try:
+            if first is None:
+                yield KEEPALIVE
+                first = await self._read()
+            event = first
+            while event is not aio.EOF:
+                frame = self._frame(event, writer, include_usage)  # type: ignore[arg-type]
+                if frame:
+                    yield frame
+                event = await self._read()
+            outcome = accounts_pb.OUTCOME_SUCCEEDED
+            yield sse.DONE
+        except grpc.RpcError as exc:
+            outcome = outcome_of_failure(exc.code())
+            yield sse.error_frame(api_error_from_rpc(exc).body())
+        finally:
+            if self._pending is not None:
+                self._pending.cancel()
+            if outcome == accounts_pb.OUTCOME_CANCELLED:
+                self._rpc.cancel()
+            await self._accounting.conclude(self._settlement, outcome)
+
+    def _frame(
+        self, event: chat_pb.StreamCompleteResponse, writer: sse.ChunkWriter, include_usage: bool
+    ) -> bytes | None:
+        kind = event.WhichOneof("event")
+        if kind == "delta":
+            return writer.delta(event.delta.choice_index, delta_from_proto(event.delta))
+        if kind == "finished":
+            self._settlement.units_used += 1
+            finished = event.finished
+            return writer.finish(finished.choice_index, FINISH_REASONS[finished.finish_reason])
+        if kind == "usage":
+            self._settlement.usage = token_usage_from_chat(event.usage)
+            return writer.usage(usage_from_proto(event.usage)) if include_usage else None
+        return None

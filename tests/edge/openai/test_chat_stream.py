@@ -1,0 +1,132 @@
+"""``ChatStream``: gRPC events in, OpenAI SSE frames out, and one settlement at the end —
+the choices finished and tokens used on success, delivered output counted after a
+failure mid-stream, an early failure raised for its HTTP status, a client that leaves
+cancelling the call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import grpc
+import orjson
+import pytest
+from grpc import aio
+
+from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from edge.api.accounting import Accounting, Settlement
+from edge.openai import sse
+from edge.openai.chat_stream import ChatStream
+from edge.server.event_stream import KEEPALIVE
+from tests.edge.fakes import FakeAccounts, RpcFailure
+
+CHAT = accounts_pb.USAGE_KIND_CHAT
+USAGE = chat_pb.Usage(input_tokens=5, output_tokens=2)
+
+
+def delta(index: int, text: str) -> chat_pb.StreamCompleteResponse:
+    return chat_pb.StreamCompleteResponse(delta=chat_pb.Delta(choice_index=index, text=text))
+
+
+def finished(index: int) -> chat_pb.StreamCompleteResponse:
+    done = chat_pb.ChoiceFinished(choice_index=index, finish_reason=chat_pb.FINISH_REASON_STOP)
+    return chat_pb.StreamCompleteResponse(finished=done)
+
+
+class FakeCall:
+    """A StreamComplete call: its events, then EOF or ``failure``; or silence."""
+
+    def __init__(
+        self, events: Sequence[object], failure: grpc.RpcError | None = None, *, hang: bool = False
+    ) -> None:
+        self._events = list(events)
+        self._failure = failure
+        self._hang = hang
+        self.cancelled = False
+
+    async def read(self) -> object:
+        await asyncio.sleep(0)
+        if self._events:
+            return self._events.pop(0)
+        if self._failure is not None:
+            raise self._failure
+        if self._hang:
+            await asyncio.sleep(30)
+        return aio.EOF
+
+    def cancel(self) -> bool:
+        self.cancelled = True
+        return True
+
+
+async def _stream(call: FakeCall, units: int = 1) -> tuple[ChatStream, FakeAccounts, Accounting]:
+    accounts = FakeAccounts()
+    accounting = Accounting(accounts, timeout_s=1)  # type: ignore[arg-type]
+    reservation = await accounting.authorize("dp_key", CHAT, "m", units)
+    return ChatStream(call, accounting, Settlement(reservation)), accounts, accounting  # type: ignore[arg-type]
+
+
+async def _frames(stream: ChatStream, first: object | None) -> list[bytes]:
+    writer = sse.ChunkWriter("chatcmpl-1", 1, "m")
+    return [frame async for frame in stream.frames(first, writer, include_usage=True)]
+
+
+async def test_a_whole_stream_is_framed_and_settled_as_succeeded() -> None:
+    usage = chat_pb.StreamCompleteResponse(usage=USAGE)
+    stream, accounts, accounting = await _stream(FakeCall([delta(0, "hi"), finished(0), usage]))
+    frames = await _frames(stream, await stream.first_event(1.0))
+    assert frames[-1] == sse.DONE and len(frames) == 4
+    assert orjson.loads(frames[2].removeprefix(b"data: "))["usage"]["total_tokens"] == 7
+    await accounting.drain()
+    [settled] = accounts.settled
+    assert (settled.outcome, settled.units_used) == (accounts_pb.OUTCOME_SUCCEEDED, 1)
+    assert settled.usage.input_tokens == 5
+
+
+async def test_a_silent_start_sends_a_keepalive_first() -> None:
+    stream, _, _ = await _stream(FakeCall([finished(0)]))
+    frames = await _frames(stream, None)
+    assert frames[0] == KEEPALIVE and frames[-1] == sse.DONE
+
+
+async def test_a_failure_mid_stream_is_an_error_frame_and_delivered_choices_count() -> None:
+    failure = RpcFailure(grpc.StatusCode.UNAVAILABLE, "upstream went away")
+    stream, accounts, _ = await _stream(FakeCall([finished(0), delta(1, "x")], failure), units=2)
+    frames = await _frames(stream, await stream.first_event(1.0))
+    error = orjson.loads(frames[-1].removeprefix(b"data: "))["error"]
+    assert error["type"] == "overloaded_error" and sse.DONE not in frames
+    [settled] = accounts.settled  # one of two choices came back: a refund, sent at once
+    assert (settled.outcome, settled.units_used) == (accounts_pb.OUTCOME_SUCCEEDED, 1)
+
+
+async def test_a_failure_before_any_choice_finished_is_failed() -> None:
+    failure = RpcFailure(grpc.StatusCode.UNAVAILABLE)
+    stream, accounts, _ = await _stream(FakeCall([delta(0, "x")], failure))
+    await _frames(stream, await stream.first_event(1.0))
+    assert [s.outcome for s in accounts.settled] == [accounts_pb.OUTCOME_FAILED]
+
+
+async def test_an_early_failure_is_raised_for_its_http_status() -> None:
+    failure = RpcFailure(grpc.StatusCode.INVALID_ARGUMENT, "bad request")
+    stream, accounts, _ = await _stream(FakeCall([], failure))
+    with pytest.raises(grpc.RpcError) as raised:
+        await stream.first_event(1.0)
+    assert raised.value is failure
+    assert [s.outcome for s in accounts.settled] == [accounts_pb.OUTCOME_REJECTED]
+
+
+async def test_a_client_that_leaves_cancels_the_call() -> None:
+    call = FakeCall([delta(0, "a")], hang=True)
+    stream, accounts, accounting = await _stream(call)
+    frames = stream.frames(await stream.first_event(1.0), sse.ChunkWriter("c", 1, "m"), False)
+    assert (await anext(frames)).startswith(b"data: ")
+    reading = asyncio.ensure_future(anext(frames))
+    await asyncio.sleep(0.01)
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    await frames.aclose()
+    assert call.cancelled
+    await accounting.drain()
+    assert [s.outcome for s in accounts.settled] == [accounts_pb.OUTCOME_CANCELLED]

@@ -1,0 +1,115 @@
+"""EventStreamResponse on a real uvicorn server: frames as they come, a keep-alive comment
+whenever the stream has been silent for the interval, and a client that leaves closing
+the frames' generator."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Route
+
+from edge.server.event_stream import KEEPALIVE, EventStreamResponse
+from tests.stack_process import free_port
+
+INTERVAL_S = 0.2
+
+
+class Script:
+    """The frames of one stream: (seconds of silence before, frame) pairs."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[float, bytes]] = []
+        self.closed = asyncio.Event()
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        try:
+            for pause, frame in self.steps:
+                await asyncio.sleep(pause)
+                yield frame
+        finally:
+            self.closed.set()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[str, Script]]:
+    script = Script()
+
+    async def stream(request: Request) -> EventStreamResponse:
+        return EventStreamResponse(
+            script.frames(), keepalive_s=INTERVAL_S, media_type="text/event-stream"
+        )
+
+    app = Starlette(routes=[Route("/stream", stream)])
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    uv = uvicorn.Server(config)
+    serving = asyncio.create_task(uv.serve())
+    for _ in range(500):
+        if uv.started:
+            break
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{port}/stream", script
+    uv.should_exit = True
+    await serving
+
+
+async def _timed_lines(url: str) -> list[tuple[float, str]]:
+    """Each non-empty line of the body, with the seconds since the request started."""
+    started = time.monotonic()
+    lines = []
+    async with httpx.AsyncClient() as client, client.stream("GET", url, timeout=10) as response:
+        async for line in response.aiter_lines():
+            if line:
+                lines.append((time.monotonic() - started, line))
+    return lines
+
+
+def _gaps(lines: list[tuple[float, str]]) -> list[float]:
+    times = [0.0] + [t for t, _ in lines]
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+async def test_frames_that_flow_need_no_keepalive(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.steps = [(0.05, b"data: %d\n\n" % i) for i in range(8)]
+
+    lines = await _timed_lines(url)
+
+    assert [line for _, line in lines] == [f"data: {i}" for i in range(8)]
+
+
+async def test_silence_is_filled_with_a_keepalive_every_interval(
+    server: tuple[str, Script],
+) -> None:
+    url, script = server
+    script.steps = [(0.05, b"data: a\n\n"), (1.0, b"data: b\n\n"), (0.05, b"data: c\n\n")]
+
+    lines = await _timed_lines(url)
+
+    texts = [line for _, line in lines]
+    assert texts[0] == "data: a" and texts[-2:] == ["data: b", "data: c"]
+    comments = texts[1:-2]
+    assert set(comments) == {KEEPALIVE.decode().strip()}
+    assert 3 <= len(comments) <= 5  # one per 0.2 s of the 1 s of silence
+    assert max(_gaps(lines)) < INTERVAL_S + 0.1  # never silent much longer than that
+
+
+async def test_a_client_that_leaves_closes_the_frames(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.steps = [(0.01, b"data: a\n\n"), (30, b"data: never\n\n")]
+
+    async with httpx.AsyncClient() as client, client.stream("GET", url, timeout=10) as response:
+        async for line in response.aiter_lines():
+            if line:
+                break
+
+    await asyncio.wait_for(script.closed.wait(), 5)
+    assert script.closed.is_set()
