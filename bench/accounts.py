@@ -33,7 +33,7 @@ from bench.gateways import BENCH_PLANS as PLANS
 from bench.procs import ROOT, cpu_seconds, stop
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
-from tests.stack_process import base_env, drafter_command, free_port
+from tests.support.stack import base_env, drafter_command, free_port
 
 POSTGRES = os.environ.get("DRAFTER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("DRAFTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")

@@ -29,7 +29,7 @@ from bench.procs import (
     tree_cpu_seconds,
     tree_rss_mb,
 )
-from tests.stack_process import free_port
+from tests.support.stack import free_port
 
 
 def ms(seconds: float) -> str:

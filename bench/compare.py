@@ -34,7 +34,7 @@ from bench.procs import (
     tree_rss_mb,
 )
 from tests.fakes.tiny_rembg_model import write_tiny_rembg_model
-from tests.stack_process import free_port
+from tests.support.stack import free_port
 
 PROMPT = [{"role": "user", "content": "Hello there, how are you today?"}]
 CONCURRENCY = (1, 32, 128)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.litellm_env import ensure_litellm
 from bench.procs import ROOT, stop, wait_http
-from tests.stack_process import base_env, drafter_command, free_port
+from tests.support.stack import base_env, drafter_command, free_port
 
 BENCH_PLANS = """
 default = "bench"

@@ -12,7 +12,7 @@ import orjson
 from bench.gateways import Gateway, start_drafter
 from bench.loadgen import Target, percentile, run_load
 from bench.procs import ROOT, stop, tree_cpu_seconds, tree_rss_mb
-from tests.stack_process import free_port
+from tests.support.stack import free_port
 
 # The fake upstream streams its echo of the prompt split into N chunks, so the prompt must
 # be longer than the most chunks asked for; the same prompt for every N keeps the input

@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
+from drafter.limits import IMAGE_MAX_MESSAGE_BYTES as MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
-from services.images.limits import MAX_MESSAGE_BYTES
-from services.images.main import start
-from services.images.settings import ImagesSettings
+from drafter.services.images.main import start
+from drafter.services.images.settings import ImagesSettings
 from tests.fakes.tiny_rembg_model import write_tiny_rembg_model
 
 CONCURRENCIES = (1, 4)

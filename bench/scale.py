@@ -14,7 +14,7 @@ from bench.compare import gateway_target
 from bench.gateways import start_drafter
 from bench.loadgen import percentile, run_load
 from bench.procs import start_fake_anthropic, stop, tree_cpu_seconds
-from tests.stack_process import free_port
+from tests.support.stack import free_port
 
 
 async def scale(requests: int, workdir: Path) -> list[str]:

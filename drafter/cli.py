@@ -52,7 +52,7 @@ def run_async(main: Coroutine[Any, Any, None]) -> None:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
-    from drafter.up import run_stack
+    from drafter.launch.up import run_stack
 
     if args.edge_workers < 1:
         raise CliError("--edge-workers must be at least 1")
@@ -61,7 +61,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from drafter.serve import serve_one
+    from drafter.launch.serve import serve_one
 
     if args.reuse_port and args.name != "edge":
         raise CliError("--reuse-port applies to the edge only")
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     admin = commands.add_parser("admin", help="manage users, keys, apps and codes")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="WHAT")
-    from services.accounts.admin import add_admin_commands
+    from drafter.services.accounts.admin import add_admin_commands
 
     add_admin_commands(admin_commands)
     return parser

@@ -22,15 +22,15 @@ from fastapi import FastAPI
 from grpc import aio
 from starlette.staticfiles import StaticFiles
 
-from edge.api import chat, images, models, status, usage
-from edge.api.accounting import Accounting
-from edge.clients import connect_services
-from edge.errors import install_error_handlers
-from edge.oauth import authorize, token
-from edge.settings import EdgeSettings
-from edge.web import auth, dashboard, status_page
-from edge.web.context import STATIC_DIR, build_web
-from edge.web.forms import install_form_handlers
+from drafter.edge.api import chat, images, models, status, usage
+from drafter.edge.api.accounting import Accounting
+from drafter.edge.clients import connect_services
+from drafter.edge.errors import install_error_handlers
+from drafter.edge.oauth import authorize, token
+from drafter.edge.settings import EdgeSettings
+from drafter.edge.web import auth, dashboard, status_page
+from drafter.edge.web.context import STATIC_DIR, build_web
+from drafter.edge.web.forms import install_form_handlers
 
 API_PREFIXES = ("/api/v1", "/v1")
 API_ROUTERS = (chat.router, images.router, models.router, usage.router, status.router)

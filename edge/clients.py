@@ -16,10 +16,10 @@ from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
 from drafter.accounts.v1 import status_service_pb2_grpc as status_grpc
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.edge.settings import EdgeSettings
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.limits import IMAGE_MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
-from edge.settings import EdgeSettings
 
 
 @dataclass(frozen=True)

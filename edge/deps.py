@@ -9,10 +9,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from edge.api.accounting import Accounting
-from edge.clients import Services
-from edge.errors import unauthenticated
-from edge.settings import EdgeSettings
+from drafter.edge.api.accounting import Accounting
+from drafter.edge.clients import Services
+from drafter.edge.errors import unauthenticated
+from drafter.edge.settings import EdgeSettings
 
 _MISSING_KEY = (
     "You didn't provide an API key. Send it in the Authorization header as "

@@ -13,8 +13,8 @@ import grpc
 from grpc_health.v1 import health_pb2
 
 from drafter.accounts.v1 import status_service_pb2 as status_pb
-from drafter.memory import rss_bytes
-from edge.clients import ServiceChannel, Services
+from drafter.edge.clients import ServiceChannel, Services
+from drafter.runtime import rss_bytes
 
 PROBE_TIMEOUT_S = 2.0
 HISTORY_TIMEOUT_S = 2.0

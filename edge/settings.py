@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 
 from drafter.config import DEFAULT_EDGE_HOST, DEFAULT_EDGE_PORT, CommonSettings
-from edge.web.secret_key import check_secret_key
+from drafter.edge.web.secret_key import check_secret_key
 
 
 class EdgeSettings(CommonSettings):

@@ -48,5 +48,12 @@ log "deptry"
 # runtime imports are declared runtime dependencies ([tool.deptry] in pyproject.toml)
 deptry .
 
+log "import contracts"
+# the architecture: edge and services independent, the kernel imports neither
+lint-imports
+
+log "mypy"
+mypy drafter
+
 log "pytest"
 python3 -m pytest "$@"

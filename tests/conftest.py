@@ -11,7 +11,7 @@ import pytest
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.gemini_server import FakeGemini
 from tests.fakes.tiny_rembg_model import write_tiny_rembg_model
-from tests.stack_process import DrafterStack, start_drafter_up
+from tests.support.stack import DrafterStack, start_drafter_up
 
 TESTS = Path(__file__).resolve().parent
 # Folders whose every test starts processes (drafter up, drafter serve, a browser).

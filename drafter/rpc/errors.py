@@ -22,14 +22,14 @@ _REASON_PREFIX = "ERROR_REASON_"
 
 def reason_name(reason: int) -> str:
     """``ERROR_REASON_QUOTA_EXCEEDED`` → ``QUOTA_EXCEEDED``."""
-    return errors_pb2.ErrorReason.Name(reason).removeprefix(_REASON_PREFIX)
+    return str(errors_pb2.ErrorReason.Name(reason)).removeprefix(_REASON_PREFIX)
 
 
 def reason_from_name(name: str) -> int:
     """``QUOTA_EXCEEDED`` → ``ERROR_REASON_QUOTA_EXCEEDED``; a name this build does not
     know (a newer peer's) is ``ERROR_REASON_UNSPECIFIED``."""
     try:
-        return errors_pb2.ErrorReason.Value(_REASON_PREFIX + name)
+        return int(errors_pb2.ErrorReason.Value(_REASON_PREFIX + name))
     except ValueError:
         return errors_pb2.ERROR_REASON_UNSPECIFIED
 

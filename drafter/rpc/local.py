@@ -299,7 +299,7 @@ class LocalStreamCall(aio.UnaryStreamCall):
         for callback in callbacks:
             callback(self)
 
-    async def __aiter__(self) -> AsyncIterator[Any]:  # type: ignore[override]
+    async def __aiter__(self) -> AsyncIterator[Any]:
         while (message := await self.read()) is not aio.EOF:
             yield message
 
@@ -317,7 +317,7 @@ class LocalStreamCall(aio.UnaryStreamCall):
         return True
 
     def cancelled(self) -> bool:
-        return self._code == grpc.StatusCode.CANCELLED
+        return bool(self._code == grpc.StatusCode.CANCELLED)
 
     def done(self) -> bool:
         return self._code is not None

@@ -14,9 +14,9 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from drafter.memory import tune_collector_for_serving
 from drafter.rpc.interceptors import ErrorInterceptor
 from drafter.rpc.local import LocalRegistry
+from drafter.runtime import tune_collector_for_serving
 
 log = logging.getLogger("drafter.rpc")
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from edge.errors import api_error_from_validation, invalid_request
+from drafter.edge.errors import api_error_from_validation, invalid_request
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -11,15 +11,15 @@ from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from edge.api.accounting import Settlement, token_usage_from_chat
-from edge.api.bodies import REQUEST_ID_HEADER, new_id, parse_json_body, request_id
-from edge.deps import ApiContext, ApiDep
-from edge.openai import sse
-from edge.openai.chat_stream import ChatStream
-from edge.openai.from_proto import completion_from_proto
-from edge.openai.protocol import ChatCompletionRequest
-from edge.openai.to_proto import chat_request_from_openai
-from edge.server.event_stream import EventStreamResponse
+from drafter.edge.api.accounting import Settlement, token_usage_from_chat
+from drafter.edge.api.bodies import REQUEST_ID_HEADER, new_id, parse_json_body, request_id
+from drafter.edge.deps import ApiContext, ApiDep
+from drafter.edge.openai import sse
+from drafter.edge.openai.chat_stream import ChatStream
+from drafter.edge.openai.from_proto import completion_from_proto
+from drafter.edge.openai.protocol import ChatCompletionRequest
+from drafter.edge.openai.to_proto import chat_request_from_openai
+from drafter.edge.server.event_stream import EventStreamResponse
 
 router = APIRouter(tags=["chat"])
 

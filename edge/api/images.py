@@ -14,13 +14,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.edge.api.bodies import parse_json_body
+from drafter.edge.api.uploads import read_upload
+from drafter.edge.deps import ApiContext, ApiDep, ServicesDep, SettingsDep
+from drafter.edge.errors import APIError
+from drafter.edge.openai.images_protocol import ImageGenerationRequest
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.limits import IMAGE_MAX_UPLOAD_BYTES
-from edge.api.bodies import parse_json_body
-from edge.api.uploads import read_upload
-from edge.deps import ApiContext, ApiDep, ServicesDep, SettingsDep
-from edge.errors import APIError
-from edge.openai.images_protocol import ImageGenerationRequest
 
 router = APIRouter(tags=["images"])
 public = APIRouter(tags=["images"])
@@ -28,7 +28,9 @@ public = APIRouter(tags=["images"])
 IMAGE_CACHE = "public, max-age=31536000, immutable"
 
 
-def _image_entry(image: images_pb.GeneratedImage, body: ImageGenerationRequest, base: str) -> dict:
+def _image_entry(
+    image: images_pb.GeneratedImage, body: ImageGenerationRequest, base: str
+) -> dict[str, Any]:
     entry: dict[str, Any] = (
         {"b64_json": base64.b64encode(image.png).decode()}
         if body.response_format == "b64_json"

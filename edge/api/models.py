@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
-from edge.deps import ApiDep
+from drafter.edge.deps import ApiDep
 
 router = APIRouter(tags=["models"])
 

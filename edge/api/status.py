@@ -9,8 +9,8 @@ import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from edge.deps import ServicesDep
-from edge.health import collect_status, fetch_history
+from drafter.edge.deps import ServicesDep
+from drafter.edge.health import collect_status, fetch_history
 
 liveness = APIRouter(tags=["health"])
 router = APIRouter(tags=["health"])

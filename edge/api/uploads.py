@@ -7,7 +7,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
-from edge.errors import APIError, invalid_request, payload_too_large
+from drafter.edge.errors import APIError, invalid_request, payload_too_large
 
 # Room for the multipart envelope around the file (boundaries, part headers).
 ENVELOPE_BYTES = 64 * 1024

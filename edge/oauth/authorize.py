@@ -15,10 +15,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
+from drafter.edge.web.context import Web, WebDep, error_page, render
+from drafter.edge.web.forms import FormExpired, LoginRequired, read_form
+from drafter.edge.web.sessions import SignedIn
 from drafter.rpc.errors import error_from_rpc
-from edge.web.context import Web, WebDep, error_page, render
-from edge.web.forms import FormExpired, LoginRequired, read_form
-from edge.web.sessions import SignedIn
 
 router = APIRouter(tags=["oauth"], include_in_schema=False)
 

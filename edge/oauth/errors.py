@@ -12,8 +12,8 @@ import grpc
 import orjson
 from starlette.responses import Response
 
+from drafter.edge.errors import http_status
 from drafter.rpc.errors import RemoteError, error_from_rpc
-from edge.errors import http_status
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

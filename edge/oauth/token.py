@@ -18,15 +18,15 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
-from edge.oauth.errors import (
+from drafter.edge.oauth.errors import (
     OAuthError,
     invalid_client,
     invalid_request,
     json_no_store,
     oauth_error_from_rpc,
 )
-from edge.web.context import Web, WebDep
-from edge.web.forms import client_ip
+from drafter.edge.web.context import Web, WebDep
+from drafter.edge.web.forms import client_ip
 
 router = APIRouter(tags=["oauth"])
 

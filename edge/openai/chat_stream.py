@@ -18,11 +18,16 @@ from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from edge.api.accounting import Accounting, Settlement, outcome_of_failure, token_usage_from_chat
-from edge.errors import api_error_from_rpc
-from edge.openai import sse
-from edge.openai.from_proto import FINISH_REASONS, delta_from_proto, usage_from_proto
-from edge.server.event_stream import KEEPALIVE
+from drafter.edge.api.accounting import (
+    Accounting,
+    Settlement,
+    outcome_of_failure,
+    token_usage_from_chat,
+)
+from drafter.edge.errors import api_error_from_rpc
+from drafter.edge.openai import sse
+from drafter.edge.openai.from_proto import FINISH_REASONS, delta_from_proto, usage_from_proto
+from drafter.edge.server.event_stream import KEEPALIVE
 
 
 class ChatStream:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from edge.errors import invalid_request
-from edge.openai import protocol as p
+from drafter.edge.errors import invalid_request
+from drafter.edge.openai import protocol as p
 
 _ROLES = {
     "system": chat_pb.ROLE_SYSTEM,

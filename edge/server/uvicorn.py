@@ -11,15 +11,15 @@ from typing import Any
 
 import uvicorn
 
-from drafter.memory import tune_collector_for_serving
+from drafter.edge.server.http_protocol import TurnBufferedHttpToolsProtocol
 from drafter.rpc.server import stop_on_signals
-from edge.server.http_protocol import TurnBufferedHttpToolsProtocol
+from drafter.runtime import tune_collector_for_serving
 
 
 class EdgeServer(uvicorn.Server):
     """uvicorn without its own signal handling: Drafter stops it with everything else."""
 
-    def capture_signals(self) -> Any:  # type: ignore[override]
+    def capture_signals(self) -> Any:
         return contextlib.nullcontext()
 
 

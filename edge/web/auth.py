@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from drafter.accounts.v1 import identity_service_pb2 as identity_pb
+from drafter.edge.web.context import Web, WebDep, render
+from drafter.edge.web.forms import EXPIRED_FORM, FormExpired, client_ip, read_form
+from drafter.edge.web.sessions import clear_session_cookie, set_session_cookie
 from drafter.rpc.errors import error_from_rpc
-from edge.web.context import Web, WebDep, render
-from edge.web.forms import EXPIRED_FORM, FormExpired, client_ip, read_form
-from edge.web.sessions import clear_session_cookie, set_session_cookie
 
 router = APIRouter(tags=["auth"], include_in_schema=False)
 

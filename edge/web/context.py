@@ -14,12 +14,12 @@ import jinja2
 from fastapi import Depends, Request
 from starlette.responses import HTMLResponse
 
-from edge.clients import Services
-from edge.settings import EdgeSettings
-from edge.web.csrf import CSRF_FIELD, csrf_nonce, csrf_token, csrf_valid, set_csrf_cookie
-from edge.web.ratelimit import RateLimiter, build_rate_limiter
-from edge.web.secret_key import load_secret_key
-from edge.web.sessions import SignedIn, Signer, current_user, session_token
+from drafter.edge.clients import Services
+from drafter.edge.settings import EdgeSettings
+from drafter.edge.web.csrf import CSRF_FIELD, csrf_nonce, csrf_token, csrf_valid, set_csrf_cookie
+from drafter.edge.web.ratelimit import RateLimiter, build_rate_limiter
+from drafter.edge.web.secret_key import load_secret_key
+from drafter.edge.web.sessions import SignedIn, Signer, current_user, session_token
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"

@@ -14,7 +14,7 @@ import secrets
 from fastapi import Request
 from starlette.responses import Response
 
-from edge.web.sessions import Signer, set_cookie
+from drafter.edge.web.sessions import Signer, set_cookie
 
 CSRF_COOKIE = "drafter_csrf"
 CSRF_FIELD = "csrf_token"

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
-from edge.web.context import error_page
+from drafter.edge.web.context import error_page
 
 EXPIRED_FORM = "This form has expired. Go back, reload the page and try again."
 

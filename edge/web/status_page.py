@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from edge.deps import ServicesDep
-from edge.health import RANGES, collect_status, fetch_history
-from edge.web.context import WebDep, render
+from drafter.edge.deps import ServicesDep
+from drafter.edge.health import RANGES, collect_status, fetch_history
+from drafter.edge.web.context import WebDep, render
 
 router = APIRouter(tags=["status"], include_in_schema=False)
 

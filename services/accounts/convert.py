@@ -22,16 +22,16 @@ from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.accounts.v1 import status_service_pb2 as status_pb
 from drafter.model_table import ModelSpec
-from services.accounts.admission.credentials import Principal
-from services.accounts.notifications.prefs import Prefs
-from services.accounts.oauth.apps import AppInfo
-from services.accounts.oauth.provider import AuthorizationRequest, ConnectionInfo
-from services.accounts.plans.table import Plan
-from services.accounts.status.history import Bucket, Check, History, uptime_percent
-from services.accounts.support.tickets import TicketInfo
-from services.accounts.usage.log import DayTotals, TokenCounts
-from services.accounts.users.identity import SessionInfo
-from services.accounts.vocab import Outcome, UsageKind
+from drafter.services.accounts.admission.credentials import Principal
+from drafter.services.accounts.notifications.prefs import Prefs
+from drafter.services.accounts.oauth.apps import AppInfo
+from drafter.services.accounts.oauth.provider import AuthorizationRequest, ConnectionInfo
+from drafter.services.accounts.plans.table import Plan
+from drafter.services.accounts.status.history import Bucket, Check, History, uptime_percent
+from drafter.services.accounts.support.tickets import TicketInfo
+from drafter.services.accounts.usage.log import DayTotals, TokenCounts
+from drafter.services.accounts.users.identity import SessionInfo
+from drafter.services.accounts.vocab import Outcome, UsageKind
 
 KIND_VALUES: dict[str, accounts_pb.UsageKind] = {
     UsageKind.CHAT: accounts_pb.USAGE_KIND_CHAT,

@@ -12,11 +12,11 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from drafter.services.accounts.db.tables import cooldowns_t
+from drafter.services.accounts.db.tables import oauth_codes_t as codes
+from drafter.services.accounts.db.tables import web_sessions_t as sessions
 from drafter.tasks import Periodic
 from drafter.timeutil import Clock, utc_now
-from services.accounts.db.tables import cooldowns_t
-from services.accounts.db.tables import oauth_codes_t as codes
-from services.accounts.db.tables import web_sessions_t as sessions
 
 log = logging.getLogger("drafter.accounts.housekeeping")
 

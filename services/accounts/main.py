@@ -32,26 +32,26 @@ from drafter.accounts.v1 import status_service_pb2 as status_pb
 from drafter.accounts.v1 import status_service_pb2_grpc as status_grpc
 from drafter.model_table import ModelTable, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
+from drafter.services.accounts.admission.authorize import Admission
+from drafter.services.accounts.admission.credential_cache import Invalidate, invalidator
+from drafter.services.accounts.db.engine import create_engine, run_migrations
+from drafter.services.accounts.oauth.provider import OAuthProvider
+from drafter.services.accounts.plans.table import PlanTable, load_plans
+from drafter.services.accounts.quota.memory import MemoryQuotaStore, SqlEpoch, SqliteEpoch
+from drafter.services.accounts.quota.redis import RedisQuotaStore
+from drafter.services.accounts.quota.sql import SqlQuotaStore
+from drafter.services.accounts.quota.store import QuotaStore
+from drafter.services.accounts.servicers.accounts import AccountsServicer
+from drafter.services.accounts.servicers.dashboard import DashboardServicer
+from drafter.services.accounts.servicers.identity import IdentityServicer
+from drafter.services.accounts.servicers.notifications import NotificationsServicer
+from drafter.services.accounts.servicers.oauth import OAuthServicer
+from drafter.services.accounts.servicers.status import StatusServicer
+from drafter.services.accounts.settings import AccountsSettings
+from drafter.services.accounts.tasks import Background, start_background
+from drafter.services.accounts.usage.log import UsageLog
+from drafter.services.accounts.users.identity import Identity
 from drafter.timeutil import Clock, utc_now
-from services.accounts.admission.authorize import Admission
-from services.accounts.admission.credential_cache import Invalidate, invalidator
-from services.accounts.db.engine import create_engine, run_migrations
-from services.accounts.oauth.provider import OAuthProvider
-from services.accounts.plans.table import PlanTable, load_plans
-from services.accounts.quota.memory import MemoryQuotaStore, SqlEpoch, SqliteEpoch
-from services.accounts.quota.redis import RedisQuotaStore
-from services.accounts.quota.sql import SqlQuotaStore
-from services.accounts.quota.store import QuotaStore
-from services.accounts.servicers.accounts import AccountsServicer
-from services.accounts.servicers.dashboard import DashboardServicer
-from services.accounts.servicers.identity import IdentityServicer
-from services.accounts.servicers.notifications import NotificationsServicer
-from services.accounts.servicers.oauth import OAuthServicer
-from services.accounts.servicers.status import StatusServicer
-from services.accounts.settings import AccountsSettings
-from services.accounts.tasks import Background, start_background
-from services.accounts.usage.log import UsageLog
-from services.accounts.users.identity import Identity
 
 log = logging.getLogger("drafter.accounts")
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from drafter.services.accounts.housekeeping import Housekeeper
+from drafter.services.accounts.notifications.mailer import Mailer
+from drafter.services.accounts.notifications.notifier import Notifier
+from drafter.services.accounts.settings import AccountsSettings
+from drafter.services.accounts.status.probes import Dependencies, Prober
 from drafter.timeutil import Clock, utc_now
-from services.accounts.housekeeping import Housekeeper
-from services.accounts.notifications.mailer import Mailer
-from services.accounts.notifications.notifier import Notifier
-from services.accounts.settings import AccountsSettings
-from services.accounts.status.probes import Dependencies, Prober
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.model_table import ModelTable, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
-from services.chat.servicer import ChatServicer
-from services.chat.settings import ChatSettings
-from services.chat.thinking_store import build_thinking_store
-from services.chat.upstream.client import ANTHROPIC_VERSION, MessagesApi
-from services.chat.upstream.transport import UpstreamTransport
+from drafter.services.chat.servicer import ChatServicer
+from drafter.services.chat.settings import ChatSettings
+from drafter.services.chat.thinking_store import build_thinking_store
+from drafter.services.chat.upstream.client import ANTHROPIC_VERSION, MessagesApi
+from drafter.services.chat.upstream.transport import UpstreamTransport
 
 log = logging.getLogger("drafter.chat")
 

@@ -27,15 +27,15 @@ from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.limits import MAX_CHOICES
 from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
-from services.chat.coalesce import coalesced
-from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
-from services.chat.model_rules import effort_from_request
-from services.chat.output_format import format_tool_name
-from services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
-from services.chat.to_anthropic import message_params_from_request
-from services.chat.upstream.client import MessagesApi
-from services.chat.upstream.errors import error_from_upstream
-from services.chat.upstream.events import upstream_event_batches, whole_message_batches
+from drafter.services.chat.coalesce import coalesced
+from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
+from drafter.services.chat.model_rules import effort_from_request
+from drafter.services.chat.output_format import format_tool_name
+from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
+from drafter.services.chat.to_anthropic import message_params_from_request
+from drafter.services.chat.upstream.client import MessagesApi
+from drafter.services.chat.upstream.errors import error_from_upstream
+from drafter.services.chat.upstream.events import upstream_event_batches, whole_message_batches
 
 # Up to this max_tokens (thinking included), Complete asks the upstream for the whole
 # Message; the SDK's own guard for Opus 4 allows 8,192 tokens without streaming.

@@ -15,8 +15,8 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.limits import DEFAULT_MAX_TOKENS
 from drafter.model_table import ModelSpec
 from drafter.rpc.errors import InvalidRequest
-from services.chat.model_rules import max_tokens_for, sampling_params, thinking_params
-from services.chat.output_format import apply_response_format
+from drafter.services.chat.model_rules import max_tokens_for, sampling_params, thinking_params
+from drafter.services.chat.output_format import apply_response_format
 
 # Tool choices that force a tool call: the API refuses them while the model thinks.
 FORCED_TOOL_CHOICES = frozenset({"any", "tool"})

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 from drafter.common.v1 import errors_pb2
 from drafter.limits import IMAGE_MAX_INPUT_PIXELS, IMAGE_MAX_UPLOAD_BYTES, MiB
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
-from services.images.limits import MAX_INPUT_SIDE
+from drafter.services.images.limits import MAX_INPUT_SIDE
 
 log = logging.getLogger("drafter.images")
 

@@ -11,11 +11,11 @@ from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.limits import IMAGE_MAX_MESSAGE_BYTES
 from drafter.model_table import IMAGE_MODEL_ID, load_model_table
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
-from services.images.background import load_remover
-from services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
-from services.images.servicer import ImagesServicer
-from services.images.settings import ImagesSettings
-from services.images.storage import FilesystemImageStore
+from drafter.services.images.background import load_remover
+from drafter.services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
+from drafter.services.images.servicer import ImagesServicer
+from drafter.services.images.settings import ImagesSettings
+from drafter.services.images.storage import FilesystemImageStore
 
 log = logging.getLogger("drafter.images")
 

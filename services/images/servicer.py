@@ -10,15 +10,15 @@ from grpc import aio
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.rpc.errors import InvalidRequest
-from services.images.background import BackgroundRemover
-from services.images.generation import ImageGenerator
-from services.images.limits import (
+from drafter.services.images.background import BackgroundRemover
+from drafter.services.images.generation import ImageGenerator
+from drafter.services.images.limits import (
     DEFAULT_IMAGE_SIZE,
     IMAGE_SIZES,
     MAX_IMAGES_PER_REQUEST,
     MAX_PROMPT_CHARS,
 )
-from services.images.storage import ImageStore, check_image_id
+from drafter.services.images.storage import ImageStore, check_image_id
 
 log = logging.getLogger("drafter.images")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from drafter.rpc.errors import InvalidRequest, NotFound
-from services.images.limits import IMAGE_ID_BYTES
+from drafter.services.images.limits import IMAGE_ID_BYTES
 
 # What new_image_id() produces; anything else is refused before touching the store.
 IMAGE_ID_RE = re.compile(r"[A-Za-z0-9_-]{32}")

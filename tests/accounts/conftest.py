@@ -13,9 +13,9 @@ from grpc import aio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
-from services.accounts.db.engine import create_engine
-from services.accounts.main import start
-from services.accounts.settings import AccountsSettings
+from drafter.services.accounts.db.engine import create_engine
+from drafter.services.accounts.main import start
+from drafter.services.accounts.settings import AccountsSettings
 from tests.support.accounts import Account, make_account
 from tests.support.clock import FakeClock
 from tests.support.databases import (

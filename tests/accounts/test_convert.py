@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
-from services.accounts import convert
-from services.accounts.plans.table import load_plans
-from services.accounts.vocab import LIMITED_KINDS, Outcome, UsageKind
+from drafter.services.accounts import convert
+from drafter.services.accounts.plans.table import load_plans
+from drafter.services.accounts.vocab import LIMITED_KINDS, Outcome, UsageKind
 
 
 @pytest.mark.parametrize(

@@ -6,16 +6,16 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from services.accounts.db.engine import create_engine, run_migrations
-from services.accounts.db.tables import (
+from drafter.services.accounts.db.engine import create_engine, run_migrations
+from drafter.services.accounts.db.tables import (
     cooldowns_t,
     oauth_apps_t,
     oauth_codes_t,
     web_sessions_t,
 )
-from services.accounts.housekeeping import CODE_KEPT_AFTER_EXPIRY, sweep
-from services.accounts.plans.table import load_plans
-from services.accounts.users.users import create_user
+from drafter.services.accounts.housekeeping import CODE_KEPT_AFTER_EXPIRY, sweep
+from drafter.services.accounts.plans.table import load_plans
+from drafter.services.accounts.users.users import create_user
 
 NOW = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)

@@ -17,9 +17,9 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import error_from_rpc, reason_name
-from tests.stack_process import base_env, drafter_command, free_port, spawn
 from tests.support.accounts import make_account
 from tests.support.databases import empty_tables
+from tests.support.stack import base_env, drafter_command, free_port, spawn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 Stub = accounts_grpc.AccountsServiceStub

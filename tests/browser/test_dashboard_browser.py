@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from tests.stack_process import DrafterStack
+from tests.support.stack import DrafterStack
 
 PASSWORD = "correct horse battery"
 CALLBACK = "https://app.example.com/callback"

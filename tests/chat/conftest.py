@@ -13,8 +13,8 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.rpc.channels import open_channel
 from drafter.rpc.server import RunningServer
-from services.chat.main import start
-from services.chat.settings import ChatSettings
+from drafter.services.chat.main import start
+from drafter.services.chat.settings import ChatSettings
 from tests.fakes.anthropic_server import FakeAnthropic
 
 
@@ -40,22 +40,17 @@ def chat_request(*messages: tuple[chat_pb.Role, str], **fields: Any) -> chat_pb.
     )
 
 
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeAnthropic]:
-    with FakeAnthropic(chunks=4) as fake:
-        yield fake
-
-
 @pytest.fixture
-def fake(fake_server: FakeAnthropic) -> Iterator[FakeAnthropic]:
-    fake_server.reset()
-    yield fake_server
-    fake_server.reset()
+def fake(fake_anthropic_server: FakeAnthropic) -> Iterator[FakeAnthropic]:
+    """The session's one fake upstream (tests/conftest.py), clean before and after."""
+    fake_anthropic_server.reset()
+    yield fake_anthropic_server
+    fake_anthropic_server.reset()
 
 
 @pytest.fixture(scope="session")
-async def chat_server(fake_server: FakeAnthropic) -> AsyncIterator[RunningServer]:
-    running = await start(chat_settings(fake_server), "127.0.0.1:0")
+async def chat_server(fake_anthropic_server: FakeAnthropic) -> AsyncIterator[RunningServer]:
+    running = await start(chat_settings(fake_anthropic_server), "127.0.0.1:0")
     yield running
     await running.stop(0)
 

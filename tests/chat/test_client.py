@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from services.chat.main import build_client, open_telemetry_option
-from services.chat.settings import ChatSettings
+from drafter.services.chat.main import build_client, open_telemetry_option
+from drafter.services.chat.settings import ChatSettings
 
 
 @pytest.mark.parametrize(

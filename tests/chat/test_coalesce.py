@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from services.chat.coalesce import coalesce, coalesced, merge_into
+from drafter.services.chat.coalesce import coalesce, coalesced, merge_into
 
 E = chat_pb.StreamCompleteResponse
 D = chat_pb.Delta

@@ -8,7 +8,7 @@ import pytest
 from anthropic import types as at
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from services.chat.from_anthropic import (
+from drafter.services.chat.from_anthropic import (
     ChoiceBuilder,
     ChoiceStream,
     add_usage,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
+from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
 from tests.chat.test_from_anthropic import (
     Event,
     block,

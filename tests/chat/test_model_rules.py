@@ -10,8 +10,8 @@ import pytest
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec, load_model_table
 from drafter.rpc.errors import InvalidRequest
-from services.chat.model_rules import DEFAULT_TEMPERATURE
-from services.chat.to_anthropic import message_params_from_request
+from drafter.services.chat.model_rules import DEFAULT_TEMPERATURE
+from drafter.services.chat.to_anthropic import message_params_from_request
 
 MODELS = load_model_table()
 HAIKU = MODELS.resolve("claude-haiku-4-5")

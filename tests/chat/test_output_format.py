@@ -10,8 +10,8 @@ import pytest
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec
 from drafter.rpc.errors import InvalidRequest
-from services.chat.output_format import FORMAT_TOOL_DESCRIPTION, format_tool_name
-from services.chat.to_anthropic import message_params_from_request
+from drafter.services.chat.output_format import FORMAT_TOOL_DESCRIPTION, format_tool_name
+from drafter.services.chat.to_anthropic import message_params_from_request
 from tests.chat.test_to_anthropic import HAIKU, OPUS, WEATHER, A, T, U, msg, req, text
 
 F = chat_pb.ResponseFormat

@@ -13,7 +13,7 @@ from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import RemoteError, error_from_rpc
-from services.chat.main import start
+from drafter.services.chat.main import start
 from tests.chat.conftest import chat_request, chat_settings
 from tests.fakes.anthropic_server import FakeAnthropic, Reply, ToolUse
 

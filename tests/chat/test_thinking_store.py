@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as redis
 
-from services.chat.thinking_store import (
+from drafter.services.chat.thinking_store import (
     REDIS_PREFIX,
     MemoryThinkingStore,
     RedisThinkingStore,

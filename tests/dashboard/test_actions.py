@@ -141,8 +141,8 @@ async def test_one_user_cannot_see_or_touch_anothers_keys_apps_or_tickets(
 async def test_support_tickets_are_listed_with_replies_and_answered_by_their_user(
     browser: httpx.AsyncClient, settings: object
 ) -> None:
-    from services.accounts.db.engine import create_engine
-    from services.accounts.support import tickets
+    from drafter.services.accounts.db.engine import create_engine
+    from drafter.services.accounts.support import tickets
 
     await sign_up(browser, new_email())
     empty = await post_form(browser, "/dashboard/support", "/dashboard/support", subject="")

@@ -9,6 +9,7 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from drafter.common.v1 import errors_pb2
+from drafter.edge.errors import api_error_from_remote, api_error_from_validation, page_failure
 from drafter.rpc.errors import (
     ERROR_DOMAIN,
     STATUS_DETAILS_KEY,
@@ -16,7 +17,6 @@ from drafter.rpc.errors import (
     error_from_rpc,
     reason_from_name,
 )
-from edge.errors import api_error_from_remote, api_error_from_validation, page_failure
 
 C = grpc.StatusCode
 R = errors_pb2

@@ -15,34 +15,28 @@ from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.limits import IMAGE_MAX_MESSAGE_BYTES as MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
 from drafter.rpc.server import RunningServer
-from services.images.main import start
-from services.images.settings import ImagesSettings
+from drafter.services.images.main import start
+from drafter.services.images.settings import ImagesSettings
 from tests.fakes.gemini_server import FakeGemini
-from tests.fakes.tiny_rembg_model import write_tiny_rembg_model
 
 ATTEMPT_TIMEOUT_S = 1.0
 
 
-@pytest.fixture(scope="session")
-def fake_gemini() -> Iterator[FakeGemini]:
-    server = FakeGemini().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def gemini(fake_gemini: FakeGemini) -> Iterator[FakeGemini]:
-    """The fake upstream with an empty script and history for this test."""
-    fake_gemini.reset()
-    fake_gemini.default_size = (1024, 1024)
-    yield fake_gemini
-    fake_gemini.reset()
+def gemini(fake_gemini_server: FakeGemini) -> Iterator[FakeGemini]:
+    """The session's one fake upstream (tests/conftest.py) with an empty script and
+    history for this test."""
+    fake_gemini_server.reset()
+    fake_gemini_server.default_size = (1024, 1024)
+    yield fake_gemini_server
+    fake_gemini_server.reset()
 
 
 @pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Deliberately outside rembg's home folder: the service must load it from anywhere.
-    return write_tiny_rembg_model(tmp_path_factory.mktemp("models") / "tiny.onnx")
+def tiny_model(tiny_rembg_model_path: Path) -> Path:
+    """The session's tiny rembg model (tests/conftest.py), outside rembg's home folder:
+    the service must load it from anywhere."""
+    return tiny_rembg_model_path
 
 
 def images_settings(data_dir: Path, **env: object) -> ImagesSettings:
@@ -58,12 +52,12 @@ def images_settings(data_dir: Path, **env: object) -> ImagesSettings:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def images_server(
-    fake_gemini: FakeGemini, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory
+    fake_gemini_server: FakeGemini, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
     settings = images_settings(
         tmp_path_factory.mktemp("data"),
         GEMINI_API_KEY="test-gemini-key",
-        DRAFTER_GEMINI_BASE_URL=fake_gemini.base_url,
+        DRAFTER_GEMINI_BASE_URL=fake_gemini_server.base_url,
         DRAFTER_REMBG_MODEL_PATH=tiny_model,
     )
     running = await start(settings, "127.0.0.1:0")

@@ -13,7 +13,7 @@ from PIL import Image
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.rpc.errors import RemoteError, UpstreamUnavailable, error_from_rpc, reason_name
-from services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
+from drafter.services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
 from tests.fakes.gemini_server import FakeGemini
 
 UPSTREAM_PATH = "/v1beta/models/gemini-3-pro-image-preview:generateContent"

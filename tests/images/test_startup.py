@@ -20,8 +20,8 @@ from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.limits import IMAGE_MAX_MESSAGE_BYTES as MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import error_from_rpc
-from services.images.background import installed_model_file
-from services.images.main import start
+from drafter.services.images.background import installed_model_file
+from drafter.services.images.main import start
 from tests.images.conftest import images_settings, pixel, square_on_dark
 
 
@@ -107,8 +107,8 @@ import asyncio, sys
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.rpc.channels import open_channel
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
-from services.images.background import installed_model_file
-from services.images.main import start
+from drafter.services.images.background import installed_model_file
+from drafter.services.images.main import start
 from tests.images.conftest import images_settings
 
 async def main():

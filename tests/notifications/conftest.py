@@ -14,11 +14,11 @@ from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
-from edge.app import create_app
-from edge.settings import EdgeSettings
-from services.accounts.main import start
-from services.accounts.notifications import notifier
-from services.accounts.settings import AccountsSettings
+from drafter.edge.app import create_app
+from drafter.edge.settings import EdgeSettings
+from drafter.services.accounts.main import start
+from drafter.services.accounts.notifications import notifier
+from drafter.services.accounts.settings import AccountsSettings
 from tests.notifications.smtp_server import FakeSmtp
 from tests.support.accounts import Stubs
 from tests.support.clock import FakeClock

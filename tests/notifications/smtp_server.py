@@ -12,7 +12,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.stack_process import free_port
+from tests.support.stack import free_port
 
 
 class _Collect:

@@ -13,9 +13,9 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
 from tests.notifications.smtp_server import FakeSmtp
-from tests.stack_process import free_port
 from tests.support.accounts import Account, Stubs, make_account
 from tests.support.oauth import authorize, register_app, token_for
+from tests.support.stack import free_port
 
 Prefs = notifications_grpc.NotificationsServiceStub
 

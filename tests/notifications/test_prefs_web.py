@@ -11,7 +11,7 @@ import httpx
 from drafter.accounts.v1 import identity_service_pb2 as identity_pb
 from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
-from services.accounts.notifications.prefs import Prefs
+from drafter.services.accounts.notifications.prefs import Prefs
 from tests.oauth.web_helpers import PASSWORD, csrf_of, sign_up
 from tests.support.accounts import Stubs
 

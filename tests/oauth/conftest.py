@@ -14,10 +14,10 @@ from grpc import aio
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
-from edge.app import create_app
-from edge.settings import EdgeSettings
-from services.accounts.main import start
-from services.accounts.settings import AccountsSettings
+from drafter.edge.app import create_app
+from drafter.edge.settings import EdgeSettings
+from drafter.services.accounts.main import start
+from drafter.services.accounts.settings import AccountsSettings
 from tests.support.accounts import Account, Stubs, make_account
 from tests.support.clock import FakeClock
 from tests.support.databases import empty_tables, throwaway_postgres_database

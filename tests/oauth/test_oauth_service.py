@@ -13,8 +13,8 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import RemoteError, error_from_rpc
-from services.accounts.db.engine import create_engine
-from services.accounts.oauth.rules import s256
+from drafter.services.accounts.db.engine import create_engine
+from drafter.services.accounts.oauth.rules import s256
 from tests.support.accounts import Account, Stubs, make_account
 from tests.support.clock import FakeClock
 from tests.support.oauth import (

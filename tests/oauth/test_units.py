@@ -10,13 +10,13 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from redis.asyncio import Redis
 
-from edge.oauth.authorize import redirect_with
-from edge.settings import EdgeSettings
-from edge.web.auth import safe_next
-from edge.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from edge.web.secret_key import load_secret_key
-from edge.web.sessions import Signer
-from services.accounts.oauth.rules import (
+from drafter.edge.oauth.authorize import redirect_with
+from drafter.edge.settings import EdgeSettings
+from drafter.edge.web.auth import safe_next
+from drafter.edge.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from drafter.edge.web.secret_key import load_secret_key
+from drafter.edge.web.sessions import Signer
+from drafter.services.accounts.oauth.rules import (
     OAuthError,
     check_challenge,
     check_redirect_uri,

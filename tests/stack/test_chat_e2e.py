@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, Reply, ToolUse
-from tests.stack_process import DrafterStack
+from tests.support.stack import DrafterStack
 
 HAIKU, OPUS = "claude-haiku-4-5", "claude-opus-4-6"
 WEATHER: Any = {

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, Reply, ToolUse
-from tests.stack_process import DrafterStack
+from tests.support.stack import DrafterStack
 
 HAIKU = "claude-haiku-4-5"
 WEATHER: Any = {

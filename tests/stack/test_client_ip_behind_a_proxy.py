@@ -11,7 +11,7 @@ import uuid
 import httpx
 
 from tests.oauth.web_helpers import csrf_of
-from tests.stack_process import DrafterStack
+from tests.support.stack import DrafterStack
 
 FAILURES_PER_IP = 20  # DRAFTER_LOGIN_FAILURES_PER_IP's default
 

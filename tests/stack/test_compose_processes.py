@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.stack_process import DrafterStack, base_env, free_port, spawn, wait_until_healthy
+from tests.support.stack import DrafterStack, base_env, free_port, spawn, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PG = os.environ.get(
@@ -149,15 +149,18 @@ def test_probe_command_of_the_healthchecks(compose_stack: DrafterStack) -> None:
     config = compose_config()
     for name in ("accounts", "chat", "images"):
         test = config["services"][name]["healthcheck"]["test"]
-        assert test[1:4] == ["python", "-m", "drafter.probe"]
+        assert test[1:4] == ["python", "-m", "drafter.rpc.healthcheck"]
         target = compose_stack.env[f"DRAFTER_{name.upper()}_ADDR"]
         result = subprocess.run(
-            ["python", "-m", "drafter.probe", target], env=compose_stack.env, capture_output=True
+            ["python", "-m", "drafter.rpc.healthcheck", target],
+            env=compose_stack.env,
+            capture_output=True,
         )
         assert result.returncode == 0, result.stderr
     assert (
         subprocess.run(
-            ["python", "-m", "drafter.probe", f"127.0.0.1:{free_port()}"], capture_output=True
+            ["python", "-m", "drafter.rpc.healthcheck", f"127.0.0.1:{free_port()}"],
+            capture_output=True,
         ).returncode
         == 1
     )

@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, Reply
-from tests.stack_process import DrafterStack, start_drafter_up
+from tests.support.stack import DrafterStack, start_drafter_up
 
 _emails = (f"user{i}@example.com" for i in itertools.count())
 

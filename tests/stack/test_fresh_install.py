@@ -21,7 +21,7 @@ import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.gemini_server import FakeGemini
-from tests.stack_process import ISOLATED_PASSTHROUGH, start_drafter_up
+from tests.support.stack import ISOLATED_PASSTHROUGH, start_drafter_up
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT_S = 600

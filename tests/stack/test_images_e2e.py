@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.fakes.gemini_server import FakeGemini
-from tests.stack_process import DrafterStack
+from tests.support.stack import DrafterStack
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.stack_process import free_port, start_drafter_up
+from tests.support.stack import free_port, start_drafter_up
 
 _ESTABLISHED = "01"
 

@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, Reply
-from tests.stack_process import DrafterStack, start_drafter_up
+from tests.support.stack import DrafterStack, start_drafter_up
 
 OPUS_47 = """
 [[models]]

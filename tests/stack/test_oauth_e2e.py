@@ -17,10 +17,10 @@ import httpx
 import openai
 import pytest
 
-from services.accounts.oauth.rules import s256
+from drafter.services.accounts.oauth.rules import s256
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.oauth.web_helpers import PASSWORD, csrf_of, hidden_fields
-from tests.stack_process import DrafterStack
+from tests.support.stack import DrafterStack
 
 
 class ThirdPartyApp(ThreadingHTTPServer):

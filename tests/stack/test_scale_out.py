@@ -9,7 +9,7 @@ import httpx
 import openai
 
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.stack_process import drafter_command, start_drafter_up
+from tests.support.stack import drafter_command, start_drafter_up
 
 
 def _edge_workers(parent: int) -> list[int]:

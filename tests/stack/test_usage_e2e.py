@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.stack_process import DrafterStack
+from tests.support.stack import DrafterStack
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.stack_process import DrafterStack
+from tests.support.stack import DrafterStack
 
 
 def test_prober_sees_every_service_under_drafter_up(drafter_up: DrafterStack) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.db.engine import create_engine, run_migrations
-from services.accounts.db.tables import status_probe_hours_t
-from services.accounts.status import history as status_history
-from services.accounts.status.history import Check
+from drafter.services.accounts.db.engine import create_engine, run_migrations
+from drafter.services.accounts.db.tables import status_probe_hours_t
+from drafter.services.accounts.status import history as status_history
+from drafter.services.accounts.status.history import Check
 from tests.support.clock import START
 from tests.support.databases import throwaway_postgres_database
 

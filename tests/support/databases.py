@@ -13,7 +13,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from services.accounts.db.engine import sync_url
+from drafter.services.accounts.db.engine import sync_url
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DRAFTER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import httpx
 
+from drafter.edge.app import create_app
+from drafter.edge.settings import EdgeSettings
 from drafter.rpc.server import RunningServer
-from edge.app import create_app
-from edge.settings import EdgeSettings
-from services.accounts.main import start as start_accounts
-from services.accounts.settings import AccountsSettings
-from services.chat.main import start as start_chat
-from services.chat.settings import ChatSettings
-from services.images.main import start as start_images
-from services.images.settings import ImagesSettings
+from drafter.services.accounts.main import start as start_accounts
+from drafter.services.accounts.settings import AccountsSettings
+from drafter.services.chat.main import start as start_chat
+from drafter.services.chat.settings import ChatSettings
+from drafter.services.images.main import start as start_images
+from drafter.services.images.settings import ImagesSettings
 from tests.support.clock import FakeClock
 
 

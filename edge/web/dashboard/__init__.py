@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from edge.web.dashboard import account, apps, keys, overview, support
+from drafter.edge.web.dashboard import account, apps, keys, overview, support
 
 router = APIRouter(include_in_schema=False)
 for _area in (overview, keys, apps, support, account):

@@ -11,8 +11,8 @@ from starlette.responses import RedirectResponse, Response
 
 from drafter.accounts.v1 import dashboard_service_pb2 as dash_pb
 from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
-from edge.web.dashboard.page import FormDep, Page, PageDep, done, shows_failures
-from edge.web.sessions import clear_session_cookie
+from drafter.edge.web.dashboard.page import FormDep, Page, PageDep, done, shows_failures
+from drafter.edge.web.sessions import clear_session_cookie
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from drafter.accounts.v1 import dashboard_service_pb2 as dash_pb
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
-from edge.web.dashboard.page import FormDep, Page, PageDep, done, shows_failures
+from drafter.edge.web.dashboard.page import FormDep, Page, PageDep, done, shows_failures
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import dashboard_service_pb2 as dash_pb
-from edge.web.dashboard.chart import activity_chart
-from edge.web.dashboard.page import FormDep, Page, PageDep, done, shows_failures
+from drafter.edge.web.dashboard.chart import activity_chart
+from drafter.edge.web.dashboard.page import FormDep, Page, PageDep, done, shows_failures
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 

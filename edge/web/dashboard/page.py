@@ -17,12 +17,12 @@ import grpc
 from fastapi import Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from drafter.edge.clients import Services
+from drafter.edge.errors import page_failure
+from drafter.edge.web.context import Web, WebDep, render
+from drafter.edge.web.forms import FormExpired, LoginRequired, read_form
+from drafter.edge.web.sessions import SignedIn
 from drafter.rpc.errors import error_from_rpc
-from edge.clients import Services
-from edge.errors import page_failure
-from edge.web.context import Web, WebDep, render
-from edge.web.forms import FormExpired, LoginRequired, read_form
-from edge.web.sessions import SignedIn
 
 P = ParamSpec("P")
 # Renders a page again after a failed action: ``show(page, status=..., error=...)``.

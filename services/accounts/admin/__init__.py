@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.accounts.admin.apps import add_app_commands
-from services.accounts.admin.codes import add_code_commands
-from services.accounts.admin.tickets import add_ticket_commands
-from services.accounts.admin.users import add_key_commands, add_user_commands
+from drafter.services.accounts.admin.apps import add_app_commands
+from drafter.services.accounts.admin.codes import add_code_commands
+from drafter.services.accounts.admin.tickets import add_ticket_commands
+from drafter.services.accounts.admin.users import add_key_commands, add_user_commands
 
 
 def add_admin_commands(subparsers: Any) -> None:

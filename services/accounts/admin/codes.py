@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from drafter.services.accounts.admin.database import run_on_database
+from drafter.services.accounts.plans import codes
+from drafter.services.accounts.plans.table import PlanTable
 from drafter.timeutil import utc_now
-from services.accounts.admin.database import run_on_database
-from services.accounts.plans import codes
-from services.accounts.plans.table import PlanTable
 
 
 def _code_create(args: argparse.Namespace) -> int:

@@ -13,10 +13,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.model_table import load_model_table
-from services.accounts.admission.credential_cache import invalidate as invalidate_caches
-from services.accounts.db.engine import create_engine, run_migrations
-from services.accounts.plans.table import PlanTable, load_plans
-from services.accounts.settings import AccountsSettings
+from drafter.services.accounts.admission.credential_cache import invalidate as invalidate_caches
+from drafter.services.accounts.db.engine import create_engine, run_migrations
+from drafter.services.accounts.plans.table import PlanTable, load_plans
+from drafter.services.accounts.settings import AccountsSettings
 
 T = TypeVar("T")
 Action = Callable[[AsyncEngine, PlanTable], Awaitable[T]]

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from drafter.services.accounts.admin.database import run_on_database
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.support import tickets
 from drafter.timeutil import utc_now
-from services.accounts.admin.database import run_on_database
-from services.accounts.plans.table import PlanTable
-from services.accounts.support import tickets
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from drafter.services.accounts.admin.database import run_on_database
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.users import api_keys, users
+from drafter.services.accounts.users.tokens import new_password
 from drafter.timeutil import utc_now
-from services.accounts.admin.database import run_on_database
-from services.accounts.plans.table import PlanTable
-from services.accounts.users import api_keys, users
-from services.accounts.users.tokens import new_password
 
 
 def _user_create(args: argparse.Namespace) -> int:

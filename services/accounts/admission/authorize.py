@@ -28,24 +28,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.model_table import ModelSpec, ModelTable
 from drafter.rpc.errors import InvalidRequest
-from drafter.timeutil import Clock, utc_now
-from services.accounts.admission import reservations
-from services.accounts.admission.credential_cache import (
+from drafter.services.accounts.admission import reservations
+from drafter.services.accounts.admission.credential_cache import (
     CachedPrincipal,
     CredentialCache,
     database_epoch,
 )
-from services.accounts.admission.credentials import Principal, authenticate
-from services.accounts.admission.reservations import Reservation
-from services.accounts.errors import AccountBlocked, ModelNotInPlan
-from services.accounts.notifications.notifier import Notifier, quota_reserved
-from services.accounts.oauth.rules import InsufficientScope, require_scope
-from services.accounts.plans.in_force import plan_in_force
-from services.accounts.plans.table import Plan, PlanTable
-from services.accounts.quota.store import QuotaStore, quota_day, quota_exceeded
-from services.accounts.usage.log import TokenCounts, UsageLog, usage_row
-from services.accounts.users.tokens import hash_token
-from services.accounts.vocab import LIMITED_KINDS, Outcome, UsageKind
+from drafter.services.accounts.admission.credentials import Principal, authenticate
+from drafter.services.accounts.admission.reservations import Reservation
+from drafter.services.accounts.errors import AccountBlocked, ModelNotInPlan
+from drafter.services.accounts.notifications.notifier import Notifier, quota_reserved
+from drafter.services.accounts.oauth.rules import InsufficientScope, require_scope
+from drafter.services.accounts.plans.in_force import plan_in_force
+from drafter.services.accounts.plans.table import Plan, PlanTable
+from drafter.services.accounts.quota.store import QuotaStore, quota_day, quota_exceeded
+from drafter.services.accounts.usage.log import TokenCounts, UsageLog, usage_row
+from drafter.services.accounts.users.tokens import hash_token
+from drafter.services.accounts.vocab import LIMITED_KINDS, Outcome, UsageKind
+from drafter.timeutil import Clock, utc_now
 
 KINDS = frozenset(UsageKind)
 OUTCOMES = frozenset(Outcome)

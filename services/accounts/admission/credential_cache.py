@@ -35,8 +35,8 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.accounts.admission.credentials import Principal
-from services.accounts.db.tables import credentials_epoch_t as epoch_t
+from drafter.services.accounts.admission.credentials import Principal
+from drafter.services.accounts.db.tables import credentials_epoch_t as epoch_t
 
 REDIS_EPOCH_KEY = "drafter:credentials:epoch"
 TTL_S = 60.0

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from drafter.rpc.errors import Unauthenticated
-from services.accounts.db.tables import api_keys_t as api_keys
-from services.accounts.db.tables import oauth_tokens_t as client_tokens
-from services.accounts.db.tables import users_t as users
-from services.accounts.oauth.rules import CLIENT_TOKEN_ID_PREFIX
-from services.accounts.users.tokens import (
+from drafter.services.accounts.db.tables import api_keys_t as api_keys
+from drafter.services.accounts.db.tables import oauth_tokens_t as client_tokens
+from drafter.services.accounts.db.tables import users_t as users
+from drafter.services.accounts.oauth.rules import CLIENT_TOKEN_ID_PREFIX
+from drafter.services.accounts.users.tokens import (
     API_KEY_PREFIX,
     CLIENT_TOKEN_PREFIX,
     hash_token,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import orjson
 
 from drafter.rpc.errors import NotFound
-from services.accounts.users.tokens import RESERVATION_PREFIX
+from drafter.services.accounts.users.tokens import RESERVATION_PREFIX
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.accounts.db.tables import api_keys_t as api_keys
-from services.accounts.db.tables import users_t as users
+from drafter.services.accounts.db.tables import api_keys_t as api_keys
+from drafter.services.accounts.db.tables import users_t as users
 
 
 async def get_user_by_email(*, conn: AsyncConnection, email: str, lock: bool = False) -> Row | None:

@@ -23,7 +23,7 @@ from alembic.config import Config
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from services.accounts.db import sqlite_inline  # noqa: F401 (registers sqlite+inline)
+from drafter.services.accounts.db import sqlite_inline  # noqa: F401 (registers sqlite+inline)
 
 log = logging.getLogger("drafter.accounts.db")
 

@@ -16,7 +16,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from services.accounts.db.types import UTCDateTime
+from drafter.services.accounts.db.types import UTCDateTime
 
 
 def _utc_column(*, nullable: bool) -> sa.Column:

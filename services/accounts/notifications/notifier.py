@@ -17,9 +17,9 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.notifications import prefs as notification_prefs
-from services.accounts.notifications.mailer import Mailer
-from services.accounts.vocab import UsageKind
+from drafter.services.accounts.notifications import prefs as notification_prefs
+from drafter.services.accounts.notifications.mailer import Mailer
+from drafter.services.accounts.vocab import UsageKind
 
 log = logging.getLogger("drafter.accounts.notifications")
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.db.tables import notification_prefs_t as _prefs
-from services.accounts.db.tables import notifications_sent_t as _sent
-from services.accounts.db.tables import users_t
-from services.accounts.db.upsert import dialect_insert
+from drafter.services.accounts.db.tables import notification_prefs_t as _prefs
+from drafter.services.accounts.db.tables import notifications_sent_t as _sent
+from drafter.services.accounts.db.tables import users_t
+from drafter.services.accounts.db.upsert import dialect_insert
 
 
 @dataclass(frozen=True, slots=True)

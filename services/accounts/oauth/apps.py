@@ -12,12 +12,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.rpc.errors import InvalidRequest, NotFound
-from services.accounts.db import crud
-from services.accounts.db.tables import oauth_apps_t as apps
-from services.accounts.db.tables import oauth_codes_t as codes
-from services.accounts.db.tables import oauth_tokens_t as tokens
-from services.accounts.errors import PlanLimitReached
-from services.accounts.oauth.rules import (
+from drafter.services.accounts.db import crud
+from drafter.services.accounts.db.tables import oauth_apps_t as apps
+from drafter.services.accounts.db.tables import oauth_codes_t as codes
+from drafter.services.accounts.db.tables import oauth_tokens_t as tokens
+from drafter.services.accounts.errors import PlanLimitReached
+from drafter.services.accounts.oauth.rules import (
     MAX_REDIRECT_URIS,
     MAX_URI_CHARS,
     check_redirect_uri,
@@ -25,9 +25,9 @@ from services.accounts.oauth.rules import (
     new_client_id,
     new_secret,
 )
-from services.accounts.plans.in_force import plan_in_force
-from services.accounts.plans.table import PlanTable
-from services.accounts.users.tokens import hash_token, new_id, tokens_match
+from drafter.services.accounts.plans.in_force import plan_in_force
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.users.tokens import hash_token, new_id, tokens_match
 
 MAX_APP_NAME_CHARS = 100
 

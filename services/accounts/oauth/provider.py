@@ -17,14 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.rpc.errors import InvalidRequest, NotFound
-from drafter.timeutil import Clock, utc_now
-from services.accounts.admission.credential_cache import Invalidate, nothing_cached
-from services.accounts.db.tables import oauth_apps_t as apps
-from services.accounts.db.tables import oauth_codes_t as codes
-from services.accounts.db.tables import oauth_tokens_t as tokens
-from services.accounts.notifications.notifier import Notifier, app_connected
-from services.accounts.oauth.apps import AppInfo, authenticate_client, delete_app, get_app
-from services.accounts.oauth.rules import (
+from drafter.services.accounts.admission.credential_cache import Invalidate, nothing_cached
+from drafter.services.accounts.db.tables import oauth_apps_t as apps
+from drafter.services.accounts.db.tables import oauth_codes_t as codes
+from drafter.services.accounts.db.tables import oauth_tokens_t as tokens
+from drafter.services.accounts.notifications.notifier import Notifier, app_connected
+from drafter.services.accounts.oauth.apps import AppInfo, authenticate_client, delete_app, get_app
+from drafter.services.accounts.oauth.rules import (
     CODE_TTL,
     OAuthError,
     check_challenge,
@@ -34,7 +33,8 @@ from services.accounts.oauth.rules import (
     parse_scope,
     pkce_matches,
 )
-from services.accounts.users.tokens import hash_token
+from drafter.services.accounts.users.tokens import hash_token
+from drafter.timeutil import Clock, utc_now
 
 
 @dataclass(frozen=True, slots=True)

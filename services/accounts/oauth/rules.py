@@ -19,8 +19,8 @@ import grpc
 
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import DrafterError, PermissionDenied
-from services.accounts.users.tokens import CLIENT_TOKEN_PREFIX, hash_token
-from services.accounts.vocab import UsageKind
+from drafter.services.accounts.users.tokens import CLIENT_TOKEN_PREFIX, hash_token
+from drafter.services.accounts.vocab import UsageKind
 
 SCOPE_CHAT = "ai:chat"
 SCOPE_IMAGES = "ai:images"

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.errors import AlreadyExists, InvalidRequest, NotFound
-from services.accounts.db import crud
-from services.accounts.db.tables import code_redemptions_t as redemptions
-from services.accounts.db.tables import discount_codes_t as codes
-from services.accounts.db.tables import users_t as users
-from services.accounts.plans.in_force import running_upgrade_until
-from services.accounts.plans.table import PlanTable
-from services.accounts.users.tokens import hash_token, new_id
+from drafter.services.accounts.db import crud
+from drafter.services.accounts.db.tables import code_redemptions_t as redemptions
+from drafter.services.accounts.db.tables import discount_codes_t as codes
+from drafter.services.accounts.db.tables import users_t as users
+from drafter.services.accounts.plans.in_force import running_upgrade_until
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.users.tokens import hash_token, new_id
 
 CODE_PREFIX = "DP-"
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -65,7 +66,7 @@ async def create_code(
     return code
 
 
-def _extended_until(user: sa.Row, plan: str, days: int, now: dt.datetime) -> dt.datetime:
+def _extended_until(user: sa.Row[Any], plan: str, days: int, now: dt.datetime) -> dt.datetime:
     """A running upgrade to the same plan is extended; anything else starts now."""
     running = running_upgrade_until(user, now)
     start = running if running is not None and user.upgrade_plan == plan else now

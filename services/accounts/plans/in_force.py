@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from typing import Protocol
 
-from services.accounts.plans.table import Plan, PlanTable
+from drafter.services.accounts.plans.table import Plan, PlanTable
 
 log = logging.getLogger("drafter.accounts")
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from drafter.config import ConfigError
 from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest
-from services.accounts.vocab import LIMITED_KINDS, UsageKind
+from drafter.services.accounts.vocab import LIMITED_KINDS, UsageKind
 
 
 class PlanLimits(BaseModel):

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.admission.credential_cache import database_epoch
-from services.accounts.db.engine import SQLITE_BUSY_TIMEOUT_MS
-from services.accounts.quota.store import CountedInSql, QuotaResult
+from drafter.services.accounts.admission.credential_cache import database_epoch
+from drafter.services.accounts.db.engine import SQLITE_BUSY_TIMEOUT_MS
+from drafter.services.accounts.quota.store import CountedInSql, QuotaResult
 
 Key = tuple[str, str, dt.date]
 

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from drafter.timeutil import Clock, utc_now
-from services.accounts.admission.credential_cache import (
+from drafter.services.accounts.admission.credential_cache import (
     REDIS_EPOCH_KEY,
     database_epoch,
     raise_redis_epoch,
 )
-from services.accounts.quota.store import CountedInSql, QuotaResult
+from drafter.services.accounts.quota.store import CountedInSql, QuotaResult
+from drafter.timeutil import Clock, utc_now
 
 _RESERVE = """
 local used = redis.call('GET', KEYS[1])

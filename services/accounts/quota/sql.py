@@ -15,10 +15,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.admission.credential_cache import EPOCH_SELECT
-from services.accounts.db.tables import quota_counters_t as counters
-from services.accounts.db.upsert import dialect_insert
-from services.accounts.quota.store import QuotaResult
+from drafter.services.accounts.admission.credential_cache import EPOCH_SELECT
+from drafter.services.accounts.db.tables import quota_counters_t as counters
+from drafter.services.accounts.db.upsert import dialect_insert
+from drafter.services.accounts.quota.store import QuotaResult
 
 _KEY = ("user_id", "kind", "day")
 

@@ -8,17 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.rpc.errors import DrafterError
+from drafter.services.accounts import convert
+from drafter.services.accounts.admission.authorize import Admission
+from drafter.services.accounts.admission.credential_cache import Invalidate
+from drafter.services.accounts.db.engine import ping
+from drafter.services.accounts.notifications.notifier import Notifier, api_key_created
+from drafter.services.accounts.plans import codes
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.quota.store import quota_day
+from drafter.services.accounts.usage.report import usage_report
+from drafter.services.accounts.users import api_keys, users
 from drafter.timeutil import Clock, utc_now
-from services.accounts import convert
-from services.accounts.admission.authorize import Admission
-from services.accounts.admission.credential_cache import Invalidate
-from services.accounts.db.engine import ping
-from services.accounts.notifications.notifier import Notifier, api_key_created
-from services.accounts.plans import codes
-from services.accounts.plans.table import PlanTable
-from services.accounts.quota.store import quota_day
-from services.accounts.usage.report import usage_report
-from services.accounts.users import api_keys, users
 
 
 class AccountsServicer(accounts_grpc.AccountsServiceServicer):

@@ -8,15 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import dashboard_service_pb2 as dash_pb
 from drafter.accounts.v1 import dashboard_service_pb2_grpc as dash_grpc
+from drafter.services.accounts import convert
+from drafter.services.accounts.admission.authorize import Admission
+from drafter.services.accounts.admission.credential_cache import Invalidate
+from drafter.services.accounts.oauth import apps as oauth_apps
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.support import tickets
+from drafter.services.accounts.usage.report import account_usage
+from drafter.services.accounts.users import deletion
 from drafter.timeutil import Clock
-from services.accounts import convert
-from services.accounts.admission.authorize import Admission
-from services.accounts.admission.credential_cache import Invalidate
-from services.accounts.oauth import apps as oauth_apps
-from services.accounts.plans.table import PlanTable
-from services.accounts.support import tickets
-from services.accounts.usage.report import account_usage
-from services.accounts.users import deletion
 
 
 class DashboardServicer(dash_grpc.DashboardServiceServicer):

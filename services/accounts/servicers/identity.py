@@ -6,8 +6,8 @@ from grpc import aio
 
 from drafter.accounts.v1 import identity_service_pb2 as identity_pb
 from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
-from services.accounts import convert
-from services.accounts.users.identity import Identity
+from drafter.services.accounts import convert
+from drafter.services.accounts.users.identity import Identity
 
 
 class IdentityServicer(identity_grpc.IdentityServiceServicer):

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
 from drafter.rpc.errors import InvalidRequest
+from drafter.services.accounts import convert
+from drafter.services.accounts.notifications import prefs as notification_prefs
 from drafter.timeutil import Clock, utc_now
-from services.accounts import convert
-from services.accounts.notifications import prefs as notification_prefs
 
 
 def _user_id(value: str) -> str:

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
+from drafter.services.accounts import convert
+from drafter.services.accounts.oauth import apps as oauth_apps
+from drafter.services.accounts.oauth.provider import OAuthProvider
+from drafter.services.accounts.plans.table import PlanTable
 from drafter.timeutil import Clock
-from services.accounts import convert
-from services.accounts.oauth import apps as oauth_apps
-from services.accounts.oauth.provider import OAuthProvider
-from services.accounts.plans.table import PlanTable
 
 
 class OAuthServicer(oauth_grpc.OAuthServiceServicer):

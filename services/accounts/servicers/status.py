@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import status_service_pb2 as status_pb
 from drafter.accounts.v1 import status_service_pb2_grpc as status_grpc
-from drafter.memory import rss_bytes
+from drafter.runtime import rss_bytes
+from drafter.services.accounts import convert
+from drafter.services.accounts.status import history as status_history
+from drafter.services.accounts.status.probes import Dependencies
 from drafter.timeutil import Clock, utc_now
-from services.accounts import convert
-from services.accounts.status import history as status_history
-from services.accounts.status.probes import Dependencies
 
 
 class StatusServicer(status_grpc.StatusServiceServicer):

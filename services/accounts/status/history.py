@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.db.tables import status_probe_hours_t as _t
-from services.accounts.db.upsert import dialect_insert
+from drafter.services.accounts.db.tables import status_probe_hours_t as _t
+from drafter.services.accounts.db.upsert import dialect_insert
 
 RETENTION = dt.timedelta(days=91)
 

@@ -20,12 +20,12 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.channels import open_channel
+from drafter.services.accounts.db import engine as db
+from drafter.services.accounts.notifications.mailer import Mailer
+from drafter.services.accounts.status import history as status_history
+from drafter.services.accounts.status.history import Check
 from drafter.tasks import Periodic
 from drafter.timeutil import Clock, utc_now
-from services.accounts.db import engine as db
-from services.accounts.notifications.mailer import Mailer
-from services.accounts.status import history as status_history
-from services.accounts.status.history import Check
 
 log = logging.getLogger("drafter.accounts.status")
 

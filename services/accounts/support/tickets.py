@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.rpc.errors import InvalidRequest, NotFound
-from services.accounts.db.tables import replies_t, tickets_t, users_t
-from services.accounts.users.tokens import new_id
+from drafter.services.accounts.db.tables import replies_t, tickets_t, users_t
+from drafter.services.accounts.users.tokens import new_id
 
 MAX_SUBJECT_CHARS = 200
 MAX_MESSAGE_CHARS = 5000

@@ -30,11 +30,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from drafter.services.accounts.admission.credentials import touch_statement
+from drafter.services.accounts.admission.reservations import Reservation
+from drafter.services.accounts.db.tables import usage_records_t as records
+from drafter.services.accounts.db.upsert import dialect_insert
 from drafter.tasks import Periodic
-from services.accounts.admission.credentials import touch_statement
-from services.accounts.admission.reservations import Reservation
-from services.accounts.db.tables import usage_records_t as records
-from services.accounts.db.upsert import dialect_insert
 
 log = logging.getLogger("drafter.accounts.usage")
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.admission.authorize import Admission
-from services.accounts.plans.in_force import plan_in_force, upgrade_in_force_until
-from services.accounts.plans.table import Plan, PlanTable
-from services.accounts.quota.store import quota_day, seconds_until_reset
-from services.accounts.usage.log import DayTotals
-from services.accounts.users.users import user_by_id
-from services.accounts.vocab import LIMITED_KINDS
+from drafter.services.accounts.admission.authorize import Admission
+from drafter.services.accounts.plans.in_force import plan_in_force, upgrade_in_force_until
+from drafter.services.accounts.plans.table import Plan, PlanTable
+from drafter.services.accounts.quota.store import quota_day, seconds_until_reset
+from drafter.services.accounts.usage.log import DayTotals
+from drafter.services.accounts.users.users import user_by_id
+from drafter.services.accounts.vocab import LIMITED_KINDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.rpc.errors import InvalidRequest, NotFound
-from services.accounts.db import crud
-from services.accounts.errors import PlanLimitReached
-from services.accounts.plans.in_force import plan_in_force
-from services.accounts.plans.table import PlanTable
-from services.accounts.users.tokens import new_api_key, new_id
-from services.accounts.users.users import user_by_email, user_by_id
+from drafter.services.accounts.db import crud
+from drafter.services.accounts.errors import PlanLimitReached
+from drafter.services.accounts.plans.in_force import plan_in_force
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.users.tokens import new_api_key, new_id
+from drafter.services.accounts.users.users import user_by_email, user_by_id
 
 MAX_KEY_NAME_CHARS = 200
 

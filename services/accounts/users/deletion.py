@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.rpc.errors import AlreadyExists, NotFound, PermissionDenied
-from services.accounts.db import crud
-from services.accounts.db.tables import (
+from drafter.services.accounts.db import crud
+from drafter.services.accounts.db.tables import (
     api_keys_t,
     code_redemptions_t,
     cooldowns_t,
@@ -27,7 +27,7 @@ from services.accounts.db.tables import (
     users_t,
     web_sessions_t,
 )
-from services.accounts.users.tokens import verify_password
+from drafter.services.accounts.users.tokens import verify_password
 
 EMAIL_COOLDOWN = dt.timedelta(days=5)
 WRONG_PASSWORD = "The password is not correct."

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.errors import Unauthenticated
+from drafter.services.accounts.db import crud
+from drafter.services.accounts.db.tables import users_t
+from drafter.services.accounts.db.tables import web_sessions_t as sessions
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.users import users
+from drafter.services.accounts.users.tokens import hash_password, hash_token, verify_password
 from drafter.timeutil import Clock, utc_now
-from services.accounts.db import crud
-from services.accounts.db.tables import users_t
-from services.accounts.db.tables import web_sessions_t as sessions
-from services.accounts.plans.table import PlanTable
-from services.accounts.users import users
-from services.accounts.users.tokens import hash_password, hash_token, verify_password
 
 SESSION_TTL = dt.timedelta(days=14)
 SESSION_BYTES = 32

@@ -13,10 +13,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.rpc.errors import AlreadyExists, InvalidRequest, NotFound
-from services.accounts.db import crud
-from services.accounts.plans.table import PlanTable
-from services.accounts.users import deletion
-from services.accounts.users.tokens import hash_password, new_id
+from drafter.services.accounts.db import crud
+from drafter.services.accounts.plans.table import PlanTable
+from drafter.services.accounts.users import deletion
+from drafter.services.accounts.users.tokens import hash_password, new_id
 
 MIN_PASSWORD_CHARS = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

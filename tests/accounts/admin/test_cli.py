@@ -17,9 +17,9 @@ import pytest
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.rpc.errors import error_from_rpc, reason_name
-from services.accounts.db.engine import create_engine
-from services.accounts.settings import AccountsSettings
-from services.accounts.support import tickets
+from drafter.services.accounts.db.engine import create_engine
+from drafter.services.accounts.settings import AccountsSettings
+from drafter.services.accounts.support import tickets
 from tests.support.accounts import make_account
 from tests.support.clock import FakeClock
 

@@ -13,7 +13,7 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import RemoteError, error_from_rpc
-from services.accounts.db.tables import api_keys_t
+from drafter.services.accounts.db.tables import api_keys_t
 from tests.support.accounts import Account, make_account
 from tests.support.clock import FakeClock
 

@@ -12,13 +12,13 @@ from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
-from edge.api import accounting as accounting_module
-from edge.api.accounting import Accounting, Reservation
-from services.accounts.main import start
-from services.accounts.settings import AccountsSettings
-from tests.stack_process import free_port
+from drafter.edge.api import accounting as accounting_module
+from drafter.edge.api.accounting import Accounting, Reservation
+from drafter.services.accounts.main import start
+from drafter.services.accounts.settings import AccountsSettings
 from tests.support.accounts import Account, chat_request, exhaust, make_account, used_today
 from tests.support.clock import FakeClock
+from tests.support.stack import free_port
 
 Stub = accounts_grpc.AccountsServiceStub
 

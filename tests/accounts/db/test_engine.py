@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from services.accounts.db.engine import async_url, create_engine, run_migrations, sync_url
-from services.accounts.db.tables import metadata
-from services.accounts.settings import AccountsSettings
+from drafter.services.accounts.db.engine import async_url, create_engine, run_migrations, sync_url
+from drafter.services.accounts.db.tables import metadata
+from drafter.services.accounts.settings import AccountsSettings
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def migrations_head() -> str:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    location = resources.files("services.accounts.db").joinpath("migrations")
+    location = resources.files("drafter.services.accounts.db").joinpath("migrations")
     config.set_main_option("script_location", str(location))
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None

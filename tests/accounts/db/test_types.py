@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.accounts.db.engine import create_engine
-from services.accounts.db.types import UTCDateTime
+from drafter.services.accounts.db.engine import create_engine
+from drafter.services.accounts.db.types import UTCDateTime
 
 NOON = dt.datetime(2025, 3, 14, 12, 0, tzinfo=dt.UTC)
 PLUS_TWO = dt.timezone(dt.timedelta(hours=2))

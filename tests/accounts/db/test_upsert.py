@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.accounts.db.engine import create_engine
-from services.accounts.db.tables import quota_counters_t
-from services.accounts.db.upsert import dialect_insert
+from drafter.services.accounts.db.engine import create_engine
+from drafter.services.accounts.db.tables import quota_counters_t
+from drafter.services.accounts.db.upsert import dialect_insert
 
 
 async def test_each_database_gets_its_own_insert(tmp_path: Path) -> None:

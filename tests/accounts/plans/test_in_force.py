@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from services.accounts.plans.in_force import (
+from drafter.services.accounts.plans.in_force import (
     plan_in_force,
     running_upgrade_until,
     upgrade_in_force_until,
 )
-from services.accounts.plans.table import load_plans
+from drafter.services.accounts.plans.table import load_plans
 
 NOW = dt.datetime(2025, 3, 14, 9, 30, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=3)

@@ -9,7 +9,7 @@ import pytest
 
 from drafter.model_table import load_model_table
 from drafter.rpc.errors import InvalidRequest
-from services.accounts.plans.table import load_plans, parse_plans
+from drafter.services.accounts.plans.table import load_plans, parse_plans
 
 CUSTOM = """
 default = "team"

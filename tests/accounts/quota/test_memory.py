@@ -7,8 +7,8 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from services.accounts.db.engine import run_migrations
-from services.accounts.quota.memory import MemoryQuotaStore, SqliteEpoch
+from drafter.services.accounts.db.engine import run_migrations
+from drafter.services.accounts.quota.memory import MemoryQuotaStore, SqliteEpoch
 
 DAY = dt.date(2025, 3, 14)
 

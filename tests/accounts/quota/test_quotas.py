@@ -14,8 +14,8 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import error_from_rpc
-from services.accounts.db.tables import usage_records_t
-from services.accounts.quota.store import seconds_until_reset
+from drafter.services.accounts.db.tables import usage_records_t
+from drafter.services.accounts.quota.store import seconds_until_reset
 from tests.support.accounts import Account
 from tests.support.clock import FakeClock
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.errors import InvalidRequest, NotFound
-from services.accounts.db.engine import create_engine, run_migrations
-from services.accounts.plans.table import load_plans
-from services.accounts.support import tickets
-from services.accounts.users.users import create_user
+from drafter.services.accounts.db.engine import create_engine, run_migrations
+from drafter.services.accounts.plans.table import load_plans
+from drafter.services.accounts.support import tickets
+from drafter.services.accounts.users.users import create_user
 from tests.support.clock import START, FakeClock
 
 

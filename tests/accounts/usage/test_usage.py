@@ -16,10 +16,10 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import error_from_rpc
-from services.accounts.db.engine import create_engine
-from services.accounts.db.tables import usage_records_t
-from services.accounts.main import start
-from services.accounts.settings import AccountsSettings
+from drafter.services.accounts.db.engine import create_engine
+from drafter.services.accounts.db.tables import usage_records_t
+from drafter.services.accounts.main import start
+from drafter.services.accounts.settings import AccountsSettings
 from tests.support.accounts import Account, make_account
 from tests.support.clock import FakeClock
 

@@ -13,9 +13,9 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import RemoteError, error_from_rpc
-from services.accounts.db.tables import metadata, users_t
-from services.accounts.settings import AccountsSettings
-from services.accounts.users.tokens import hash_token, verify_password
+from drafter.services.accounts.db.tables import metadata, users_t
+from drafter.services.accounts.settings import AccountsSettings
+from drafter.services.accounts.users.tokens import hash_token, verify_password
 from tests.support.accounts import Account, make_account
 
 Stub = accounts_grpc.AccountsServiceStub

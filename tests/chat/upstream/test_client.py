@@ -10,12 +10,12 @@ import anthropic
 import httpx2
 import pytest
 
-from services.chat.main import build_client
-from services.chat.upstream.client import MessagesApi
-from services.chat.upstream.transport import UpstreamTransport
+from drafter.services.chat.main import build_client
+from drafter.services.chat.upstream.client import MessagesApi
+from drafter.services.chat.upstream.transport import UpstreamTransport
 from tests.chat.conftest import chat_settings
 from tests.fakes.anthropic_server import FakeAnthropic, Reply
-from tests.stack_process import free_port
+from tests.support.stack import free_port
 
 PARAMS: dict[str, Any] = {
     "model": "claude-haiku-4-5-20251001",
@@ -28,10 +28,10 @@ PER_REQUEST = {"content-length", "x-stainless-retry-count", "accept-encoding", "
 
 
 @pytest.fixture
-def fake(fake_server: FakeAnthropic) -> Iterator[FakeAnthropic]:
-    fake_server.reset()
-    yield fake_server
-    fake_server.reset()
+def fake(fake_anthropic_server: FakeAnthropic) -> Iterator[FakeAnthropic]:
+    fake_anthropic_server.reset()
+    yield fake_anthropic_server
+    fake_anthropic_server.reset()
 
 
 async def _api(

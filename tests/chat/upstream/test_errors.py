@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from drafter.rpc.errors import reason_name
-from services.chat.upstream.errors import error_from_upstream
+from drafter.services.chat.upstream.errors import error_from_upstream
 
 REQUEST = httpx2.Request("POST", "http://upstream.test/v1/messages")
 

@@ -11,8 +11,8 @@ import httpx2
 import orjson
 import pytest
 
-from services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
-from services.chat.upstream.events import Fields, message_events, upstream_event_batches
+from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
+from drafter.services.chat.upstream.events import Fields, message_events, upstream_event_batches
 
 STREAM = (
     b"event: message_start\n"

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from services.chat.upstream.transport import UpstreamTransport
+from drafter.services.chat.upstream.transport import UpstreamTransport
 
 Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
 # (request body, the connection's reader and writer) -> keep the connection?

@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
-from edge.api.accounting import Accounting, Settlement
+from drafter.edge.api.accounting import Accounting, Settlement
 from tests.edge.fakes import FakeAccounts, RpcFailure
 
 CHAT = accounts_pb.USAGE_KIND_CHAT

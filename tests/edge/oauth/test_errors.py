@@ -7,8 +7,8 @@ import grpc
 import orjson
 import pytest
 
+from drafter.edge.oauth.errors import oauth_error_from_remote
 from drafter.rpc.errors import RemoteError
-from edge.oauth.errors import oauth_error_from_remote
 
 C = grpc.StatusCode
 

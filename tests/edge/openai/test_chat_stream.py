@@ -15,10 +15,10 @@ from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from edge.api.accounting import Accounting, Settlement
-from edge.openai import sse
-from edge.openai.chat_stream import ChatStream
-from edge.server.event_stream import KEEPALIVE
+from drafter.edge.api.accounting import Accounting, Settlement
+from drafter.edge.openai import sse
+from drafter.edge.openai.chat_stream import ChatStream
+from drafter.edge.server.event_stream import KEEPALIVE
 from tests.edge.fakes import FakeAccounts, RpcFailure
 
 CHAT = accounts_pb.USAGE_KIND_CHAT

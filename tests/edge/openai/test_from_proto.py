@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from edge.openai.from_proto import completion_from_proto, delta_from_proto, usage_from_proto
+from drafter.edge.openai.from_proto import completion_from_proto, delta_from_proto, usage_from_proto
 
 
 def test_usage_counts_cache_in_prompt_tokens() -> None:

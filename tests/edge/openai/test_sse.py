@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from edge.openai import sse
+from drafter.edge.openai import sse
 
 
 def test_chunk_writer_puts_role_on_first_delta_of_each_choice() -> None:

@@ -6,9 +6,9 @@ import orjson
 import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from edge.errors import APIError
-from edge.openai.protocol import ChatCompletionRequest
-from edge.openai.to_proto import chat_request_from_openai
+from drafter.edge.errors import APIError
+from drafter.edge.openai.protocol import ChatCompletionRequest
+from drafter.edge.openai.to_proto import chat_request_from_openai
 
 
 def _req(**fields: object) -> ChatCompletionRequest:

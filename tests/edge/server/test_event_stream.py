@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from edge.server.event_stream import KEEPALIVE, EventStreamResponse
-from tests.stack_process import free_port
+from drafter.edge.server.event_stream import KEEPALIVE, EventStreamResponse
+from tests.support.stack import free_port
 
 INTERVAL_S = 0.2
 

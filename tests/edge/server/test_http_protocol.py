@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.stack_process import free_port
+from tests.support.stack import free_port
 
 SERVER = textwrap.dedent(
     """
@@ -24,7 +24,7 @@ SERVER = textwrap.dedent(
     from starlette.applications import Starlette
     from starlette.responses import Response, StreamingResponse
     from starlette.routing import Route
-    from edge.server.http_protocol import TurnBufferedHttpToolsProtocol
+    from drafter.edge.server.http_protocol import TurnBufferedHttpToolsProtocol
 
     async def answer(request):
         return Response(b'{"ok": true}', media_type="application/json")

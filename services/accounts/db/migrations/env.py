@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from services.accounts.db.tables import metadata
+from drafter.services.accounts.db.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -1,4 +1,4 @@
-"""Serving processes tune the garbage collector once they are ready (drafter.memory)."""
+"""Serving processes tune the garbage collector once they are ready (drafter.runtime)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 def test_the_startup_heap_is_frozen_and_young_collections_are_rarer() -> None:
     script = (
-        "import gc, json; from drafter.memory import tune_collector_for_serving, "
+        "import gc, json; from drafter.runtime import tune_collector_for_serving, "
         "YOUNG_GENERATION_THRESHOLD as T; before = gc.get_threshold(); "
         "tune_collector_for_serving(); "
         "print(json.dumps([gc.get_freeze_count(), gc.get_threshold(), before, T]))"

@@ -1,4 +1,5 @@
-"""Resident memory of the current process, for the status page."""
+"""The serving process's memory: its resident size (for the status page) and the garbage
+collector's tuning once it is ready to serve."""
 
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ import sys
 
 from grpc import aio
 
+from drafter.launch.processes import GRPC_SERVICES
 from drafter.rpc.server import RunningServer
-from drafter.stack import GRPC_SERVICES
 
 log = logging.getLogger("drafter")
 
@@ -58,9 +58,9 @@ async def run_stack(
 ) -> None:
     """Starts accounts, chat and images (on free loopback ports unless their
     ``DRAFTER_*_ADDR`` is set), then the edge on ``host:port``; stops all on a signal."""
-    from edge.app import create_app
-    from edge.server.uvicorn import edge_server, edge_socket, serve_edge_until_signal
-    from edge.settings import EdgeSettings
+    from drafter.edge.app import create_app
+    from drafter.edge.server.uvicorn import edge_server, edge_socket, serve_edge_until_signal
+    from drafter.edge.settings import EdgeSettings
 
     edge_settings = EdgeSettings()
     started: list[RunningServer] = []

@@ -1,4 +1,4 @@
-"""``python -m drafter.probe HOST:PORT [SERVICE]``: a grpc.health.v1 check for container
+"""``python -m drafter.rpc.healthcheck HOST:PORT [SERVICE]``: a grpc.health.v1 check for container
 healthchecks. Exits 0 when the service is SERVING, 1 otherwise."""
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ def check(target: str, service: str = "", timeout: float = 2.0) -> bool:
             response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
         except grpc.RpcError:
             return False
-    return response.status == health_pb2.HealthCheckResponse.SERVING
+    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: python -m drafter.probe HOST:PORT [SERVICE]", file=sys.stderr)
+        print("usage: python -m drafter.rpc.healthcheck HOST:PORT [SERVICE]", file=sys.stderr)
         return 2
     return 0 if check(argv[0], argv[1] if len(argv) > 1 else "") else 1
 
