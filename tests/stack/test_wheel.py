@@ -5,6 +5,7 @@ services read at run time."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,12 +28,23 @@ DATA_FILES = (
 FOLDERS = {"drafter": "drafter", "services": "drafter/services", "edge": "drafter/edge"}
 
 
+# Left out of the copy the wheel is built from: setuptools reuses an in-tree build/, whose
+# leftovers from an older layout would end up in the wheel.
+NOT_SOURCES = shutil.ignore_patterns(
+    ".git", "build", "dist", "data", "test-artifacts", "*.egg-info", "__pycache__", ".venv"
+)
+
+
 def _wheel_names(tmp_path: Path) -> set[str]:
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=NOT_SOURCES)
+    out = tmp_path / "wheel"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
         check=True,
         capture_output=True,
     )
+    tmp_path = out
     (wheel,) = tmp_path.glob("drafter-*.whl")
     return set(zipfile.ZipFile(wheel).namelist())
 
