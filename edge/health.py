@@ -14,9 +14,9 @@ from grpc_health.v1 import health_pb2
 
 from drafter.accounts.v1 import status_service_pb2 as status_pb
 from drafter.edge.clients import ServiceChannel, Services
+from drafter.rpc.healthcheck import PROBE_TIMEOUT_S
 from drafter.runtime import rss_bytes
 
-PROBE_TIMEOUT_S = 2.0
 HISTORY_TIMEOUT_S = 2.0
 API_STATUS = {"ok": "operational", "degraded": "degraded", "down": "down"}
 RANGES = {"24h": status_pb.STATUS_RANGE_24H, "90d": status_pb.STATUS_RANGE_90D}

@@ -8,8 +8,12 @@ import sys
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+# How long a health probe may take: the compose health checks and the status probes of
+# the edge and the accounts service.
+PROBE_TIMEOUT_S = 2.0
 
-def check(target: str, service: str = "", timeout: float = 2.0) -> bool:
+
+def check(target: str, service: str = "", timeout: float = PROBE_TIMEOUT_S) -> bool:
     with grpc.insecure_channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:

@@ -10,10 +10,12 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from drafter.edge.errors import api_error_from_validation, invalid_request
+from drafter.rpc.interceptors import REQUEST_ID_KEY
 
 M = TypeVar("M", bound=BaseModel)
 
-REQUEST_ID_HEADER = "x-request-id"
+# The same name in HTTP headers and in gRPC metadata.
+REQUEST_ID_HEADER = REQUEST_ID_KEY
 
 
 def parse_json_body(raw: bytes, model: type[M]) -> M:

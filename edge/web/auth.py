@@ -17,7 +17,6 @@ from drafter.rpc.errors import error_from_rpc
 router = APIRouter(tags=["auth"], include_in_schema=False)
 
 DEFAULT_NEXT = "/auth/login"
-LOGIN_FAILED = "Invalid email or password."
 SIGNUP_FAILED = "We couldn't create an account with that email and password."
 
 
@@ -97,7 +96,8 @@ async def login(request: Request, web: WebDep) -> Response:
             raise
         for key, _ in keys:
             await limiter.add(key, settings.rate_limit_window_s)
-        return _form_page(web, request, "login.html", form, LOGIN_FAILED, 400)
+        # The identity service words the refusal (one message for a wrong email or password).
+        return _form_page(web, request, "login.html", form, exc.details() or "", 400)
     return _signed_in(web, request, found.session.token, safe_next(form.get("next")))
 
 

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.channels import open_channel
+from drafter.rpc.healthcheck import PROBE_TIMEOUT_S
 from drafter.services.accounts.db import engine as db
 from drafter.services.accounts.notifications.mailer import Mailer
 from drafter.services.accounts.status import history as status_history
@@ -28,8 +29,6 @@ from drafter.tasks import Periodic
 from drafter.timeutil import Clock, utc_now
 
 log = logging.getLogger("drafter.accounts.status")
-
-PROBE_TIMEOUT_S = 2.0
 
 
 def _ms(started: float) -> float:
