@@ -26,25 +26,34 @@ from pathlib import Path
 
 import psycopg
 import redis
-from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.gateways import BENCH_PLANS as PLANS
 from bench.procs import ROOT, cpu_seconds, stop
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
+from drafter.common.v1 import usage_pb2 as usage_pb
+from drafter.rpc.channels import open_channel
+from drafter.rpc.internal_auth import InternalAuth
 from tests.support.stack import base_env, drafter_command, free_port
 
 POSTGRES = os.environ.get("DRAFTER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("DRAFTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 WARMUP_S = 2.0
+# The accounts process and every client process (spawned: they inherit the environment)
+# share this internal token.
+TOKEN_ENV = "DRAFTER_INTERNAL_TOKEN"
+
+
+def _auth() -> InternalAuth:
+    return InternalAuth(token=os.environ.setdefault(TOKEN_ENV, secrets.token_urlsafe(48)))
 
 
 async def _caller(stub: accounts_grpc.AccountsServiceStub, key: str, until: float) -> list[float]:
     request = accounts_pb.AuthorizeRequest(
         credential=key, kind=accounts_pb.USAGE_KIND_CHAT, model="claude-haiku-4-5"
     )
-    usage = accounts_pb.TokenUsage(input_tokens=12, output_tokens=40)
+    usage = usage_pb.TokenUsage(input_tokens=12, output_tokens=40)
     pairs: list[float] = []
     while (now := time.perf_counter()) < until:
         reply = await stub.Authorize(request)
@@ -72,7 +81,7 @@ async def _health_caller(stub: health_pb2_grpc.HealthStub, until: float) -> list
 
 
 async def _client(addr: str, keys: list[str], start: float, end: float, floor: bool) -> list[float]:
-    async with aio.insecure_channel(addr) as channel:
+    async with open_channel(addr, _auth()) as channel:
         stub = accounts_grpc.AccountsServiceStub(channel)
         health = health_pb2_grpc.HealthStub(channel)
         for until in (start, end):  # warm-up, then measured
@@ -95,7 +104,7 @@ def _client_process(
 
 
 async def _make_keys(addr: str, n: int) -> list[str]:
-    async with aio.insecure_channel(addr) as channel:
+    async with open_channel(addr, _auth()) as channel:
         stub = accounts_grpc.AccountsServiceStub(channel)
         await asyncio.wait_for(channel.channel_ready(), 60)
         keys = []
@@ -115,6 +124,7 @@ def _start_accounts(data_dir: Path, database_url: str, redis_url: str | None) ->
         DATABASE_URL=database_url,
         DRAFTER_PLANS_FILE=str(plans),
         DRAFTER_LOG_LEVEL="WARNING",
+        DRAFTER_INTERNAL_TOKEN=str(_auth().token),
     )
     if redis_url:
         env["REDIS_URL"] = redis_url

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,6 +31,7 @@ from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.limits import IMAGE_MAX_MESSAGE_BYTES as MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
 from drafter.services.images.main import start
+from drafter.services.images.readiness import REMOVE_BACKGROUND_HEALTH
 from drafter.services.images.settings import ImagesSettings
 from tests.fakes.tiny_rembg_model import write_tiny_rembg_model
 
@@ -76,13 +79,26 @@ async def run_phase(
     return len(latencies), time.perf_counter() - started, latencies
 
 
+async def model_loaded(channel: aio.Channel) -> None:
+    """Waits until the service's rembg model, loading in the background, is ready."""
+    health = health_pb2_grpc.HealthStub(channel)
+    request = health_pb2.HealthCheckRequest(service=REMOVE_BACKGROUND_HEALTH)
+    while True:
+        if (await health.Check(request)).status != health_pb2.HealthCheckResponse.UNKNOWN:
+            return
+        await asyncio.sleep(0.1)
+
+
 async def bench_model(name: str, settings: ImagesSettings, args: argparse.Namespace) -> None:
     running = await start(settings, "127.0.0.1:0")
     data = test_jpeg()
     try:
         target = f"127.0.0.1:{running.port}"
-        async with open_channel(target, max_message_bytes=MAX_MESSAGE_BYTES) as channel:
+        async with open_channel(
+            target, running.auth, max_message_bytes=MAX_MESSAGE_BYTES
+        ) as channel:
             stub = images_grpc.ImagesServiceStub(channel)
+            await model_loaded(channel)
             await stub.RemoveBackground(images_pb.RemoveBackgroundRequest(image=data))  # warm-up
             for concurrency in CONCURRENCIES:
                 done, wall, latencies = await run_phase(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ACCOUNTS_ADDR = "127.0.0.1:50051"
@@ -16,6 +16,32 @@ DEFAULT_CHAT_ADDR = "127.0.0.1:50052"
 DEFAULT_IMAGES_ADDR = "127.0.0.1:50053"
 DEFAULT_EDGE_HOST = "127.0.0.1"
 DEFAULT_EDGE_PORT = 8080
+
+
+MIN_SECRET_CHARS = 32
+MIN_DISTINCT_SECRET_CHARS = 10
+_KNOWN_WEAK_WORDS = (
+    "changethis",
+    "changeme",
+    "change-me",
+    "secret",
+    "default",
+    "password",
+    "drafter",
+)
+
+
+def weak_secret_problem(value: str) -> str | None:
+    """Why a configured secret is too weak (never quoting it), or None when it is strong:
+    short, repetitive or a placeholder."""
+    if len(value) < MIN_SECRET_CHARS:
+        return f"fewer than {MIN_SECRET_CHARS} characters"
+    if len(set(value)) < MIN_DISTINCT_SECRET_CHARS:
+        return f"fewer than {MIN_DISTINCT_SECRET_CHARS} distinct characters"
+    lowered = value.lower()
+    if any(word in lowered for word in _KNOWN_WEAK_WORDS):
+        return "a placeholder word"
+    return None
 
 
 class ConfigError(ValueError):
@@ -35,6 +61,14 @@ class CommonSettings(BaseSettings):
     # A TOML model table that replaces the built-in one (drafter/models.toml).
     models_file: Path | None = Field(None, validation_alias="DRAFTER_MODELS_FILE")
     log_level: str = Field("INFO", validation_alias=AliasChoices("DRAFTER_LOG_LEVEL", "LOG_LEVEL"))
+    # Internal gRPC authentication (drafter/rpc/internal_auth.py): mutual TLS when the
+    # three files are set, otherwise this shared token (generated into the data dir when
+    # unset). Checked for strength where it is loaded, so an error never quotes it.
+    internal_token: SecretStr | None = Field(None, validation_alias="DRAFTER_INTERNAL_TOKEN")
+    grpc_tls_cert: Path | None = Field(None, validation_alias="DRAFTER_GRPC_TLS_CERT")
+    grpc_tls_key: Path | None = Field(None, validation_alias="DRAFTER_GRPC_TLS_KEY")
+    grpc_tls_ca: Path | None = Field(None, validation_alias="DRAFTER_GRPC_TLS_CA")
+    grpc_reflection: bool = Field(False, validation_alias="DRAFTER_GRPC_REFLECTION")
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

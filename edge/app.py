@@ -10,7 +10,8 @@ Where things are (one request: route → ``deps`` → ``errors``/``clients`` →
 - ``openai/``: OpenAI ⇄ proto translation (pure) and ``chat_stream`` (one SSE stream).
 - ``oauth/``: the authorization, token and revocation endpoints (RFC 6749 bodies).
 - ``web/``: sign-in, the dashboard and the status page (HTML, at the root).
-- ``server/``: how the app is served (uvicorn, its protocol, the SSE response).
+- ``server/``: how the app is served (uvicorn, its protocol with its request-head
+  deadline, the SSE response, the body limit, the client's address behind proxies).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from drafter.edge.api.accounting import Accounting
 from drafter.edge.clients import connect_services
 from drafter.edge.errors import install_error_handlers
 from drafter.edge.oauth import authorize, token
+from drafter.edge.server.body_limit import BodyLimit
 from drafter.edge.settings import EdgeSettings
 from drafter.edge.web import auth, dashboard, status_page
 from drafter.edge.web.context import STATIC_DIR, build_web
@@ -76,6 +78,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
     )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     install_form_handlers(app)
     for prefix in API_PREFIXES:

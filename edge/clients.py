@@ -20,6 +20,7 @@ from drafter.edge.settings import EdgeSettings
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.limits import IMAGE_MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
+from drafter.rpc.internal_auth import InternalAuth, load_internal_auth
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,20 @@ class Services:
 
 
 def _peer(
-    name: str, target: str, limit: int | None, local: Mapping[str, aio.Channel]
+    name: str,
+    target: str,
+    limit: int | None,
+    local: Mapping[str, aio.Channel],
+    auth: InternalAuth | None,
 ) -> ServiceChannel:
     if name in local:
         channel = local[name]
+    elif auth is None:
+        raise ValueError(f"no internal credentials to reach {name}")
     elif limit:
-        channel = open_channel(target, max_message_bytes=limit)
+        channel = open_channel(target, auth, max_message_bytes=limit)
     else:
-        channel = open_channel(target)
+        channel = open_channel(target, auth)
     return ServiceChannel(name, target, channel, health_pb2_grpc.HealthStub(channel))
 
 
@@ -70,11 +77,15 @@ def connect_services(
 ) -> Services:
     """Opens one channel per service; channels connect lazily and reconnect by themselves.
     A service named in ``local`` runs in this process: its in-process channel is used
-    (``drafter.rpc.local``), with no network hop."""
+    (``drafter.rpc.local``), with no network hop; the others are called with the internal
+    credentials (``drafter.rpc.internal_auth``)."""
+    local = local or {}
+    remote = {"accounts", "chat", "images"} - set(local)
+    auth = load_internal_auth(settings) if remote else None
     peers = (
-        _peer("accounts", settings.accounts_addr, None, local or {}),
-        _peer("chat", settings.chat_addr, None, local or {}),
-        _peer("images", settings.images_addr, IMAGE_MAX_MESSAGE_BYTES, local or {}),
+        _peer("accounts", settings.accounts_addr, None, local, auth),
+        _peer("chat", settings.chat_addr, None, local, auth),
+        _peer("images", settings.images_addr, IMAGE_MAX_MESSAGE_BYTES, local, auth),
     )
     accounts, chat, images = (peer.channel for peer in peers)
     return Services(

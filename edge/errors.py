@@ -77,6 +77,7 @@ _CODES: dict[int, str] = {
     errors_pb.ERROR_REASON_MODEL_TABLE: "upstream_not_found",
     errors_pb.ERROR_REASON_PLAN_LIMIT: "plan_limit_reached",
     errors_pb.ERROR_REASON_INSUFFICIENT_SCOPE: "insufficient_scope",
+    errors_pb.ERROR_REASON_WARMING_UP: "warming_up",
 }
 # Statuses a reason sets where the gRPC status alone would say otherwise.
 _REASON_STATUS: dict[int, tuple[int, str]] = {

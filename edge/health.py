@@ -1,7 +1,9 @@
 """The health of the stack as plain data, for ``/api/v1/status`` (``edge/api/status.py``)
 and the ``/status`` page (``edge/web/status_page.py``): a live probe of every service
 (grpc.health.v1) and of the accounts service's dependencies, and the probe history the
-accounts service records."""
+accounts service records. The images entry says how background removal is doing too
+(``background_removal``: "starting" while its model loads, "up", or "unavailable"): it is
+not a service of its own, so it does not count in the overall status."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from grpc_health.v1 import health_pb2
 
 from drafter.accounts.v1 import status_service_pb2 as status_pb
 from drafter.edge.clients import ServiceChannel, Services
+from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.rpc.healthcheck import PROBE_TIMEOUT_S
 from drafter.runtime import rss_bytes
 
@@ -41,6 +44,32 @@ async def probe_service(peer: ServiceChannel) -> dict[str, Any]:
         "health": health_pb2.HealthCheckResponse.ServingStatus.Name(response.status),
         "latency_ms": _ms(started),
     }
+
+
+# Background removal's own health in the images service (services/images/readiness.py),
+# under the RPC's name: it loads its model in the background after the service is up.
+REMOVE_BACKGROUND_HEALTH = (
+    images_pb.DESCRIPTOR.services_by_name["ImagesService"]
+    .methods_by_name["RemoveBackground"]
+    .full_name
+)
+_REMOVAL_STATES = {
+    health_pb2.HealthCheckResponse.UNKNOWN: "starting",
+    health_pb2.HealthCheckResponse.SERVING: "up",
+    health_pb2.HealthCheckResponse.NOT_SERVING: "unavailable",
+}
+
+
+async def probe_background_removal(peer: ServiceChannel) -> str | None:
+    """The state of background removal: "starting" while the images service loads its
+    rembg model, then "up", or "unavailable" (turned off, not installed, failed to load);
+    None when unknown."""
+    request = health_pb2.HealthCheckRequest(service=REMOVE_BACKGROUND_HEALTH)
+    try:
+        response = await peer.health.Check(request, timeout=PROBE_TIMEOUT_S)
+    except grpc.RpcError:
+        return None
+    return _REMOVAL_STATES.get(response.status)
 
 
 def _check_entry(check: status_pb.ComponentCheck) -> dict[str, Any]:
@@ -76,11 +105,16 @@ async def collect_status(services: Services) -> dict[str, Any]:
     started = time.perf_counter()
     peers = services.peers
     dependency_probe = asyncio.ensure_future(probe_dependencies(services))
+    images = next(peer for peer in peers if peer.name == "images")
+    removal_probe = asyncio.ensure_future(probe_background_removal(images))
     probes = await asyncio.gather(*(probe_service(peer) for peer in peers))
     dependencies, accounts_rss = await dependency_probe
+    removal = await removal_probe
     checks: dict[str, Any] = {"edge": {"status": "up", "latency_ms": 0.0}}
     for peer, result in zip(peers, probes, strict=True):
         checks[peer.name] = {"target": peer.target, **result}
+    if removal is not None and checks["images"]["status"] == "up":
+        checks["images"]["background_removal"] = removal
     checks.update(dependencies)
     overall, percent = _overall(checks)
     return {

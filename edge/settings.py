@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from drafter.config import DEFAULT_EDGE_HOST, DEFAULT_EDGE_PORT, CommonSettings
+from drafter.edge.server.client_address import TrustedProxies
 from drafter.edge.web.secret_key import check_secret_key
+
+# Anthropic's API refuses request bodies over 32 MB; so does the edge, on every path.
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 class EdgeSettings(CommonSettings):
     """Where the edge listens, where its services are, and the base URL it is reached at."""
+
+    # A refused value (a weak DRAFTER_SECRET_KEY) is never quoted in the error.
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
 
     host: str = Field(DEFAULT_EDGE_HOST, validation_alias="DRAFTER_EDGE_HOST")
     port: int = Field(DEFAULT_EDGE_PORT, validation_alias="DRAFTER_EDGE_PORT")
@@ -31,11 +39,34 @@ class EdgeSettings(CommonSettings):
     login_failures_per_ip: int = Field(20, ge=1, validation_alias="DRAFTER_LOGIN_FAILURES_PER_IP")
     token_failures_per_ip: int = Field(10, ge=1, validation_alias="DRAFTER_TOKEN_FAILURES_PER_IP")
     rate_limit_window_s: int = Field(900, ge=1, validation_alias="DRAFTER_RATE_LIMIT_WINDOW_S")
+    # Request bodies over this many bytes are answered 413 before they are read whole.
+    max_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES, ge=1024, validation_alias="DRAFTER_MAX_BODY_BYTES"
+    )
+    # A connection that has not sent a complete request head (request line and headers)
+    # this many seconds after it opened or after its previous request is closed.
+    header_timeout_s: float = Field(10.0, gt=0, validation_alias="DRAFTER_HEADER_TIMEOUT_S")
+    # Peers (comma-separated CIDRs or addresses, ``*`` for any) whose X-Forwarded-For is
+    # believed (edge/server/client_address.py). FORWARDED_ALLOW_IPS, uvicorn's name for
+    # it, is still read when DRAFTER_TRUSTED_PROXIES is not set.
+    trusted_proxies: str = Field(
+        "", validation_alias=AliasChoices("DRAFTER_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS")
+    )
     # Under ``drafter up``, call the services running in the same process directly
     # (drafter.rpc.local) instead of through their gRPC ports.
     in_process_calls: bool = Field(True, validation_alias="DRAFTER_IN_PROCESS_CALLS")
 
     _strong_secret = field_validator("secret_key")(check_secret_key)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        TrustedProxies.parse(value)  # a ValueError names the item that is wrong
+        return value
+
+    @property
+    def proxies(self) -> TrustedProxies:
+        return TrustedProxies.parse(self.trusted_proxies)
 
     @property
     def base_url(self) -> str:

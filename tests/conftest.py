@@ -3,9 +3,13 @@ stack started as the user would (``drafter up``)."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -16,6 +20,10 @@ from tests.support.stack import DrafterStack, start_drafter_up
 TESTS = Path(__file__).resolve().parent
 # Folders whose every test starts processes (drafter up, drafter serve, a browser).
 PROCESS_FOLDERS = frozenset({"stack", "browser"})
+# The services and edges a test builds in this interpreter (each with a data dir of its
+# own) share one internal token, as a deployment's processes do (DRAFTER_INTERNAL_TOKEN).
+# Processes started through tests/support/stack.py get a clean environment instead.
+os.environ["DRAFTER_INTERNAL_TOKEN"] = secrets.token_urlsafe(48)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,6 +70,18 @@ def tiny_rembg_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_rembg_model(tmp_path_factory.mktemp("rembg") / "tiny-u2net.onnx")
 
 
+def wait_for_background_removal(stack: DrafterStack, timeout_s: float = 300.0) -> None:
+    """Until the stack's rembg model, loading in the background after start, is loaded
+    (``/api/v1/status``: background removal no longer "starting")."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        images = httpx.get(stack.api_url + "/status", timeout=10).json()["services"]["images"]
+        if images.get("background_removal") != "starting":
+            return
+        assert time.monotonic() < deadline, f"rembg did not load:\n{stack.output()}"
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def drafter_up(
     tmp_path_factory: pytest.TempPathFactory,
@@ -80,6 +100,7 @@ def drafter_up(
         DRAFTER_IMAGE_UPSTREAM_BACKOFF_S="0.01",
     )
     try:
+        wait_for_background_removal(stack)
         yield stack
     finally:
         code = stack.stop()

@@ -31,5 +31,11 @@ async def _serve_edge(host: str | None, port: int | None, *, reuse_port: bool) -
     settings = EdgeSettings().model_copy(update=updates)
     sock = edge_socket(settings.host, settings.port, reuse_port=reuse_port)
     await serve_edge_until_signal(
-        edge_server(create_app(settings), settings.host, settings.port), [sock]
+        edge_server(
+            create_app(settings),
+            settings.host,
+            settings.port,
+            header_timeout_s=settings.header_timeout_s,
+        ),
+        [sock],
     )

@@ -14,8 +14,11 @@ import signal
 import sys
 
 from grpc import aio
+from pydantic import SecretStr
 
+from drafter.config import CommonSettings
 from drafter.launch.processes import GRPC_SERVICES
+from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import RunningServer
 
 log = logging.getLogger("drafter")
@@ -23,10 +26,20 @@ log = logging.getLogger("drafter")
 WORKER_STOP_TIMEOUT_S = 15.0
 
 
+def _shared_token() -> dict[str, SecretStr]:
+    """The one internal token of the whole stack (``DRAFTER_INTERNAL_TOKEN``, or the one
+    kept in the data dir, created here on first start), as a settings override; nothing
+    when mutual TLS is configured."""
+    token = load_internal_auth(CommonSettings()).token
+    return {} if token is None else {"internal_token": SecretStr(token)}
+
+
 async def _start_edge_workers(
-    count: int, host: str, port: int, addrs: dict[str, str]
+    count: int, host: str, port: int, addrs: dict[str, str], shared: dict[str, SecretStr]
 ) -> list[asyncio.subprocess.Process]:
     env = {**os.environ, **{f"DRAFTER_{k.upper()}": v for k, v in addrs.items()}}
+    if "internal_token" in shared:
+        env["DRAFTER_INTERNAL_TOKEN"] = shared["internal_token"].get_secret_value()
     command = [
         sys.executable,
         "-m",
@@ -57,7 +70,8 @@ async def run_stack(
     host: str | None = None, port: int | None = None, edge_workers: int = 1
 ) -> None:
     """Starts accounts, chat and images (on free loopback ports unless their
-    ``DRAFTER_*_ADDR`` is set), then the edge on ``host:port``; stops all on a signal."""
+    ``DRAFTER_*_ADDR`` is set), then the edge on ``host:port``; stops all on a signal.
+    All of them, and the extra edge workers, share one internal token."""
     from drafter.edge.app import create_app
     from drafter.edge.server.uvicorn import edge_server, edge_socket, serve_edge_until_signal
     from drafter.edge.settings import EdgeSettings
@@ -67,16 +81,17 @@ async def run_stack(
     workers: list[asyncio.subprocess.Process] = []
     addrs: dict[str, str] = {}
     local_channels: dict[str, aio.Channel] = {}
+    shared = _shared_token()
     try:
         for service in GRPC_SERVICES:
-            settings = service.settings().model_copy(update=addrs)
+            settings = service.settings().model_copy(update={**addrs, **shared})
             settings.ensure_data_dir()
             addr = os.environ.get(service.addr_env) or "127.0.0.1:0"
             running = await service.starter()(settings, addr, **dict(service.up_options))
             started.append(running)
             addrs[f"{service.name}_addr"] = f"127.0.0.1:{running.port}"
             local_channels[service.name] = running.local.channel()
-        overrides: dict[str, object] = {**addrs}
+        overrides: dict[str, object] = {**addrs, **shared}
         if host:
             overrides["host"] = host
         if port is not None:
@@ -84,10 +99,15 @@ async def run_stack(
         edge_settings = edge_settings.model_copy(update=overrides)
         sock = edge_socket(edge_settings.host, edge_settings.port, reuse_port=edge_workers > 1)
         workers = await _start_edge_workers(
-            edge_workers - 1, edge_settings.host, edge_settings.port, addrs
+            edge_workers - 1, edge_settings.host, edge_settings.port, addrs, shared
         )
         app = create_app(edge_settings, local_channels if edge_settings.in_process_calls else None)
-        server = edge_server(app, edge_settings.host, edge_settings.port)
+        server = edge_server(
+            app,
+            edge_settings.host,
+            edge_settings.port,
+            header_timeout_s=edge_settings.header_timeout_s,
+        )
         log.info("Drafter is up: API at %s/api/v1", edge_settings.base_url)
         await serve_edge_until_signal(server, [sock])
     finally:

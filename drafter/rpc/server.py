@@ -15,6 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from drafter.rpc.interceptors import ErrorInterceptor
+from drafter.rpc.internal_auth import InternalAuth
 from drafter.rpc.local import LocalRegistry
 from drafter.runtime import tune_collector_for_serving
 
@@ -44,6 +45,8 @@ class RunningServer:
     port: int
     service_names: tuple[str, ...]
     local: LocalRegistry
+    # What a client of this server must present (``open_channel(target, running.auth)``).
+    auth: InternalAuth
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def stop(self, grace: float = STOP_GRACE_S) -> None:
@@ -59,14 +62,16 @@ async def start_server(
     registrations: Sequence[Registration],
     addr: str,
     *,
+    auth: InternalAuth,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     maximum_concurrent_rpcs: int | None = None,
 ) -> RunningServer:
-    """Builds a grpc.aio server with the error interceptor, health and reflection, binds
-    ``addr`` (port 0 picks a free one) and starts it. The same servicers are registered
-    for in-process calls too (``RunningServer.local``)."""
+    """Builds a grpc.aio server that refuses callers without ``auth``'s credentials (all
+    but health checks), with the error interceptor, health, and reflection when ``auth``
+    asks for it; binds ``addr`` (port 0 picks a free one) and starts it. The same servicers
+    are registered for in-process calls too (``RunningServer.local``)."""
     server = aio.server(
-        interceptors=[ErrorInterceptor()],
+        interceptors=[*auth.server_interceptors(), ErrorInterceptor()],
         maximum_concurrent_rpcs=maximum_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
@@ -81,22 +86,32 @@ async def start_server(
         for registration in registrations:
             registration.add(registration.servicer, target)
     names = tuple(r.name for r in registrations)
-    reflection.enable_server_reflection(
-        (
-            *names,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ),
-        server,
-    )
-    port = server.add_insecure_port(addr)
+    if auth.reflection:
+        reflection.enable_server_reflection(
+            (
+                *names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            server,
+        )
+    credentials = auth.server_credentials()
+    if credentials is None:
+        port = server.add_insecure_port(addr)
+    else:
+        port = server.add_secure_port(addr, credentials)
     if port == 0:
         raise OSError(f"cannot listen on {addr}")
     await server.start()
     for name in ("", *names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("serving %s on port %d", ", ".join(names), port)
-    return RunningServer(server, health_servicer, port, names, local)
+    log.info(
+        "serving %s on port %d (%s)",
+        ", ".join(names),
+        port,
+        "mutual TLS" if auth.tls else "internal token",
+    )
+    return RunningServer(server, health_servicer, port, names, local, auth)
 
 
 @contextlib.contextmanager

@@ -2,8 +2,13 @@
 
 Routes hold a reservation with :meth:`Accounting.reserved`, which settles when the work
 ends, whichever way it ends; a stream, which outlives its route, settles through
-:meth:`Accounting.conclude` (``edge/openai/chat_stream.py``). Output already delivered
-counts: a failure after some choices finished settles them as used.
+:meth:`Accounting.conclude` (``edge/openai/chat_stream.py``).
+
+Billing, as OpenAI bills: once content has been sent to the client the request counts,
+whether it finished, the client hung up or the upstream failed mid-way: one unit per
+choice that delivered content, and the tokens generated (the upstream's usage where it
+arrived, else ``estimated_usage``: the characters sent / 4, rounded up). A request that
+sent nothing is refunded. :meth:`Accounting.conclude` is the one place of that rule.
 
 Settling runs in the background once the outcome is known, so the caller does not wait
 for it, and it happens even when the client went away mid-request; only an answer after a
@@ -11,8 +16,13 @@ failure waits for its refund (``settle``), so that a retry at once finds the quo
 gathered for ``SETTLE_WINDOW_S`` (or up to ``MAX_SETTLE_BATCH``) and sent as one
 ``SettleMany`` call: under load one RPC settles many requests instead of one each. A
 refund is not held back: it goes out at once, with whatever is queued.
-Settling is idempotent, so a batch that failed in transport is sent again
-(``SETTLE_RETRY_DELAYS_S``). Pending settlements are drained when the edge stops.
+Settling is idempotent (a settled reservation is never changed again), so a batch that
+failed is sent again, with backoff (``SETTLE_RETRY_DELAYS_S``, then every
+``SETTLE_RETRY_MAX_S``), for as long as the edge lives: an accounts restart loses
+nothing. What waits is bounded (``MAX_UNSENT``, the oldest dropped first, logged); its
+depth is :attr:`Accounting.unsent` (the status endpoint shows it). A reservation that
+never gets settled (the edge crashed) is settled by the accounts service itself after
+its deadline, as ``abandoned``. Pending settlements are drained when the edge stops.
 """
 
 from __future__ import annotations
@@ -21,23 +31,34 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import grpc
+from starlette.requests import Request
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
-from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 
 log = logging.getLogger("drafter.edge")
+_T = TypeVar("_T")
 
 SETTLE_WINDOW_S = 0.01
 # How long an answer after a failure waits for its refund to reach the accounts service.
 REFUND_WAIT_S = 2.0
 MAX_SETTLE_BATCH = 256
 SETTLE_RETRY_DELAYS_S = (0.1, 0.5, 2.0)
-_RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+SETTLE_RETRY_MAX_S = 5.0
+# Settlements waiting to be sent again, at most (about 100 bytes each).
+MAX_UNSENT = 100_000
+# How long drain() keeps retrying at shutdown before it gives the rest up (logged; the
+# accounts service settles them as abandoned after their deadline).
+DRAIN_LIMIT_S = 10.0
+# Estimated tokens from characters sent, when the upstream's usage never arrived.
+CHARS_PER_TOKEN = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +79,51 @@ class Settlement:
 
     reservation: Reservation
     units_used: int = 0
-    usage: accounts_pb.TokenUsage | None = None
+    usage: usage_pb.TokenUsage | None = None
+    # Choices that sent content to the client, and the characters sent (streams).
+    delivered: set[int] = field(default_factory=set)
+    delivered_chars: int = 0
+
+    def deliver(self, choice_index: int, chars: int) -> None:
+        """Content of ``choice_index`` went to the client (from then on, it counts)."""
+        self.delivered.add(choice_index)
+        self.delivered_chars += chars
+
+
+def estimated_usage(settlement: Settlement) -> usage_pb.TokenUsage:
+    """The upstream's usage, or output tokens counted from what was sent (chars / 4)."""
+    if settlement.usage is not None:
+        return settlement.usage
+    return usage_pb.TokenUsage(output_tokens=-(-settlement.delivered_chars // CHARS_PER_TOKEN))
+
+
+class ClientDisconnected(Exception):
+    """The HTTP client went away while its request was being worked on."""
+
+
+# nginx's status for a request its client closed; nobody reads it.
+CLIENT_CLOSED_REQUEST = 499
+# How often a request waiting for its work looks whether its client is still there.
+DISCONNECT_POLL_S = 0.25
+
+
+async def unless_disconnected(request: Request, work: Awaitable[_T]) -> _T:
+    """Awaits ``work`` (a gRPC call), watching the client: when it goes away the work is
+    cancelled (and, behind a gRPC call, the upstream request) within ``DISCONNECT_POLL_S``,
+    and ClientDisconnected raised (:meth:`Accounting.reserved` refunds it)."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait((task,), timeout=DISCONNECT_POLL_S)
+            if done:
+                return task.result()
+            if await request.is_disconnected():
+                raise ClientDisconnected()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+                await task
 
 
 def outcome_of_failure(code: grpc.StatusCode) -> accounts_pb.Outcome:
@@ -68,18 +133,6 @@ def outcome_of_failure(code: grpc.StatusCode) -> accounts_pb.Outcome:
     if code == grpc.StatusCode.CANCELLED:
         return accounts_pb.OUTCOME_CANCELLED
     return accounts_pb.OUTCOME_FAILED
-
-
-def token_usage_from_chat(usage: chat_pb.Usage | None) -> accounts_pb.TokenUsage | None:
-    if usage is None:
-        return None
-    return accounts_pb.TokenUsage(
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        cache_read_input_tokens=usage.cache_read_input_tokens,
-        cache_creation_input_tokens=usage.cache_creation_input_tokens,
-    )
 
 
 class Accounting:
@@ -92,6 +145,15 @@ class Accounting:
         self._queued: list[accounts_pb.SettleRequest] = []
         self._timer: asyncio.TimerHandle | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        # Settlements whose batch failed, waiting to be sent again (oldest first).
+        self._unsent: deque[accounts_pb.SettleRequest] = deque()
+        self._retrier: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    @property
+    def unsent(self) -> int:
+        """Settlements waiting for the accounts service (the queue's depth)."""
+        return len(self._unsent) + len(self._queued)
 
     async def authorize(
         self, credential: str, kind: accounts_pb.UsageKind, model: str = "", units: int = 1
@@ -120,7 +182,7 @@ class Accounting:
         except grpc.RpcError as exc:
             await self.conclude(settlement, outcome_of_failure(exc.code()))
             raise
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, ClientDisconnected):
             await self.conclude(settlement, accounts_pb.OUTCOME_CANCELLED)  # never waits
             raise
         except Exception:
@@ -129,16 +191,14 @@ class Accounting:
         await self.conclude(settlement, accounts_pb.OUTCOME_SUCCEEDED)
 
     async def conclude(self, settlement: Settlement, outcome: accounts_pb.Outcome) -> None:
-        """Settles the work with ``outcome``; output already delivered counts, so a failed
-        or cancelled work that finished some units settles them as succeeded."""
-        if outcome != accounts_pb.OUTCOME_SUCCEEDED and settlement.units_used:
+        """Settles the work with ``outcome``; output already delivered counts (see the
+        module's "Billing"), so a failed or cancelled work that sent content settles as
+        succeeded, one unit per choice that sent any."""
+        units = max(settlement.units_used, len(settlement.delivered))
+        usage = estimated_usage(settlement) if units else settlement.usage
+        if outcome != accounts_pb.OUTCOME_SUCCEEDED and units:
             outcome = accounts_pb.OUTCOME_SUCCEEDED
-        await self.settle(
-            settlement.reservation,
-            outcome,
-            units_used=settlement.units_used,
-            usage=settlement.usage,
-        )
+        await self.settle(settlement.reservation, outcome, units_used=units, usage=usage)
 
     async def settle(
         self,
@@ -146,7 +206,7 @@ class Accounting:
         outcome: accounts_pb.Outcome,
         *,
         units_used: int = 0,
-        usage: accounts_pb.TokenUsage | None = None,
+        usage: usage_pb.TokenUsage | None = None,
     ) -> None:
         """Settles in the background (:meth:`settle_soon`), and when units go back also
         waits (up to REFUND_WAIT_S) until the accounts service has them, so that the answer
@@ -163,7 +223,7 @@ class Accounting:
         outcome: accounts_pb.Outcome,
         *,
         units_used: int = 0,
-        usage: accounts_pb.TokenUsage | None = None,
+        usage: usage_pb.TokenUsage | None = None,
     ) -> asyncio.Task[None] | None:
         """Settles in the background; never raises, never blocks the response. A
         settlement that gives units back goes out at once (with what is queued): the
@@ -198,28 +258,65 @@ class Accounting:
         task.add_done_callback(self._pending.discard)
         return task
 
-    async def _settle(self, batch: list[accounts_pb.SettleRequest]) -> None:
+    async def _send(self, batch: list[accounts_pb.SettleRequest]) -> bool:
+        """One SettleMany; False when it should be sent again."""
         request = accounts_pb.SettleManyRequest(settlements=batch)
-        for delay in (*SETTLE_RETRY_DELAYS_S, None):
-            try:
-                response = await self._accounts.SettleMany(request, timeout=self._timeout_s)
-            except grpc.RpcError as exc:
-                if delay is None or exc.code() not in _RETRIED_CODES:
-                    log.error(
-                        "settling %d reservations failed: %s %s",
-                        len(batch),
-                        exc.code(),
-                        exc.details(),
-                    )
-                    return
-                await asyncio.sleep(delay)
-            else:
-                for failure in response.failures:
-                    log.error("settling a reservation failed: %s", failure.message)
-                return
+        try:
+            response = await self._accounts.SettleMany(request, timeout=self._timeout_s)
+        except grpc.RpcError as exc:
+            log.warning("settling %d reservations failed (will retry): %s", len(batch), exc.code())
+            return False
+        for failure in response.failures:
+            log.error("settling a reservation failed: %s", failure.message)
+        return True
 
-    async def drain(self) -> None:
-        """Sends what is queued and waits for every pending settlement (at shutdown)."""
+    async def _settle(self, batch: list[accounts_pb.SettleRequest]) -> None:
+        """Sends a batch, retrying a few times at once; then it joins the unsent queue,
+        which one background task keeps retrying for as long as the edge lives."""
+        for delay in SETTLE_RETRY_DELAYS_S:
+            if await self._send(batch):
+                return
+            await asyncio.sleep(delay)
+        if await self._send(batch):
+            return
+        self._keep(batch)
+
+    def _keep(self, batch: list[accounts_pb.SettleRequest]) -> None:
+        self._unsent.extend(batch)
+        overflow = len(self._unsent) - MAX_UNSENT
+        if overflow > 0:
+            for _ in range(overflow):
+                self._unsent.popleft()
+            self.dropped += overflow
+            log.error(
+                "settlement queue full (%d): dropped the %d oldest settlements (the accounts "
+                "service settles them as abandoned after their deadline)",
+                MAX_UNSENT,
+                overflow,
+            )
+        if self._retrier is None or self._retrier.done():
+            self._retrier = asyncio.get_running_loop().create_task(self._retry_unsent())
+
+    async def _retry_unsent(self) -> None:
+        delay = SETTLE_RETRY_DELAYS_S[-1]
+        while self._unsent:
+            await asyncio.sleep(delay)
+            batch = [self._unsent[i] for i in range(min(MAX_SETTLE_BATCH, len(self._unsent)))]
+            if await self._send(batch):
+                for _ in batch:
+                    self._unsent.popleft()
+                delay = SETTLE_RETRY_DELAYS_S[0]
+            else:
+                delay = min(delay * 2, SETTLE_RETRY_MAX_S)
+
+    async def drain(self, limit_s: float = DRAIN_LIMIT_S) -> None:
+        """Sends what is queued and waits for every pending settlement (at shutdown),
+        retrying the unsent ones for up to ``limit_s``."""
         self._send_queued()
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
+        if self._retrier is not None and not self._retrier.done():
+            try:
+                await asyncio.wait_for(self._retrier, limit_s)
+            except TimeoutError:
+                log.error("stopping with %d settlements unsent", len(self._unsent))

@@ -11,7 +11,12 @@ from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from drafter.edge.api.accounting import Settlement, token_usage_from_chat
+from drafter.edge.api.accounting import (
+    CLIENT_CLOSED_REQUEST,
+    ClientDisconnected,
+    Settlement,
+    unless_disconnected,
+)
 from drafter.edge.api.bodies import REQUEST_ID_HEADER, new_id, parse_json_body, request_id
 from drafter.edge.deps import ApiContext, ApiDep
 from drafter.edge.openai import sse
@@ -35,15 +40,21 @@ async def create_chat_completion(request: Request, api: ApiDep) -> Response:
     completion_id, created = new_id("chatcmpl-"), int(time.time())
     if body.stream:
         writer = sse.ChunkWriter(completion_id, created, body.model)
-        return await _stream(api, body, chat_request, rid, writer)
-    async with api.accounting.reserved(api.credential, _CHAT, body.model, body.n) as settlement:
-        response = await api.services.chat.Complete(
-            chat_pb.CompleteRequest(request=chat_request),
-            timeout=api.settings.upstream_timeout_s,
-            metadata=((REQUEST_ID_HEADER, rid),),
-        )
-        settlement.units_used = len(response.choices)
-        settlement.usage = token_usage_from_chat(response.usage)
+        return await _stream(request, api, body, chat_request, rid, writer)
+    try:
+        async with api.accounting.reserved(api.credential, _CHAT, body.model, body.n) as settlement:
+            # Authorize resolved the name the caller used: the chat service gets the id.
+            chat_request.model = settlement.reservation.model
+            call = api.services.chat.Complete(
+                chat_pb.CompleteRequest(request=chat_request),
+                timeout=api.settings.upstream_timeout_s,
+                metadata=((REQUEST_ID_HEADER, rid),),
+            )
+            response = await unless_disconnected(request, call)
+            settlement.units_used = len(response.choices)
+            settlement.usage = response.usage
+    except ClientDisconnected:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it
     payload = completion_from_proto(
         response, completion_id=completion_id, created=created, model=body.model
     )
@@ -52,6 +63,7 @@ async def create_chat_completion(request: Request, api: ApiDep) -> Response:
 
 
 async def _stream(
+    request: Request,
     api: ApiContext,
     body: ChatCompletionRequest,
     chat_request: chat_pb.ChatRequest,
@@ -59,6 +71,7 @@ async def _stream(
     writer: sse.ChunkWriter,
 ) -> Response:
     reservation = await api.accounting.authorize(api.credential, _CHAT, body.model, body.n)
+    chat_request.model = reservation.model  # the id Authorize resolved the name to
     rpc = api.services.chat.StreamComplete(
         chat_pb.StreamCompleteRequest(request=chat_request),
         timeout=api.settings.upstream_timeout_s,
@@ -67,7 +80,11 @@ async def _stream(
     stream = ChatStream(rpc, api.accounting, Settlement(reservation))
     # An early failure still gets its HTTP status; a model that is slow to start (it
     # thinks first) gets its response started, and keep-alives, after keepalive_s.
-    first = await stream.first_event(api.settings.keepalive_s)
+    # A client that goes away meanwhile cancels it (and the reservation is refunded).
+    try:
+        first = await unless_disconnected(request, stream.first_event(api.settings.keepalive_s))
+    except ClientDisconnected:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     return EventStreamResponse(
         stream.frames(first, writer, include_usage),

@@ -5,7 +5,8 @@ A failure before the first event still gets its HTTP status: :meth:`ChatStream.f
 lets the ``grpc.RpcError`` go to the app's handler. After the first byte it can only be an
 SSE error frame (which the OpenAI SDK raises as ``APIError``), followed by no ``[DONE]``.
 A client that goes away closes the frames' generator, which cancels the gRPC call and,
-behind it, the upstream request.
+behind it, the upstream request. Once a content frame has gone out, the request is billed
+however the stream ends (the rule is ``Accounting.conclude``'s).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from drafter.edge.api.accounting import (
     Accounting,
     Settlement,
     outcome_of_failure,
-    token_usage_from_chat,
 )
 from drafter.edge.errors import api_error_from_rpc
 from drafter.edge.openai import sse
@@ -98,12 +98,25 @@ class ChatStream:
     ) -> bytes | None:
         kind = event.WhichOneof("event")
         if kind == "delta":
-            return writer.delta(event.delta.choice_index, delta_from_proto(event.delta))
+            frame = writer.delta(event.delta.choice_index, delta_from_proto(event.delta))
+            # Counted as sent once framed: the frame is yielded next (see Billing in
+            # ``edge/api/accounting.py``).
+            self._settlement.deliver(event.delta.choice_index, _chars(event.delta))
+            return frame
         if kind == "finished":
             self._settlement.units_used += 1
             finished = event.finished
             return writer.finish(finished.choice_index, FINISH_REASONS[finished.finish_reason])
         if kind == "usage":
-            self._settlement.usage = token_usage_from_chat(event.usage)
+            self._settlement.usage = event.usage
             return writer.usage(usage_from_proto(event.usage)) if include_usage else None
         return None
+
+
+def _chars(delta: chat_pb.Delta) -> int:
+    """Characters of generated output in a delta (text, thinking, tool-call pieces)."""
+    kind = delta.WhichOneof("content")
+    if kind == "tool_call":
+        call = delta.tool_call
+        return len(call.name) + len(call.arguments_json)
+    return len(delta.text) + len(delta.reasoning)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 
 FINISH_REASONS: dict[int, str | None] = {
     chat_pb.FINISH_REASON_UNSPECIFIED: None,
@@ -15,7 +16,7 @@ FINISH_REASONS: dict[int, str | None] = {
 }
 
 
-def usage_from_proto(usage: chat_pb.Usage) -> dict[str, Any]:
+def usage_from_proto(usage: usage_pb.TokenUsage) -> dict[str, Any]:
     """OpenAI usage: prompt tokens include cache reads and writes; completion tokens include
     thinking, broken out in ``completion_tokens_details``."""
     prompt = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens

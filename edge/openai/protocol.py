@@ -1,7 +1,10 @@
 """Pydantic models of the OpenAI chat completions request, as Drafter accepts it.
 
 Unknown top-level fields are refused with OpenAI's own message ("Unrecognized request
-argument supplied"), so nothing a client sends is silently dropped.
+argument supplied"), so nothing a client sends is silently dropped. Every integer is
+bounded by the chat proto's 32-bit field it travels in (a 400 naming the parameter, not an
+overflow); the model table's own limits (``max_output_tokens``) are the chat service's
+check, also a 400 naming ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from drafter.limits import DEFAULT_MAX_TOKENS, MAX_CHOICES
+
+# The largest value of the chat proto's int32 fields (max_tokens, top_k).
+PROTO_INT32_MAX = 2**31 - 1
 
 
 class _Strict(BaseModel):
@@ -119,12 +125,12 @@ class StreamOptions(_Lenient):
 class ChatCompletionRequest(_Strict):
     model: str = Field(min_length=1)
     messages: list[Message] = Field(min_length=1)
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, le=PROTO_INT32_MAX)
+    max_completion_tokens: int | None = Field(None, ge=1, le=PROTO_INT32_MAX)
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
     # Not OpenAI's, but Anthropic's, and sent by clients of other gateways.
-    top_k: int | None = Field(None, ge=0)
+    top_k: int | None = Field(None, ge=0, le=PROTO_INT32_MAX)
     n: int = Field(1, ge=1, le=MAX_CHOICES)
     stream: bool = False
     stream_options: StreamOptions | None = None

@@ -8,12 +8,18 @@ writes a connection makes within one turn of the event loop are joined and hande
 socket when the turn ends, as Node's HTTP server corks a socket until the next tick: a
 JSON answer is one write, and the frames of events that arrived together leave together.
 Nothing waits longer than the rest of the turn, and flow control is the socket's own.
+
+It also closes a connection whose request head (request line and headers) is not
+complete ``header_timeout_s`` after its first byte, or after the connection opened: a
+slowloris client that sends its headers a byte at a time, or nothing at all, holds a
+connection for seconds, not for ever. (uvicorn's keep-alive timeout is cancelled by
+any byte, and its limit on an incomplete head is a size, not a time.)
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -89,8 +95,51 @@ class TurnBufferedTransport(asyncio.Transport):
         return self._transport.get_protocol()
 
 
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+
+
 class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a :class:`TurnBufferedTransport`."""
+    """uvicorn's httptools protocol over a :class:`TurnBufferedTransport`, with a
+    deadline on each request head (see :func:`with_header_timeout`)."""
+
+    header_timeout_s: ClassVar[float] = DEFAULT_HEADER_TIMEOUT_S
+    _head_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(TurnBufferedTransport(transport, self.loop))
+        self._arm_head_deadline()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._head_deadline is None:
+            self._arm_head_deadline()
+
+    def on_headers_complete(self) -> None:
+        self._disarm_head_deadline()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_deadline()
+        super().connection_lost(exc)
+
+    def _arm_head_deadline(self) -> None:
+        self._head_deadline = self.loop.call_later(self.header_timeout_s, self._head_too_slow)
+
+    def _disarm_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def with_header_timeout(timeout_s: float) -> type[TurnBufferedHttpToolsProtocol]:
+    """The protocol class uvicorn instantiates, with its request-head deadline."""
+    return type(
+        "TurnBufferedHttpToolsProtocol",
+        (TurnBufferedHttpToolsProtocol,),
+        {"header_timeout_s": timeout_s},
+    )

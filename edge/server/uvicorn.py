@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-from drafter.edge.server.http_protocol import TurnBufferedHttpToolsProtocol
+from drafter.edge.server.http_protocol import DEFAULT_HEADER_TIMEOUT_S, with_header_timeout
 from drafter.rpc.server import stop_on_signals
 from drafter.runtime import tune_collector_for_serving
 
@@ -23,12 +23,17 @@ class EdgeServer(uvicorn.Server):
         return contextlib.nullcontext()
 
 
-def edge_server(app: Any, host: str, port: int) -> EdgeServer:
+def edge_server(
+    app: Any, host: str, port: int, *, header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+) -> EdgeServer:
+    """uvicorn for the edge. Its proxy-header handling is off: the client's address
+    behind trusted proxies is the edge's own rule (``client_address``)."""
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
-        http=TurnBufferedHttpToolsProtocol,
+        http=with_header_timeout(header_timeout_s),
+        proxy_headers=False,
         loop="none",
         lifespan="on",
         access_log=False,

@@ -21,7 +21,11 @@ def login_url(next_path: str) -> str:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address, behind trusted proxies too (``DRAFTER_TRUSTED_PROXIES``):
+    what per-IP limits count."""
+    peer = request.client.host if request.client else None
+    proxies = request.app.state.settings.proxies
+    return proxies.client_address(peer, request.headers.getlist("x-forwarded-for"))
 
 
 async def read_form(request: Request) -> dict[str, str]:

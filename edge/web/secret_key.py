@@ -2,7 +2,9 @@
 
 When it is not set, a random key is generated once and kept in the data directory
 (``secret_key``, mode 0600), so sessions survive restarts. A key that is set must be strong:
-weak or well-known values are refused at start.
+weak or well-known values are refused at start (the rule is ``drafter.config``'s, shared
+with every configured secret), and the refusal never quotes the key: the settings hide
+their input in errors (``EdgeSettings``).
 """
 
 from __future__ import annotations
@@ -13,27 +15,21 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from drafter.config import MIN_SECRET_CHARS, weak_secret_problem
+
 KEY_FILE = "secret_key"
-MIN_KEY_CHARS = 32
-MIN_DISTINCT_CHARS = 10
-_KNOWN_WEAK = ("changethis", "changeme", "change-me", "secret", "default", "password", "drafter")
 
 
 def check_secret_key(value: SecretStr | None) -> SecretStr | None:
-    """Pydantic validator: refuses short, repetitive or placeholder secrets."""
+    """Pydantic validator: refuses short, repetitive or placeholder secrets, saying why
+    without quoting the key."""
     if value is None:
         return None
-    key = value.get_secret_value()
-    lowered = key.lower()
-    weak = (
-        len(key) < MIN_KEY_CHARS
-        or len(set(key)) < MIN_DISTINCT_CHARS
-        or any(word in lowered for word in _KNOWN_WEAK)
-    )
-    if weak:
+    problem = weak_secret_problem(value.get_secret_value())
+    if problem:
         raise ValueError(
-            f"DRAFTER_SECRET_KEY is too weak: use at least {MIN_KEY_CHARS} random characters, "
-            "for example the output of "
+            f"DRAFTER_SECRET_KEY is too weak ({problem}): use at least {MIN_SECRET_CHARS} "
+            "random characters, for example the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
         )
     return value

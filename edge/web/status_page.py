@@ -77,6 +77,7 @@ def service_rows(checks: dict[str, Any]) -> list[dict[str, Any]]:
             "up": check["status"] == "up",
             "latency_ms": check.get("latency_ms", 0.0),
             "error": check.get("error", ""),
+            "background_removal": check.get("background_removal", ""),
         }
         for name, check in checks.items()
     ]

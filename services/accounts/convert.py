@@ -21,6 +21,7 @@ from drafter.accounts.v1 import identity_service_pb2 as identity_pb
 from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.accounts.v1 import status_service_pb2 as status_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.model_table import ModelSpec
 from drafter.services.accounts.admission.credentials import Principal
 from drafter.services.accounts.notifications.prefs import Prefs
@@ -45,6 +46,7 @@ _OUTCOMES: dict[int, Outcome] = {
     accounts_pb.OUTCOME_REJECTED: Outcome.REJECTED,
     accounts_pb.OUTCOME_FAILED: Outcome.FAILED,
     accounts_pb.OUTCOME_CANCELLED: Outcome.CANCELLED,
+    accounts_pb.OUTCOME_ABANDONED: Outcome.ABANDONED,
 }
 
 
@@ -87,7 +89,7 @@ def caller_proto(principal: Principal, plan: Plan) -> accounts_pb.Caller:
     )
 
 
-def token_counts(usage: accounts_pb.TokenUsage) -> TokenCounts:
+def token_counts(usage: usage_pb.TokenUsage) -> TokenCounts:
     return TokenCounts(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,

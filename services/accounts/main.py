@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,9 +31,11 @@ from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
 from drafter.accounts.v1 import status_service_pb2 as status_pb
 from drafter.accounts.v1 import status_service_pb2_grpc as status_grpc
 from drafter.model_table import ModelTable, load_model_table
+from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from drafter.services.accounts.admission.authorize import Admission
 from drafter.services.accounts.admission.credential_cache import Invalidate, invalidator
+from drafter.services.accounts.admission.reservation_key import load_reservation_key
 from drafter.services.accounts.db.engine import create_engine, run_migrations
 from drafter.services.accounts.oauth.provider import OAuthProvider
 from drafter.services.accounts.plans.table import PlanTable, load_plans
@@ -49,6 +51,7 @@ from drafter.services.accounts.servicers.oauth import OAuthServicer
 from drafter.services.accounts.servicers.status import StatusServicer
 from drafter.services.accounts.settings import AccountsSettings
 from drafter.services.accounts.tasks import Background, start_background
+from drafter.services.accounts.usage.abandoned import AbandonedSweep
 from drafter.services.accounts.usage.log import UsageLog
 from drafter.services.accounts.users.identity import Identity
 from drafter.timeutil import Clock, utc_now
@@ -90,6 +93,8 @@ class Stores:
     usage: UsageLog
     quotas: QuotaStore
     invalidate: Invalidate
+    # Signs reservation ids (never logged).
+    reservation_key: bytes = field(repr=False)
 
 
 def build_stores(
@@ -111,7 +116,11 @@ def build_stores(
     usage.start()
     cleanups.push_async_callback(quotas.close)
     cleanups.push_async_callback(usage.stop)
-    return Stores(engine, hot_engine, redis, usage, quotas, invalidator(hot_engine, redis))
+    abandoned = AbandonedSweep(hot_engine, deadline_s=settings.reservation_deadline_s, clock=clock)
+    abandoned.start()
+    cleanups.push_async_callback(abandoned.stop)
+    key = load_reservation_key(settings.reservation_key, settings.data_dir)
+    return Stores(engine, hot_engine, redis, usage, quotas, invalidator(hot_engine, redis), key)
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,7 @@ def build_servicers(
         models=models,
         quotas=stores.quotas,
         usage=stores.usage,
+        reservation_key=stores.reservation_key,
         clock=clock,
         notifier=notifier,
     )
@@ -226,13 +236,19 @@ async def start(
     settings.ensure_data_dir()
     models, plans = _tables(settings)
     revision = await asyncio.to_thread(run_migrations, settings.database_url)
+    auth = load_internal_auth(settings)
     async with contextlib.AsyncExitStack() as cleanups:  # unwound only when start fails
         stores = build_stores(settings, cleanups, clock=clock, in_process_quotas=in_process_quotas)
         background = start_background(
-            settings, engine=stores.engine, redis=stores.redis, cleanups=cleanups, clock=clock
+            settings,
+            engine=stores.engine,
+            redis=stores.redis,
+            cleanups=cleanups,
+            auth=auth,
+            clock=clock,
         )
         servicers = build_servicers(stores, background, models, plans, clock)
-        running = await start_server(build_registrations(servicers), addr)
+        running = await start_server(build_registrations(servicers), addr, auth=auth)
         running.cleanups.append(cleanups.pop_all().aclose)
     log.info("accounts database: %s, schema revision %s", stores.engine.dialect.name, revision)
     return running

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from drafter.rpc.internal_auth import InternalAuth
 from drafter.services.accounts.housekeeping import Housekeeper
 from drafter.services.accounts.notifications.mailer import Mailer
 from drafter.services.accounts.notifications.notifier import Notifier
@@ -36,6 +37,7 @@ def start_background(
     engine: AsyncEngine,
     redis: Redis | None,
     cleanups: contextlib.AsyncExitStack,
+    auth: InternalAuth,
     clock: Clock = utc_now,
 ) -> Background:
     """Starts the prober, the notifier and the housekeeper; ``cleanups`` stops them."""
@@ -44,7 +46,12 @@ def start_background(
     interval = settings.status_probe_interval_s
     peers = {"chat": settings.chat_addr, "images": settings.images_addr}
     prober = Prober(
-        engine=engine, dependencies=dependencies, peers=peers, interval_s=interval, clock=clock
+        engine=engine,
+        dependencies=dependencies,
+        peers=peers,
+        auth=auth,
+        interval_s=interval,
+        clock=clock,
     )
     notifier = Notifier(engine=engine, mailer=mailer)
     housekeeper = Housekeeper(engine, clock=clock)

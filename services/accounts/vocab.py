@@ -27,11 +27,19 @@ LIMITED_KINDS: tuple[UsageKind, ...] = (UsageKind.CHAT, UsageKind.IMAGE_GEN, Usa
 
 
 class Outcome(StrEnum):
-    """How a request ended, as Settle records it in ``usage_records.status``. Only
-    ``SUCCEEDED`` keeps the units; the others give them back. (Rows written before
-    migration 0002 may also say "reserved".)"""
+    """How a request ended, as Settle records it in ``usage_records.status``.
+    ``SUCCEEDED`` keeps the units used and gives back the rest; ``ABANDONED`` (never
+    settled by its caller: the accounts service settled it after its deadline, see
+    ``usage.abandoned``) keeps every unit reserved; the others give them back."""
 
     SUCCEEDED = "succeeded"
     REJECTED = "rejected"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    ABANDONED = "abandoned"
+
+
+# The ``status`` of a usage record written at Authorize, before its Settle: the request
+# is in flight, its units are reserved (and counted). Settle or the abandoned sweep
+# replaces it with an ``Outcome``.
+RESERVED = "reserved"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 
 FINISH_REASONS: dict[str, chat_pb.FinishReason] = {
     "end_turn": chat_pb.FINISH_REASON_STOP,
@@ -36,7 +37,7 @@ def finish_reason_from_stop_reason(stop_reason: str | None) -> chat_pb.FinishRea
     return FINISH_REASONS.get(stop_reason or "", chat_pb.FINISH_REASON_STOP)
 
 
-def update_usage(usage: chat_pb.Usage, upstream: Any) -> None:
+def update_usage(usage: usage_pb.TokenUsage, upstream: Any) -> None:
     """Overwrites ``usage`` with the counts ``upstream`` (``Usage`` of message_start, or the
     cumulative ``MessageDeltaUsage`` of message_delta) reports; absent counts are kept."""
     for name in USAGE_FIELDS:
@@ -49,7 +50,7 @@ def update_usage(usage: chat_pb.Usage, upstream: Any) -> None:
         usage.reasoning_tokens = thinking
 
 
-def add_usage(total: chat_pb.Usage, usage: chat_pb.Usage) -> None:
+def add_usage(total: usage_pb.TokenUsage, usage: usage_pb.TokenUsage) -> None:
     """Adds one choice's counts to the request's total."""
     for name in (*USAGE_FIELDS, "reasoning_tokens"):
         setattr(total, name, getattr(total, name) + getattr(usage, name))
@@ -74,7 +75,7 @@ class ChoiceStream:
         self.include_reasoning = include_reasoning
         self.keep_thinking = keep_thinking
         self.format_tool = format_tool
-        self.usage = chat_pb.Usage()
+        self.usage = usage_pb.TokenUsage()
         self.stop_reason: str | None = None
         self.thinking_blocks: list[dict[str, Any]] = []
         self.tool_call_ids: list[str] = []

@@ -12,6 +12,7 @@ import anthropic
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.model_table import ModelTable, load_model_table
+from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from drafter.services.chat.servicer import ChatServicer
 from drafter.services.chat.settings import ChatSettings
@@ -73,6 +74,7 @@ async def start(
     settings: ChatSettings, addr: str, *, models: ModelTable | None = None
 ) -> RunningServer:
     """Starts the chat service on ``addr`` (port 0 picks one); stop it with ``.stop()``."""
+    auth = load_internal_auth(settings)
     transport = UpstreamTransport()
     client = build_client(settings, transport)
     thinking = build_thinking_store(
@@ -85,6 +87,7 @@ async def start(
         running = await start_server(
             [Registration(chat_grpc.add_ChatServiceServicer_to_server, servicer, SERVICE_NAME)],
             addr,
+            auth=auth,
         )
     except BaseException:
         await client.close()

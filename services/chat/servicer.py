@@ -24,6 +24,7 @@ from grpc import aio
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.limits import MAX_CHOICES
 from drafter.model_table import ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
@@ -135,7 +136,7 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         async with aclosing(coalesced(streams)) as events:
             async for event in events:
                 yield event
-        total = chat_pb.Usage()
+        total = usage_pb.TokenUsage()
         for choice in choices:
             add_usage(total, choice.usage)
         yield Event(usage=total)

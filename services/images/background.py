@@ -1,4 +1,5 @@
-"""Background removal: upload validation, the one rembg session, and a bounded worker pool.
+"""Background removal: upload validation, the one rembg session (loaded in the
+background, ``loading.py``), and a bounded worker pool.
 
 Uploads are recognised by content (magic bytes, then Pillow with only that format allowed),
 never by name. The pixel count is read from the header and checked before anything is
@@ -9,10 +10,12 @@ runs in a small thread pool so the event loop keeps answering (health checks inc
 from __future__ import annotations
 
 import asyncio
+import enum
 import io
 import logging
 import os
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from drafter.common.v1 import errors_pb2
 from drafter.limits import IMAGE_MAX_INPUT_PIXELS, IMAGE_MAX_UPLOAD_BYTES, MiB
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from drafter.services.images.limits import MAX_INPUT_SIDE
+from drafter.services.images.loading import BackgroundLoad, LoadState
 
 log = logging.getLogger("drafter.images")
 
@@ -108,6 +112,8 @@ def encode_png(image: Image.Image) -> bytes:
 
 
 REMBG_OFF = "none"
+# What a caller of RemoveBackground is told to wait while the model loads (Retry-After).
+REMOVAL_RETRY_AFTER_S = 5
 
 
 def _new_model_file_session(model_path: Path) -> Any:
@@ -145,13 +151,8 @@ def installed_model_file(model: str) -> Path | None:
 
 
 def _new_named_session(model: str) -> Any:
-    """rembg's session for ``model``, only when its file is already on disk: never downloads."""
-    if installed_model_file(model) is None:
-        raise ModelUnavailable(
-            f"rembg model {model!r} is not installed (no {model}.onnx in U2NET_HOME, "
-            "REMBG_HOME or their defaults ~/.u2net, ~/.rembg/models/NAME); pre-fetch it "
-            "into U2NET_HOME or set DRAFTER_REMBG_MODEL_PATH"
-        )
+    """rembg's session for ``model``, only when its file is already on disk (checked first
+    without rembg by :func:`session_loader`, then as rembg sees it): never downloads."""
     from rembg import new_session
     from rembg.sessions import sessions
 
@@ -167,43 +168,105 @@ def _new_named_session(model: str) -> Any:
     return new_session(model)
 
 
-def load_session(model: str, model_path: Path | None) -> Any:
-    """ONE rembg session for the life of the process (blocking: call off the event loop).
-    ``model`` "none" turns background removal off, and a named model whose file is not
-    installed leaves it off, both without importing rembg, whose dependencies (numba,
-    scipy, scikit-image) take about 200 MB of memory."""
+def session_loader(model: str, model_path: Path | None) -> Callable[[], Any]:
+    """What loads THE rembg session for the life of the process: a blocking function
+    (it imports rembg, whose pymatting compiles with numba: run it in the background).
+    What can be told without importing rembg is checked now, raising ModelUnavailable:
+    ``model`` "none" turns background removal off, and a missing model file or a named
+    model that is not installed leaves it off, rembg never imported (its dependencies,
+    numba, scipy and scikit-image, take about 200 MB of memory)."""
     if model_path is None and model == REMBG_OFF:
         raise ModelUnavailable(f"background removal is turned off (DRAFTER_REMBG_MODEL={model})")
-    try:
-        if model_path is not None:
-            if not model_path.is_file():
-                raise ModelUnavailable(f"DRAFTER_REMBG_MODEL_PATH {model_path} is not a file")
-            return _new_model_file_session(model_path)
-        return _new_named_session(model)
-    except ModelUnavailable:
-        raise
-    except Exception as exc:
-        raise ModelUnavailable(f"rembg model could not be loaded: {exc}") from exc
+    if model_path is not None and not model_path.is_file():
+        raise ModelUnavailable(f"DRAFTER_REMBG_MODEL_PATH {model_path} is not a file")
+    if model_path is None and installed_model_file(model) is None:
+        raise ModelUnavailable(
+            f"rembg model {model!r} is not installed (no {model}.onnx in U2NET_HOME, "
+            "REMBG_HOME or their defaults ~/.u2net, ~/.rembg/models/NAME); pre-fetch it "
+            "into U2NET_HOME or set DRAFTER_REMBG_MODEL_PATH"
+        )
+
+    def load() -> Any:
+        try:
+            if model_path is not None:
+                return _new_model_file_session(model_path)
+            return _new_named_session(model)
+        except ModelUnavailable:
+            raise
+        except Exception as exc:
+            raise ModelUnavailable(f"rembg model could not be loaded: {exc}") from exc
+
+    return load
+
+
+class RemovalState(enum.Enum):
+    """What the images service's health says of RemoveBackground (edge/health.py)."""
+
+    STARTING = "starting"
+    READY = "ready"
+    UNAVAILABLE = "unavailable"
+
+
+_STATES = {
+    LoadState.LOADING: RemovalState.STARTING,
+    LoadState.READY: RemovalState.READY,
+    LoadState.FAILED: RemovalState.UNAVAILABLE,
+}
 
 
 class BackgroundRemover:
-    """Runs rembg on uploads with one shared session in a bounded pool of worker threads."""
+    """Runs rembg on uploads with one shared session in a bounded pool of worker threads.
 
-    def __init__(self, session: Any | None, *, workers: int, unavailable: str = "") -> None:
-        self._session = session
+    The session loads in the background (:meth:`start_loading`): STARTING until it is
+    loaded, then READY, or UNAVAILABLE when it cannot be (or there is nothing to load:
+    ``load`` None, ``unavailable`` saying why). While STARTING, :meth:`remove` answers
+    UNAVAILABLE with the reason WARMING_UP and ``retry_after_s``."""
+
+    def __init__(
+        self, load: Callable[[], Any] | None, *, workers: int, unavailable: str = ""
+    ) -> None:
+        self._loading = BackgroundLoad(load, name="rembg-loader") if load is not None else None
         self._unavailable = unavailable or "no rembg model is loaded"
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rembg")
 
+    def start_loading(self) -> None:
+        if self._loading is not None:
+            self._loading.start()
+
     @property
-    def available(self) -> bool:
-        return self._session is not None
+    def state(self) -> RemovalState:
+        if self._loading is None:
+            return RemovalState.UNAVAILABLE
+        return _STATES[self._loading.state]
+
+    async def wait_loaded(self) -> RemovalState:
+        """The state once loading has ended (READY or UNAVAILABLE), logged once."""
+        if self._loading is None:
+            return self.state
+        if await self._loading.wait() is LoadState.READY:
+            log.info("rembg model loaded in %.1f s", self._loading.seconds)
+        else:
+            log.warning("background removal disabled: %s", self._loading.error)
+        return self.state
+
+    def _unavailable_reason(self) -> str:
+        error = self._loading.error if self._loading is not None else None
+        return str(error) if error is not None else self._unavailable
 
     async def remove(self, data: bytes) -> bytes:
         """A PNG with alpha, the input's (upright) size, with the background transparent."""
         check_upload_size(data)
-        if self._session is None:
+        state = self.state
+        if state is RemovalState.STARTING:
             raise UpstreamUnavailable(
-                f"Background removal is unavailable: {self._unavailable}.",
+                "Background removal is starting (its model is loading); "
+                f"retry in {REMOVAL_RETRY_AFTER_S} seconds.",
+                reason=errors_pb2.ERROR_REASON_WARMING_UP,
+                metadata={"component": "rembg", "retry_after_s": str(REMOVAL_RETRY_AFTER_S)},
+            )
+        if state is RemovalState.UNAVAILABLE:
+            raise UpstreamUnavailable(
+                f"Background removal is unavailable: {self._unavailable_reason()}.",
                 metadata={"component": "rembg"},
             )
         loop = asyncio.get_running_loop()
@@ -212,22 +275,26 @@ class BackgroundRemover:
     def _remove_sync(self, data: bytes) -> bytes:
         from rembg import remove
 
+        assert self._loading is not None
         image = decode_upload(data)
-        cutout = remove(image, session=self._session)
+        cutout = remove(image, session=self._loading.value)
         return encode_png(cutout)
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
 
 
-async def load_remover(model: str, model_path: Path | None, *, workers: int) -> BackgroundRemover:
-    """A remover with its session loaded; without one (logged once) when the model is
-    missing, so the service still starts and RemoveBackground answers UNAVAILABLE."""
+def start_remover(model: str, model_path: Path | None, *, workers: int) -> BackgroundRemover:
+    """A remover whose session loads in the background from now on (call in the event
+    loop); without one (logged once) when the model is off or missing, so the service
+    still starts and RemoveBackground answers UNAVAILABLE."""
     configure_pillow()
     try:
-        session = await asyncio.to_thread(load_session, model, model_path)
+        load = session_loader(model, model_path)
     except ModelUnavailable as exc:
         log.warning("background removal disabled: %s", exc)
         return BackgroundRemover(None, workers=workers, unavailable=str(exc))
-    log.info("rembg model %s loaded", model_path or model)
-    return BackgroundRemover(session, workers=workers)
+    log.info("loading rembg model %s in the background", model_path or model)
+    remover = BackgroundRemover(load, workers=workers)
+    remover.start_loading()
+    return remover

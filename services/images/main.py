@@ -10,9 +10,11 @@ from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.limits import IMAGE_MAX_MESSAGE_BYTES
 from drafter.model_table import IMAGE_MODEL_ID, load_model_table
+from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
-from drafter.services.images.background import load_remover
+from drafter.services.images.background import start_remover
 from drafter.services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
+from drafter.services.images.readiness import publish_removal_health
 from drafter.services.images.servicer import ImagesServicer
 from drafter.services.images.settings import ImagesSettings
 from drafter.services.images.storage import FilesystemImageStore
@@ -49,9 +51,11 @@ def _generator(settings: ImagesSettings) -> ImageGenerator:
 async def start(settings: ImagesSettings, addr: str) -> RunningServer:
     """Starts the images service on ``addr`` with ONE genai client, ONE rembg session and
     the image store; stopping the returned server closes them. Starts without a Gemini key
-    or a rembg model too: the RPCs needing them answer UNAVAILABLE."""
+    or a rembg model too: the RPCs needing them answer UNAVAILABLE. Does not wait for the
+    rembg session, which loads in the background (``readiness.py``)."""
+    auth = load_internal_auth(settings)
     generator = _generator(settings)
-    remover = await load_remover(
+    remover = start_remover(
         settings.rembg_model, settings.rembg_model_path, workers=settings.rembg_workers
     )
     store = FilesystemImageStore(settings.images_dir)
@@ -61,13 +65,17 @@ async def start(settings: ImagesSettings, addr: str) -> RunningServer:
     )
     try:
         running = await start_server(
-            [registration], addr, max_message_bytes=IMAGE_MAX_MESSAGE_BYTES
+            [registration],
+            addr,
+            auth=auth,
+            max_message_bytes=IMAGE_MAX_MESSAGE_BYTES,
         )
     except BaseException:
         await remover.aclose()
         await generator.aclose()
         raise
     running.cleanups.extend([generator.aclose, remover.aclose])
+    await publish_removal_health(running, remover)
     return running
 
 

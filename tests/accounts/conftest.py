@@ -13,6 +13,7 @@ from grpc import aio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
+from drafter.rpc.channels import open_channel
 from drafter.services.accounts.db.engine import create_engine
 from drafter.services.accounts.main import start
 from drafter.services.accounts.settings import AccountsSettings
@@ -97,7 +98,7 @@ async def stub(
     if in_process:
         channel = running.local.channel()
     else:
-        channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
+        channel = open_channel(f"127.0.0.1:{running.port}", running.auth)
     try:
         yield accounts_grpc.AccountsServiceStub(channel)
     finally:

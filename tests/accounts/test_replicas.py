@@ -5,6 +5,7 @@ credential cache before its next request."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +17,9 @@ from grpc import aio
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import errors_pb2
+from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import error_from_rpc, reason_name
+from drafter.rpc.internal_auth import InternalAuth
 from tests.support.accounts import make_account
 from tests.support.databases import empty_tables
 from tests.support.stack import base_env, drafter_command, free_port, spawn
@@ -56,7 +59,8 @@ async def replicas(
     extra = {"DATABASE_URL": postgres_database}
     if redis_url:
         extra["REDIS_URL"] = redis_url
-    env = base_env(tmp_path, **extra)
+    auth = InternalAuth(token=secrets.token_urlsafe(48))
+    env = base_env(tmp_path, DRAFTER_INTERNAL_TOKEN=str(auth.token), **extra)
     processes, channels = [], []
     try:
         for index in range(2):
@@ -64,7 +68,7 @@ async def replicas(
             log = tmp_path / f"accounts-{index}.log"
             command = drafter_command("serve", "accounts", "--host", "127.0.0.1", "--port")
             processes.append(spawn([*command, str(port)], env, log))
-            channels.append(aio.insecure_channel(f"127.0.0.1:{port}"))
+            channels.append(open_channel(f"127.0.0.1:{port}", auth))
             await _wait_ready(channels[-1], processes[-1], log)
         yield Stub(channels[0]), Stub(channels[1])
     finally:

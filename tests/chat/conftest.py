@@ -63,6 +63,6 @@ async def chat_stub(
     if request.param == "in-process":
         yield chat_grpc.ChatServiceStub(chat_server.local.channel())
         return
-    channel = open_channel(f"127.0.0.1:{chat_server.port}")
+    channel = open_channel(f"127.0.0.1:{chat_server.port}", chat_server.auth)
     yield chat_grpc.ChatServiceStub(channel)
     await channel.close()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.services.chat.coalesce import coalesce, coalesced, merge_into
 
 E = chat_pb.StreamCompleteResponse
@@ -40,7 +41,12 @@ def text(s: str, choice: int = 0) -> E:
             E(delta=D(tool_call=T(index=0, arguments_json="{}"))),
         ),
         (text("ab"), E(finished=chat_pb.ChoiceFinished()), False, text("ab")),
-        (E(usage=chat_pb.Usage()), E(usage=chat_pb.Usage()), False, E(usage=chat_pb.Usage())),
+        (
+            E(usage=usage_pb.TokenUsage()),
+            E(usage=usage_pb.TokenUsage()),
+            False,
+            E(usage=usage_pb.TokenUsage()),
+        ),
     ],
 )
 def test_merge_into(first: E, second: E, merged: bool, expected: E) -> None:

@@ -8,6 +8,7 @@ import pytest
 from anthropic import types as at
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.services.chat.from_anthropic import (
     ChoiceBuilder,
     ChoiceStream,
@@ -195,14 +196,14 @@ def test_usage_combines_message_start_and_cumulative_message_delta() -> None:
     for data in events:
         stream.events_from(upstream(data))
 
-    assert stream.usage == chat_pb.Usage(
+    assert stream.usage == usage_pb.TokenUsage(
         input_tokens=10,
         output_tokens=12,
         reasoning_tokens=5,
         cache_read_input_tokens=3,
         cache_creation_input_tokens=2,
     )
-    total = chat_pb.Usage(input_tokens=1, output_tokens=1)
+    total = usage_pb.TokenUsage(input_tokens=1, output_tokens=1)
     add_usage(total, stream.usage)
     assert (total.input_tokens, total.output_tokens, total.reasoning_tokens) == (11, 13, 5)
 

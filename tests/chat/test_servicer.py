@@ -11,6 +11,7 @@ from grpc import aio
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.common.v1 import errors_pb2
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import RemoteError, error_from_rpc
 from drafter.services.chat.main import start
@@ -49,7 +50,7 @@ async def test_complete_returns_the_upstream_text_and_usage(
 
     assert [c.content for c in response.choices] == ["Hello there!"]
     assert response.choices[0].finish_reason == chat_pb.FINISH_REASON_STOP
-    assert response.usage == chat_pb.Usage(input_tokens=11, output_tokens=5)
+    assert response.usage == usage_pb.TokenUsage(input_tokens=11, output_tokens=5)
     assert response.upstream_model == "claude-haiku-4-5-20251001"
     assert fake.last_request.body["stream"] is False  # a short answer is asked for whole
 
@@ -191,7 +192,7 @@ async def test_service_without_a_key_starts_and_reports_upstream_auth(
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     running = await start(chat_settings(fake, anthropic_api_key=None), "127.0.0.1:0")
-    channel = open_channel(f"127.0.0.1:{running.port}")
+    channel = open_channel(f"127.0.0.1:{running.port}", running.auth)
     try:
         error = await _complete_error(
             chat_grpc.ChatServiceStub(channel), chat_request((USER, "hi"))

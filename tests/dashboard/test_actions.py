@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from grpc import aio
 
 from drafter.accounts.v1 import dashboard_service_pb2 as dash_pb
 from drafter.accounts.v1 import dashboard_service_pb2_grpc as dash_grpc
+from drafter.config import CommonSettings
+from drafter.rpc.channels import open_channel
+from drafter.rpc.internal_auth import load_internal_auth
 from tests.accounts.conftest import FakeClock
 from tests.dashboard.conftest import post_form, shown_secret
 from tests.oauth.web_helpers import PASSWORD, csrf_of, log_in, sign_up
@@ -208,7 +210,9 @@ async def test_delete_account_needs_the_password_and_holds_the_email_five_days(
 
 
 async def test_list_plans_rpc_returns_the_plan_table(accounts_port: int) -> None:
-    async with aio.insecure_channel(f"127.0.0.1:{accounts_port}") as channel:
+    async with open_channel(
+        f"127.0.0.1:{accounts_port}", load_internal_auth(CommonSettings())
+    ) as channel:
         stub = dash_grpc.DashboardServiceStub(channel)
         found = await stub.ListPlans(dash_pb.ListPlansRequest())
     assert [p.key for p in found.plans] == ["free", "pro", "plus"]

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 from tests.dashboard.conftest import post_form
 from tests.oauth.conftest import Stubs
 from tests.oauth.web_helpers import sign_up
@@ -71,7 +72,7 @@ async def test_usage_page_shows_todays_figures_and_the_limit(
             reservation_id=auth.reservation_id,
             outcome=accounts_pb.OUTCOME_SUCCEEDED,
             units_used=1,
-            usage=accounts_pb.TokenUsage(input_tokens=12, output_tokens=30),
+            usage=usage_pb.TokenUsage(input_tokens=12, output_tokens=30),
         )
     )
     page = await browser.get("/dashboard/usage")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image, ImageDraw
 
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
@@ -16,6 +18,7 @@ from drafter.limits import IMAGE_MAX_MESSAGE_BYTES as MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
 from drafter.rpc.server import RunningServer
 from drafter.services.images.main import start
+from drafter.services.images.readiness import REMOVE_BACKGROUND_HEALTH
 from drafter.services.images.settings import ImagesSettings
 from tests.fakes.gemini_server import FakeGemini
 
@@ -37,6 +40,25 @@ def tiny_model(tiny_rembg_model_path: Path) -> Path:
     """The session's tiny rembg model (tests/conftest.py), outside rembg's home folder:
     the service must load it from anywhere."""
     return tiny_rembg_model_path
+
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+async def removal_health_after_loading(channel: aio.Channel, timeout_s: float = 120.0) -> int:
+    """Background removal's health once its model has finished loading (SERVING, or
+    NOT_SERVING when it could not), polled as the status page reads it: it loads in the
+    background after the service has started."""
+    health = health_pb2_grpc.HealthStub(channel)
+    request = health_pb2.HealthCheckRequest(service=REMOVE_BACKGROUND_HEALTH)
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        status = (await health.Check(request)).status
+        if status != health_pb2.HealthCheckResponse.UNKNOWN:
+            return int(status)
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the rembg model did not load within {timeout_s} s")
+        await asyncio.sleep(0.05)
 
 
 def images_settings(data_dir: Path, **env: object) -> ImagesSettings:
@@ -61,6 +83,7 @@ async def images_server(
         DRAFTER_REMBG_MODEL_PATH=tiny_model,
     )
     running = await start(settings, "127.0.0.1:0")
+    assert await removal_health_after_loading(running.local.channel()) == SERVING
     yield running
     await running.stop(grace=1)
 
@@ -68,7 +91,7 @@ async def images_server(
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def channel(images_server: RunningServer) -> AsyncIterator[aio.Channel]:
     async with open_channel(
-        f"127.0.0.1:{images_server.port}", max_message_bytes=MAX_MESSAGE_BYTES
+        f"127.0.0.1:{images_server.port}", images_server.auth, max_message_bytes=MAX_MESSAGE_BYTES
     ) as ch:
         yield ch
 

@@ -22,7 +22,13 @@ from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import error_from_rpc
 from drafter.services.images.background import installed_model_file
 from drafter.services.images.main import start
-from tests.images.conftest import images_settings, pixel, square_on_dark
+from tests.images.conftest import (
+    SERVING,
+    images_settings,
+    pixel,
+    removal_health_after_loading,
+    square_on_dark,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +50,7 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 async def bare_stub(tmp_path: Path) -> AsyncIterator[images_grpc.ImagesServiceStub]:
     running = await start(images_settings(tmp_path / "data", GEMINI_API_KEY=""), "127.0.0.1:0")
     try:
-        async with open_channel(f"127.0.0.1:{running.port}") as channel:
+        async with open_channel(f"127.0.0.1:{running.port}", running.auth) as channel:
             health = health_pb2_grpc.HealthStub(channel)
             answer = await health.Check(health_pb2.HealthCheckRequest(service=""))
             assert answer.status == health_pb2.HealthCheckResponse.SERVING
@@ -82,7 +88,10 @@ async def test_named_model_is_loaded_from_rembg_home(
     running = await start(settings, "127.0.0.1:0")
     try:
         target = f"127.0.0.1:{running.port}"
-        async with open_channel(target, max_message_bytes=MAX_MESSAGE_BYTES) as channel:
+        async with open_channel(
+            target, running.auth, max_message_bytes=MAX_MESSAGE_BYTES
+        ) as channel:
+            assert await removal_health_after_loading(channel) == SERVING
             stub = images_grpc.ImagesServiceStub(channel)
             request = images_pb.RemoveBackgroundRequest(image=square_on_dark("PNG"))
             response = await stub.RemoveBackground(request)
@@ -115,7 +124,7 @@ async def main():
     settings = images_settings({str(tmp_path / "data")!r}, DRAFTER_REMBG_MODEL={model!r})
     running = await start(settings, "127.0.0.1:0")
     try:
-        async with open_channel(f"127.0.0.1:{{running.port}}") as channel:
+        async with open_channel(f"127.0.0.1:{{running.port}}", running.auth) as channel:
             stub = images_grpc.ImagesServiceStub(channel)
             try:
                 await stub.RemoveBackground(images_pb.RemoveBackgroundRequest(image=b"x"))

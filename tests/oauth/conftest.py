@@ -9,13 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
+from drafter.config import CommonSettings
 from drafter.edge.app import create_app
 from drafter.edge.settings import EdgeSettings
+from drafter.rpc.channels import open_channel
+from drafter.rpc.internal_auth import load_internal_auth
 from drafter.services.accounts.main import start
 from drafter.services.accounts.settings import AccountsSettings
 from tests.support.accounts import Account, Stubs, make_account
@@ -65,7 +67,7 @@ async def accounts_port(settings: AccountsSettings, clock: FakeClock) -> AsyncIt
 
 @pytest.fixture
 async def stubs(accounts_port: int) -> AsyncIterator[Stubs]:
-    channel = aio.insecure_channel(f"127.0.0.1:{accounts_port}")
+    channel = open_channel(f"127.0.0.1:{accounts_port}", load_internal_auth(CommonSettings()))
     try:
         yield Stubs(
             accounts_grpc.AccountsServiceStub(channel),

@@ -5,6 +5,7 @@ the same bootstrap, and both must give the same messages, statuses and details."
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Callable
 
 import grpc
@@ -17,6 +18,7 @@ from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import QuotaExceeded, error_from_rpc
+from drafter.rpc.internal_auth import InternalAuth
 from drafter.rpc.server import Registration, RunningServer, start_server
 
 SERVICE = chat_pb.DESCRIPTOR.services_by_name["ChatService"].full_name
@@ -75,6 +77,7 @@ async def scripted() -> AsyncIterator[tuple[ScriptedChat, RunningServer]]:
     running = await start_server(
         [Registration(chat_grpc.add_ChatServiceServicer_to_server, servicer, SERVICE)],
         "127.0.0.1:0",
+        auth=InternalAuth(token=secrets.token_urlsafe(48)),
     )
     yield servicer, running
     await running.stop(0)
@@ -88,7 +91,7 @@ async def channel(
     if request.param == "in-process":
         yield running.local.channel()
         return
-    channel = open_channel(f"127.0.0.1:{running.port}")
+    channel = open_channel(f"127.0.0.1:{running.port}", running.auth)
     yield channel
     await channel.close()
 

@@ -13,6 +13,7 @@ REQUIRED_ENV = {
     "POSTGRES_PASSWORD": "secret",
     "ANTHROPIC_API_KEY": "sk-test",
     "DRAFTER_SECRET_KEY": "kX9vQ2mZ7rT4wB8nL1pY6cJ3hF5dG0sA",
+    "DRAFTER_INTERNAL_TOKEN": "pQ4wE8rT2yU6iO0aS3dF7gH1jK5lZ9xC",
 }
 DRAFTER_SERVICES = ("accounts", "chat", "images", "edge")
 
@@ -60,3 +61,26 @@ def test_every_service_uses_the_one_dockerfile() -> None:
     for name in DRAFTER_SERVICES:
         assert raw["services"][name]["build"] == "."
     assert (ROOT / "Dockerfile").is_file()
+
+
+def test_only_the_edge_is_published_and_the_services_share_the_internal_token() -> None:
+    """The gRPC services, PostgreSQL and Redis are on the internal network only (no way
+    out, nothing published); the edge alone has a published port; every Drafter process
+    gets the same required DRAFTER_INTERNAL_TOKEN."""
+    config = yaml.safe_load(_config(REQUIRED_ENV).stdout)
+    assert config["networks"]["internal"]["internal"] is True
+    for name, service in config["services"].items():
+        assert "internal" in service["networks"], name
+        assert "public" in service["networks"] or name != "edge"
+        if name != "edge":
+            assert "ports" not in service, name
+            assert "public" not in service["networks"], name
+    assert [p["target"] for p in config["services"]["edge"]["ports"]] == [8080]
+    for name in ("postgres", "redis"):
+        assert set(config["services"][name]["networks"]) == {"internal"}, name
+    tokens = {
+        config["services"][n]["environment"]["DRAFTER_INTERNAL_TOKEN"] for n in DRAFTER_SERVICES
+    }
+    assert tokens == {REQUIRED_ENV["DRAFTER_INTERNAL_TOKEN"]}
+    raw = (ROOT / "docker-compose.yml").read_text()
+    assert "${DRAFTER_INTERNAL_TOKEN:?" in raw

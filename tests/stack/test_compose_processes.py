@@ -13,12 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import grpc
 import httpx
 import openai
 import psycopg
 import pytest
 import yaml
 
+from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.support.stack import DrafterStack, base_env, free_port, spawn, wait_until_healthy
 
@@ -32,6 +37,7 @@ COMPOSE_SECRETS = {
     "POSTGRES_PASSWORD": "compose-secret",
     "ANTHROPIC_API_KEY": "sk-ant-test",
     "DRAFTER_SECRET_KEY": "kX9vQ2mZ7rT4wB8nL1pY6cJ3hF5dG0sA",
+    "DRAFTER_INTERNAL_TOKEN": "pQ4wE8rT2yU6iO0aS3dF7gH1jK5lZ9xC",
 }
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -164,3 +170,25 @@ def test_probe_command_of_the_healthchecks(compose_stack: DrafterStack) -> None:
         ).returncode
         == 1
     )
+
+
+def test_the_services_refuse_a_caller_without_the_internal_token(
+    compose_stack: DrafterStack,
+) -> None:
+    """What a neighbour on the compose network could try: a key for any account, or a
+    completion on the operator's Anthropic key. (The edge, with the token, is served: the
+    tests above.)"""
+    calls = (
+        (
+            "ACCOUNTS",
+            accounts_grpc.AccountsServiceStub,
+            "CreateApiKey",
+            accounts_pb.CreateApiKeyRequest(),
+        ),
+        ("CHAT", chat_grpc.ChatServiceStub, "Complete", chat_pb.CompleteRequest()),
+    )
+    for service, stub_class, method, request in calls:
+        target = compose_stack.env[f"DRAFTER_{service}_ADDR"]
+        with grpc.insecure_channel(target) as channel, pytest.raises(grpc.RpcError) as refused:
+            getattr(stub_class(channel), method)(request, timeout=5)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED, service

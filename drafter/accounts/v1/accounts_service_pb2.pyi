@@ -1,5 +1,6 @@
 import datetime
 
+from drafter.common.v1 import usage_pb2 as _usage_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -25,6 +26,7 @@ class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OUTCOME_REJECTED: _ClassVar[Outcome]
     OUTCOME_FAILED: _ClassVar[Outcome]
     OUTCOME_CANCELLED: _ClassVar[Outcome]
+    OUTCOME_ABANDONED: _ClassVar[Outcome]
 USAGE_KIND_UNSPECIFIED: UsageKind
 USAGE_KIND_CHAT: UsageKind
 USAGE_KIND_IMAGE_GEN: UsageKind
@@ -35,6 +37,7 @@ OUTCOME_SUCCEEDED: Outcome
 OUTCOME_REJECTED: Outcome
 OUTCOME_FAILED: Outcome
 OUTCOME_CANCELLED: Outcome
+OUTCOME_ABANDONED: Outcome
 
 class Caller(_message.Message):
     __slots__ = ("user_id", "plan", "credential_id")
@@ -45,20 +48,6 @@ class Caller(_message.Message):
     plan: str
     credential_id: str
     def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., credential_id: _Optional[str] = ...) -> None: ...
-
-class TokenUsage(_message.Message):
-    __slots__ = ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    CACHE_READ_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    CACHE_CREATION_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    input_tokens: int
-    output_tokens: int
-    reasoning_tokens: int
-    cache_read_input_tokens: int
-    cache_creation_input_tokens: int
-    def __init__(self, input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cache_read_input_tokens: _Optional[int] = ..., cache_creation_input_tokens: _Optional[int] = ...) -> None: ...
 
 class AuthorizeRequest(_message.Message):
     __slots__ = ("credential", "kind", "model", "units")
@@ -92,9 +81,9 @@ class SettleRequest(_message.Message):
     reservation_id: str
     outcome: Outcome
     units_used: int
-    usage: TokenUsage
+    usage: _usage_pb2.TokenUsage
     latency_ms: int
-    def __init__(self, reservation_id: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., units_used: _Optional[int] = ..., usage: _Optional[_Union[TokenUsage, _Mapping]] = ..., latency_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, reservation_id: _Optional[str] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., units_used: _Optional[int] = ..., usage: _Optional[_Union[_usage_pb2.TokenUsage, _Mapping]] = ..., latency_ms: _Optional[int] = ...) -> None: ...
 
 class SettleResponse(_message.Message):
     __slots__ = ()

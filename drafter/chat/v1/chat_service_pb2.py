@@ -22,59 +22,58 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from drafter.common.v1 import usage_pb2 as drafter_dot_common_dot_v1_dot_usage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"drafter/chat/v1/chat_service.proto\x12\x0f\x64rafter.chat.v1\"(\n\tImagePart\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\"R\n\x0b\x43ontentPart\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12+\n\x05image\x18\x02 \x01(\x0b\x32\x1a.drafter.chat.v1.ImagePartH\x00\x42\x06\n\x04part\"<\n\x08ToolCall\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x03 \x01(\t\"\xb0\x01\n\x07Message\x12#\n\x04role\x18\x01 \x01(\x0e\x32\x15.drafter.chat.v1.Role\x12-\n\x07\x63ontent\x18\x02 \x03(\x0b\x32\x1c.drafter.chat.v1.ContentPart\x12-\n\ntool_calls\x18\x03 \x03(\x0b\x32\x19.drafter.chat.v1.ToolCall\x12\x14\n\x0ctool_call_id\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\"B\n\x04Tool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x17\n\x0fparameters_json\x18\x03 \x01(\t\"\xa9\x01\n\nToolChoice\x12.\n\x04mode\x18\x01 \x01(\x0e\x32 .drafter.chat.v1.ToolChoice.Mode\x12\x0c\n\x04name\x18\x02 \x01(\t\"]\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\r\n\tMODE_AUTO\x10\x01\x12\r\n\tMODE_NONE\x10\x02\x12\x11\n\rMODE_REQUIRED\x10\x03\x12\x0e\n\nMODE_NAMED\x10\x04\"\xd0\x01\n\x0eResponseFormat\x12\x32\n\x04type\x18\x01 \x01(\x0e\x32$.drafter.chat.v1.ResponseFormat.Type\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0bschema_json\x18\x03 \x01(\t\x12\x0e\n\x06strict\x18\x04 \x01(\x08\"W\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\r\n\tTYPE_TEXT\x10\x01\x12\x14\n\x10TYPE_JSON_OBJECT\x10\x02\x12\x14\n\x10TYPE_JSON_SCHEMA\x10\x03\"\x9c\x04\n\x0b\x43hatRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12*\n\x08messages\x18\x02 \x03(\x0b\x32\x18.drafter.chat.v1.Message\x12\x12\n\nmax_tokens\x18\x03 \x01(\x05\x12\x18\n\x0btemperature\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x0c\n\x04stop\x18\x06 \x03(\t\x12\x30\n\x08thinking\x18\x07 \x01(\x0e\x32\x1e.drafter.chat.v1.ThinkingLevel\x12\x19\n\x11include_reasoning\x18\x08 \x01(\x08\x12$\n\x05tools\x18\t \x03(\x0b\x32\x15.drafter.chat.v1.Tool\x12\x30\n\x0btool_choice\x18\n \x01(\x0b\x32\x1b.drafter.chat.v1.ToolChoice\x12 \n\x13parallel_tool_calls\x18\x0b \x01(\x08H\x02\x88\x01\x01\x12\x0c\n\x04user\x18\x0c \x01(\t\x12\t\n\x01n\x18\r \x01(\x05\x12\x38\n\x0fresponse_format\x18\x0e \x01(\x0b\x32\x1f.drafter.chat.v1.ResponseFormat\x12\x12\n\x05top_k\x18\x0f \x01(\x05H\x03\x88\x01\x01\x12\x18\n\x10reasoning_effort\x18\x10 \x01(\tB\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x16\n\x14_parallel_tool_callsB\x08\n\x06_top_k\"\x94\x01\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x03 \x01(\x03\x12\x1f\n\x17\x63\x61\x63he_read_input_tokens\x18\x04 \x01(\x03\x12#\n\x1b\x63\x61\x63he_creation_input_tokens\x18\x05 \x01(\x03\"\xa0\x01\n\x06\x43hoice\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x11\n\treasoning\x18\x03 \x01(\t\x12-\n\ntool_calls\x18\x04 \x03(\x0b\x32\x19.drafter.chat.v1.ToolCall\x12\x34\n\rfinish_reason\x18\x05 \x01(\x0e\x32\x1d.drafter.chat.v1.FinishReason\"@\n\x0f\x43ompleteRequest\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.drafter.chat.v1.ChatRequest\"{\n\x10\x43ompleteResponse\x12(\n\x07\x63hoices\x18\x01 \x03(\x0b\x32\x17.drafter.chat.v1.Choice\x12%\n\x05usage\x18\x02 \x01(\x0b\x32\x16.drafter.chat.v1.Usage\x12\x16\n\x0eupstream_model\x18\x03 \x01(\t\"F\n\x15StreamCompleteRequest\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.drafter.chat.v1.ChatRequest\"P\n\rToolCallDelta\x12\r\n\x05index\x18\x01 \x01(\x05\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x04 \x01(\t\"\x82\x01\n\x05\x44\x65lta\x12\x14\n\x0c\x63hoice_index\x18\x01 \x01(\x05\x12\x0e\n\x04text\x18\x02 \x01(\tH\x00\x12\x13\n\treasoning\x18\x03 \x01(\tH\x00\x12\x33\n\ttool_call\x18\x04 \x01(\x0b\x32\x1e.drafter.chat.v1.ToolCallDeltaH\x00\x42\t\n\x07\x63ontent\"\\\n\x0e\x43hoiceFinished\x12\x14\n\x0c\x63hoice_index\x18\x01 \x01(\x05\x12\x34\n\rfinish_reason\x18\x02 \x01(\x0e\x32\x1d.drafter.chat.v1.FinishReason\"\xa8\x01\n\x16StreamCompleteResponse\x12\'\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x16.drafter.chat.v1.DeltaH\x00\x12\x33\n\x08\x66inished\x18\x02 \x01(\x0b\x32\x1f.drafter.chat.v1.ChoiceFinishedH\x00\x12\'\n\x05usage\x18\x03 \x01(\x0b\x32\x16.drafter.chat.v1.UsageH\x00\x42\x07\n\x05\x65vent*s\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SYSTEM\x10\x01\x12\x12\n\x0eROLE_DEVELOPER\x10\x02\x12\r\n\tROLE_USER\x10\x03\x12\x12\n\x0eROLE_ASSISTANT\x10\x04\x12\r\n\tROLE_TOOL\x10\x05*\x93\x01\n\rThinkingLevel\x12\x1e\n\x1aTHINKING_LEVEL_UNSPECIFIED\x10\x00\x12\x16\n\x12THINKING_LEVEL_OFF\x10\x01\x12\x19\n\x15THINKING_LEVEL_MEDIUM\x10\x02\x12\x17\n\x13THINKING_LEVEL_HIGH\x10\x03\x12\x16\n\x12THINKING_LEVEL_MAX\x10\x04*\x9f\x01\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x1c\n\x18\x46INISH_REASON_TOOL_CALLS\x10\x03\x12 \n\x1c\x46INISH_REASON_CONTENT_FILTER\x10\x04\x32\xc3\x01\n\x0b\x43hatService\x12O\n\x08\x43omplete\x12 .drafter.chat.v1.CompleteRequest\x1a!.drafter.chat.v1.CompleteResponse\x12\x63\n\x0eStreamComplete\x12&.drafter.chat.v1.StreamCompleteRequest\x1a\'.drafter.chat.v1.StreamCompleteResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"drafter/chat/v1/chat_service.proto\x12\x0f\x64rafter.chat.v1\x1a\x1d\x64rafter/common/v1/usage.proto\"(\n\tImagePart\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\"R\n\x0b\x43ontentPart\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12+\n\x05image\x18\x02 \x01(\x0b\x32\x1a.drafter.chat.v1.ImagePartH\x00\x42\x06\n\x04part\"<\n\x08ToolCall\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x03 \x01(\t\"\xb0\x01\n\x07Message\x12#\n\x04role\x18\x01 \x01(\x0e\x32\x15.drafter.chat.v1.Role\x12-\n\x07\x63ontent\x18\x02 \x03(\x0b\x32\x1c.drafter.chat.v1.ContentPart\x12-\n\ntool_calls\x18\x03 \x03(\x0b\x32\x19.drafter.chat.v1.ToolCall\x12\x14\n\x0ctool_call_id\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\"B\n\x04Tool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x17\n\x0fparameters_json\x18\x03 \x01(\t\"\xa9\x01\n\nToolChoice\x12.\n\x04mode\x18\x01 \x01(\x0e\x32 .drafter.chat.v1.ToolChoice.Mode\x12\x0c\n\x04name\x18\x02 \x01(\t\"]\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\r\n\tMODE_AUTO\x10\x01\x12\r\n\tMODE_NONE\x10\x02\x12\x11\n\rMODE_REQUIRED\x10\x03\x12\x0e\n\nMODE_NAMED\x10\x04\"\xd0\x01\n\x0eResponseFormat\x12\x32\n\x04type\x18\x01 \x01(\x0e\x32$.drafter.chat.v1.ResponseFormat.Type\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0bschema_json\x18\x03 \x01(\t\x12\x0e\n\x06strict\x18\x04 \x01(\x08\"W\n\x04Type\x12\x14\n\x10TYPE_UNSPECIFIED\x10\x00\x12\r\n\tTYPE_TEXT\x10\x01\x12\x14\n\x10TYPE_JSON_OBJECT\x10\x02\x12\x14\n\x10TYPE_JSON_SCHEMA\x10\x03\"\x9c\x04\n\x0b\x43hatRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12*\n\x08messages\x18\x02 \x03(\x0b\x32\x18.drafter.chat.v1.Message\x12\x12\n\nmax_tokens\x18\x03 \x01(\x05\x12\x18\n\x0btemperature\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x0c\n\x04stop\x18\x06 \x03(\t\x12\x30\n\x08thinking\x18\x07 \x01(\x0e\x32\x1e.drafter.chat.v1.ThinkingLevel\x12\x19\n\x11include_reasoning\x18\x08 \x01(\x08\x12$\n\x05tools\x18\t \x03(\x0b\x32\x15.drafter.chat.v1.Tool\x12\x30\n\x0btool_choice\x18\n \x01(\x0b\x32\x1b.drafter.chat.v1.ToolChoice\x12 \n\x13parallel_tool_calls\x18\x0b \x01(\x08H\x02\x88\x01\x01\x12\x0c\n\x04user\x18\x0c \x01(\t\x12\t\n\x01n\x18\r \x01(\x05\x12\x38\n\x0fresponse_format\x18\x0e \x01(\x0b\x32\x1f.drafter.chat.v1.ResponseFormat\x12\x12\n\x05top_k\x18\x0f \x01(\x05H\x03\x88\x01\x01\x12\x18\n\x10reasoning_effort\x18\x10 \x01(\tB\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x16\n\x14_parallel_tool_callsB\x08\n\x06_top_k\"\xa0\x01\n\x06\x43hoice\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x11\n\treasoning\x18\x03 \x01(\t\x12-\n\ntool_calls\x18\x04 \x03(\x0b\x32\x19.drafter.chat.v1.ToolCall\x12\x34\n\rfinish_reason\x18\x05 \x01(\x0e\x32\x1d.drafter.chat.v1.FinishReason\"@\n\x0f\x43ompleteRequest\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.drafter.chat.v1.ChatRequest\"\x82\x01\n\x10\x43ompleteResponse\x12(\n\x07\x63hoices\x18\x01 \x03(\x0b\x32\x17.drafter.chat.v1.Choice\x12,\n\x05usage\x18\x02 \x01(\x0b\x32\x1d.drafter.common.v1.TokenUsage\x12\x16\n\x0eupstream_model\x18\x03 \x01(\t\"F\n\x15StreamCompleteRequest\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.drafter.chat.v1.ChatRequest\"P\n\rToolCallDelta\x12\r\n\x05index\x18\x01 \x01(\x05\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x04 \x01(\t\"\x82\x01\n\x05\x44\x65lta\x12\x14\n\x0c\x63hoice_index\x18\x01 \x01(\x05\x12\x0e\n\x04text\x18\x02 \x01(\tH\x00\x12\x13\n\treasoning\x18\x03 \x01(\tH\x00\x12\x33\n\ttool_call\x18\x04 \x01(\x0b\x32\x1e.drafter.chat.v1.ToolCallDeltaH\x00\x42\t\n\x07\x63ontent\"\\\n\x0e\x43hoiceFinished\x12\x14\n\x0c\x63hoice_index\x18\x01 \x01(\x05\x12\x34\n\rfinish_reason\x18\x02 \x01(\x0e\x32\x1d.drafter.chat.v1.FinishReason\"\xaf\x01\n\x16StreamCompleteResponse\x12\'\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x16.drafter.chat.v1.DeltaH\x00\x12\x33\n\x08\x66inished\x18\x02 \x01(\x0b\x32\x1f.drafter.chat.v1.ChoiceFinishedH\x00\x12.\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.drafter.common.v1.TokenUsageH\x00\x42\x07\n\x05\x65vent*s\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SYSTEM\x10\x01\x12\x12\n\x0eROLE_DEVELOPER\x10\x02\x12\r\n\tROLE_USER\x10\x03\x12\x12\n\x0eROLE_ASSISTANT\x10\x04\x12\r\n\tROLE_TOOL\x10\x05*\x93\x01\n\rThinkingLevel\x12\x1e\n\x1aTHINKING_LEVEL_UNSPECIFIED\x10\x00\x12\x16\n\x12THINKING_LEVEL_OFF\x10\x01\x12\x19\n\x15THINKING_LEVEL_MEDIUM\x10\x02\x12\x17\n\x13THINKING_LEVEL_HIGH\x10\x03\x12\x16\n\x12THINKING_LEVEL_MAX\x10\x04*\x9f\x01\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x1c\n\x18\x46INISH_REASON_TOOL_CALLS\x10\x03\x12 \n\x1c\x46INISH_REASON_CONTENT_FILTER\x10\x04\x32\xc3\x01\n\x0b\x43hatService\x12O\n\x08\x43omplete\x12 .drafter.chat.v1.CompleteRequest\x1a!.drafter.chat.v1.CompleteResponse\x12\x63\n\x0eStreamComplete\x12&.drafter.chat.v1.StreamCompleteRequest\x1a\'.drafter.chat.v1.StreamCompleteResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'drafter.chat.v1.chat_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=2473
-  _globals['_ROLE']._serialized_end=2588
-  _globals['_THINKINGLEVEL']._serialized_start=2591
-  _globals['_THINKINGLEVEL']._serialized_end=2738
-  _globals['_FINISHREASON']._serialized_start=2741
-  _globals['_FINISHREASON']._serialized_end=2900
-  _globals['_IMAGEPART']._serialized_start=55
-  _globals['_IMAGEPART']._serialized_end=95
-  _globals['_CONTENTPART']._serialized_start=97
-  _globals['_CONTENTPART']._serialized_end=179
-  _globals['_TOOLCALL']._serialized_start=181
-  _globals['_TOOLCALL']._serialized_end=241
-  _globals['_MESSAGE']._serialized_start=244
-  _globals['_MESSAGE']._serialized_end=420
-  _globals['_TOOL']._serialized_start=422
-  _globals['_TOOL']._serialized_end=488
-  _globals['_TOOLCHOICE']._serialized_start=491
-  _globals['_TOOLCHOICE']._serialized_end=660
-  _globals['_TOOLCHOICE_MODE']._serialized_start=567
-  _globals['_TOOLCHOICE_MODE']._serialized_end=660
-  _globals['_RESPONSEFORMAT']._serialized_start=663
-  _globals['_RESPONSEFORMAT']._serialized_end=871
-  _globals['_RESPONSEFORMAT_TYPE']._serialized_start=784
-  _globals['_RESPONSEFORMAT_TYPE']._serialized_end=871
-  _globals['_CHATREQUEST']._serialized_start=874
-  _globals['_CHATREQUEST']._serialized_end=1414
-  _globals['_USAGE']._serialized_start=1417
-  _globals['_USAGE']._serialized_end=1565
-  _globals['_CHOICE']._serialized_start=1568
-  _globals['_CHOICE']._serialized_end=1728
-  _globals['_COMPLETEREQUEST']._serialized_start=1730
-  _globals['_COMPLETEREQUEST']._serialized_end=1794
-  _globals['_COMPLETERESPONSE']._serialized_start=1796
-  _globals['_COMPLETERESPONSE']._serialized_end=1919
-  _globals['_STREAMCOMPLETEREQUEST']._serialized_start=1921
-  _globals['_STREAMCOMPLETEREQUEST']._serialized_end=1991
-  _globals['_TOOLCALLDELTA']._serialized_start=1993
-  _globals['_TOOLCALLDELTA']._serialized_end=2073
-  _globals['_DELTA']._serialized_start=2076
-  _globals['_DELTA']._serialized_end=2206
-  _globals['_CHOICEFINISHED']._serialized_start=2208
-  _globals['_CHOICEFINISHED']._serialized_end=2300
-  _globals['_STREAMCOMPLETERESPONSE']._serialized_start=2303
-  _globals['_STREAMCOMPLETERESPONSE']._serialized_end=2471
-  _globals['_CHATSERVICE']._serialized_start=2903
-  _globals['_CHATSERVICE']._serialized_end=3098
+  _globals['_ROLE']._serialized_start=2368
+  _globals['_ROLE']._serialized_end=2483
+  _globals['_THINKINGLEVEL']._serialized_start=2486
+  _globals['_THINKINGLEVEL']._serialized_end=2633
+  _globals['_FINISHREASON']._serialized_start=2636
+  _globals['_FINISHREASON']._serialized_end=2795
+  _globals['_IMAGEPART']._serialized_start=86
+  _globals['_IMAGEPART']._serialized_end=126
+  _globals['_CONTENTPART']._serialized_start=128
+  _globals['_CONTENTPART']._serialized_end=210
+  _globals['_TOOLCALL']._serialized_start=212
+  _globals['_TOOLCALL']._serialized_end=272
+  _globals['_MESSAGE']._serialized_start=275
+  _globals['_MESSAGE']._serialized_end=451
+  _globals['_TOOL']._serialized_start=453
+  _globals['_TOOL']._serialized_end=519
+  _globals['_TOOLCHOICE']._serialized_start=522
+  _globals['_TOOLCHOICE']._serialized_end=691
+  _globals['_TOOLCHOICE_MODE']._serialized_start=598
+  _globals['_TOOLCHOICE_MODE']._serialized_end=691
+  _globals['_RESPONSEFORMAT']._serialized_start=694
+  _globals['_RESPONSEFORMAT']._serialized_end=902
+  _globals['_RESPONSEFORMAT_TYPE']._serialized_start=815
+  _globals['_RESPONSEFORMAT_TYPE']._serialized_end=902
+  _globals['_CHATREQUEST']._serialized_start=905
+  _globals['_CHATREQUEST']._serialized_end=1445
+  _globals['_CHOICE']._serialized_start=1448
+  _globals['_CHOICE']._serialized_end=1608
+  _globals['_COMPLETEREQUEST']._serialized_start=1610
+  _globals['_COMPLETEREQUEST']._serialized_end=1674
+  _globals['_COMPLETERESPONSE']._serialized_start=1677
+  _globals['_COMPLETERESPONSE']._serialized_end=1807
+  _globals['_STREAMCOMPLETEREQUEST']._serialized_start=1809
+  _globals['_STREAMCOMPLETEREQUEST']._serialized_end=1879
+  _globals['_TOOLCALLDELTA']._serialized_start=1881
+  _globals['_TOOLCALLDELTA']._serialized_end=1961
+  _globals['_DELTA']._serialized_start=1964
+  _globals['_DELTA']._serialized_end=2094
+  _globals['_CHOICEFINISHED']._serialized_start=2096
+  _globals['_CHOICEFINISHED']._serialized_end=2188
+  _globals['_STREAMCOMPLETERESPONSE']._serialized_start=2191
+  _globals['_STREAMCOMPLETERESPONSE']._serialized_end=2366
+  _globals['_CHATSERVICE']._serialized_start=2798
+  _globals['_CHATSERVICE']._serialized_end=2993
 # @@protoc_insertion_point(module_scope)

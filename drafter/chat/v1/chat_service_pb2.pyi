@@ -1,3 +1,4 @@
+from drafter.common.v1 import usage_pb2 as _usage_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -176,20 +177,6 @@ class ChatRequest(_message.Message):
     reasoning_effort: str
     def __init__(self, model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., thinking: _Optional[_Union[ThinkingLevel, str]] = ..., include_reasoning: _Optional[bool] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., user: _Optional[str] = ..., n: _Optional[int] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., top_k: _Optional[int] = ..., reasoning_effort: _Optional[str] = ...) -> None: ...
 
-class Usage(_message.Message):
-    __slots__ = ("input_tokens", "output_tokens", "reasoning_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    CACHE_READ_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    CACHE_CREATION_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
-    input_tokens: int
-    output_tokens: int
-    reasoning_tokens: int
-    cache_read_input_tokens: int
-    cache_creation_input_tokens: int
-    def __init__(self, input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cache_read_input_tokens: _Optional[int] = ..., cache_creation_input_tokens: _Optional[int] = ...) -> None: ...
-
 class Choice(_message.Message):
     __slots__ = ("index", "content", "reasoning", "tool_calls", "finish_reason")
     INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -216,9 +203,9 @@ class CompleteResponse(_message.Message):
     USAGE_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_MODEL_FIELD_NUMBER: _ClassVar[int]
     choices: _containers.RepeatedCompositeFieldContainer[Choice]
-    usage: Usage
+    usage: _usage_pb2.TokenUsage
     upstream_model: str
-    def __init__(self, choices: _Optional[_Iterable[_Union[Choice, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., upstream_model: _Optional[str] = ...) -> None: ...
+    def __init__(self, choices: _Optional[_Iterable[_Union[Choice, _Mapping]]] = ..., usage: _Optional[_Union[_usage_pb2.TokenUsage, _Mapping]] = ..., upstream_model: _Optional[str] = ...) -> None: ...
 
 class StreamCompleteRequest(_message.Message):
     __slots__ = ("request",)
@@ -265,5 +252,5 @@ class StreamCompleteResponse(_message.Message):
     USAGE_FIELD_NUMBER: _ClassVar[int]
     delta: Delta
     finished: ChoiceFinished
-    usage: Usage
-    def __init__(self, delta: _Optional[_Union[Delta, _Mapping]] = ..., finished: _Optional[_Union[ChoiceFinished, _Mapping]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ...) -> None: ...
+    usage: _usage_pb2.TokenUsage
+    def __init__(self, delta: _Optional[_Union[Delta, _Mapping]] = ..., finished: _Optional[_Union[ChoiceFinished, _Mapping]] = ..., usage: _Optional[_Union[_usage_pb2.TokenUsage, _Mapping]] = ...) -> None: ...

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x64rafter/common/v1/errors.proto\x12\x11\x64rafter.common.v1*\xab\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12 \n\x1c\x45RROR_REASON_INVALID_REQUEST\x10\x01\x12#\n\x1f\x45RROR_REASON_INVALID_CREDENTIAL\x10\x02\x12 \n\x1c\x45RROR_REASON_ACCOUNT_BLOCKED\x10\x03\x12\"\n\x1e\x45RROR_REASON_MODEL_NOT_IN_PLAN\x10\x04\x12 \n\x1c\x45RROR_REASON_MODEL_NOT_FOUND\x10\x05\x12\x1f\n\x1b\x45RROR_REASON_QUOTA_EXCEEDED\x10\x06\x12%\n!ERROR_REASON_UPSTREAM_UNAVAILABLE\x10\x07\x12&\n\"ERROR_REASON_UPSTREAM_RATE_LIMITED\x10\x08\x12\x1e\n\x1a\x45RROR_REASON_UPSTREAM_AUTH\x10\t\x12\x1c\n\x18\x45RROR_REASON_MODEL_TABLE\x10\n\x12\x1a\n\x16\x45RROR_REASON_NOT_FOUND\x10\x0b\x12\x1f\n\x1b\x45RROR_REASON_ALREADY_EXISTS\x10\x0c\x12\x1b\n\x17\x45RROR_REASON_PLAN_LIMIT\x10\r\x12#\n\x1f\x45RROR_REASON_INSUFFICIENT_SCOPE\x10\x0e\x12\"\n\x1e\x45RROR_REASON_PAYLOAD_TOO_LARGE\x10\x0f\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x64rafter/common/v1/errors.proto\x12\x11\x64rafter.common.v1*\xc8\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12 \n\x1c\x45RROR_REASON_INVALID_REQUEST\x10\x01\x12#\n\x1f\x45RROR_REASON_INVALID_CREDENTIAL\x10\x02\x12 \n\x1c\x45RROR_REASON_ACCOUNT_BLOCKED\x10\x03\x12\"\n\x1e\x45RROR_REASON_MODEL_NOT_IN_PLAN\x10\x04\x12 \n\x1c\x45RROR_REASON_MODEL_NOT_FOUND\x10\x05\x12\x1f\n\x1b\x45RROR_REASON_QUOTA_EXCEEDED\x10\x06\x12%\n!ERROR_REASON_UPSTREAM_UNAVAILABLE\x10\x07\x12&\n\"ERROR_REASON_UPSTREAM_RATE_LIMITED\x10\x08\x12\x1e\n\x1a\x45RROR_REASON_UPSTREAM_AUTH\x10\t\x12\x1c\n\x18\x45RROR_REASON_MODEL_TABLE\x10\n\x12\x1a\n\x16\x45RROR_REASON_NOT_FOUND\x10\x0b\x12\x1f\n\x1b\x45RROR_REASON_ALREADY_EXISTS\x10\x0c\x12\x1b\n\x17\x45RROR_REASON_PLAN_LIMIT\x10\r\x12#\n\x1f\x45RROR_REASON_INSUFFICIENT_SCOPE\x10\x0e\x12\"\n\x1e\x45RROR_REASON_PAYLOAD_TOO_LARGE\x10\x0f\x12\x1b\n\x17\x45RROR_REASON_WARMING_UP\x10\x10\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'drafter.common.v1.errors_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ERRORREASON']._serialized_start=54
-  _globals['_ERRORREASON']._serialized_end=609
+  _globals['_ERRORREASON']._serialized_end=638
 # @@protoc_insertion_point(module_scope)

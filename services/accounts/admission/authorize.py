@@ -5,11 +5,14 @@ Per request pair, in the steady state:
 
 * Authorize: the credential comes from the in-memory cache (``credential_cache``), and
   the quota store reserves the units and reads the credentials epoch in ONE round trip
-  (one Redis script, or one SQL upsert). Nothing is written to SQL: the reservation id
-  carries the reservation (``reservations``).
+  (one Redis script, or one SQL upsert). The reservation id carries the reservation,
+  signed (``reservations``); its journal row (status ``reserved``) joins the usage log's
+  next batch, so no round trip of its own, and an unsettled reservation is found and
+  settled as abandoned by the sweep (``usage.abandoned``).
 * Settle: the usage record is written once (``usage.log``): batched with others when
-  nothing is given back (no round trip of its own); when units go back, one INSERT
-  that also guards against settling twice, then the refund (one statement or script).
+  nothing is given back (the servicer awaits the batch before it answers); when units go
+  back, one statement that also guards against settling twice, then the refund (one
+  statement or script). Settling again is a no-op, never an error.
 
 A cached credential whose epoch has moved is dropped and looked up again, with the
 reserved units given back first, so revocation, blocking and plan changes apply to the
@@ -42,13 +45,14 @@ from drafter.services.accounts.oauth.rules import InsufficientScope, require_sco
 from drafter.services.accounts.plans.in_force import plan_in_force
 from drafter.services.accounts.plans.table import Plan, PlanTable
 from drafter.services.accounts.quota.store import QuotaStore, quota_day, quota_exceeded
-from drafter.services.accounts.usage.log import TokenCounts, UsageLog, usage_row
+from drafter.services.accounts.usage.log import TokenCounts, UsageLog, journal_row, usage_row
 from drafter.services.accounts.users.tokens import hash_token
 from drafter.services.accounts.vocab import LIMITED_KINDS, Outcome, UsageKind
 from drafter.timeutil import Clock, utc_now
 
 KINDS = frozenset(UsageKind)
-OUTCOMES = frozenset(Outcome)
+# What a caller may settle with (``ABANDONED`` is the sweep's own).
+OUTCOMES = frozenset(Outcome) - {Outcome.ABANDONED}
 MAX_UNITS = 64
 # last_used_at is written at most this often per key, to keep Authorize cheap.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
@@ -77,10 +81,12 @@ class Admission:
         models: ModelTable,
         quotas: QuotaStore,
         usage: UsageLog,
+        reservation_key: bytes,
         clock: Clock = utc_now,
         notifier: Notifier | None = None,
     ) -> None:
         self._engine = engine
+        self._key = reservation_key
         self._plans = plans
         self._models = models
         self._quotas = quotas
@@ -179,7 +185,8 @@ class Admission:
             await self._reserve(entry, kind, units, limit, now, final=final)
         self._touch(principal, now)
         reservation = _reservation(principal, kind, model_id, units, now)
-        return Authorization(principal, plan, reservations.encode(reservation), model_id)
+        self._usage.enqueue(journal_row(reservation, now))
+        return Authorization(principal, plan, reservations.encode(reservation, self._key), model_id)
 
     async def _allowed(
         self, entry: CachedPrincipal, kind: str, model: str, now: dt.datetime, *, final: bool
@@ -251,7 +258,7 @@ class Admission:
         means every reserved unit was used."""
         if outcome not in OUTCOMES:
             raise InvalidRequest(f"Unknown outcome '{outcome}'.", metadata={"param": "outcome"})
-        res = reservations.decode(reservation_id)
+        res = reservations.decode(reservation_id, self._key)
         used = 0
         if outcome == Outcome.SUCCEEDED:
             used = min(res.units, units_used) if units_used > 0 else res.units
@@ -264,6 +271,10 @@ class Admission:
                 user_id=res.user_id, kind=res.kind, day=res.day, units=res.units - used
             )
         return True
+
+    async def settled(self) -> None:
+        """Returns once every settlement made so far is written (before Settle answers)."""
+        await self._usage.written()
 
     def record_api_call(self, principal: Principal) -> None:
         """Counts a call that reserves nothing (usage, models) in the usage records."""

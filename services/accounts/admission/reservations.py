@@ -1,11 +1,16 @@
-"""Reservation ids that carry their own reservation, so Authorize writes nothing to SQL.
+"""Reservation ids that carry their own reservation, signed, so Authorize needs no
+SQL round trip of its own and no caller can make one up.
 
-``rsv_<nonce>.<payload>``: the nonce (128 random bits) becomes the usage record's id;
-the payload (base64url JSON) holds who reserved what on which quota day. Any accounts
-replica can settle it, and a refund after midnight goes back to the right day. Settling
-is made exactly-once by the usage log (the record's primary key, or a Redis marker), not
-by the id. The accounts RPCs are internal (the edge is their only caller), like
-SetUserPlan, so the payload is not signed.
+``rsv_<nonce>.<payload>.<signature>``: the nonce (128 random bits) becomes the usage
+record's id; the payload (base64url JSON) holds who reserved what on which quota day;
+the signature is HMAC-SHA256 over nonce and payload under the reservation key, which
+only the accounts service holds (:mod:`.reservation_key`). Any accounts replica with the
+same key can settle it, and a refund after midnight goes back to the right day.
+
+The signature makes a forged id (another user's, other units, another day, a made-up
+nonce) unknown: Settle refuses it. A replayed id is genuine, so it is not refused but
+changes nothing: settling is made exactly-once by the usage log (the record's primary
+key and its ``reserved`` status, see ``usage.log``), not by the id.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -40,7 +47,16 @@ def new_record_id() -> str:
     return RESERVATION_PREFIX + secrets.token_urlsafe(16)
 
 
-def encode(reservation: Reservation) -> str:
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _signature(key: bytes, signed: str) -> str:
+    return _b64(hmac.new(key, signed.encode(), hashlib.sha256).digest())
+
+
+def encode(reservation: Reservation, key: bytes) -> str:
+    """The signed id of ``reservation``."""
     payload = orjson.dumps(
         [
             reservation.user_id,
@@ -53,12 +69,21 @@ def encode(reservation: Reservation) -> str:
             reservation.app_id or "",
         ]
     )
-    return f"{reservation.record_id}.{base64.urlsafe_b64encode(payload).decode().rstrip('=')}"
+    signed = f"{reservation.record_id}.{_b64(payload)}"
+    return f"{signed}.{_signature(key, signed)}"
 
 
-def decode(reservation_id: str) -> Reservation:
-    """The reservation behind an id; NotFound for anything that is not one of ours."""
-    record_id, _, payload = reservation_id.partition(".")
+def unknown_reservation() -> NotFound:
+    return NotFound("Unknown reservation.", metadata={"param": "reservation_id"})
+
+
+def decode(reservation_id: str, key: bytes) -> Reservation:
+    """The reservation behind an id; NotFound for anything that is not one of ours (an
+    unsigned, altered or forged id included)."""
+    signed, _, signature = reservation_id.rpartition(".")
+    if not signed or not hmac.compare_digest(signature, _signature(key, signed)):
+        raise unknown_reservation()
+    record_id, _, payload = signed.partition(".")
     try:
         if not record_id.startswith(RESERVATION_PREFIX) or not payload:
             raise ValueError("not a reservation id")
@@ -76,4 +101,4 @@ def decode(reservation_id: str) -> Reservation:
             str(rest[0]) if rest and rest[0] else None,
         )
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
-        raise NotFound("Unknown reservation.", metadata={"param": "reservation_id"}) from exc
+        raise unknown_reservation() from exc

@@ -58,6 +58,7 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
         self, request: accounts_pb.SettleRequest, context: aio.ServicerContext
     ) -> accounts_pb.SettleResponse:
         await self._settle(request)
+        await self._admission.settled()  # answered only once written
         return accounts_pb.SettleResponse()
 
     async def SettleMany(
@@ -69,6 +70,7 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
                 await self._settle(settlement)
             except DrafterError as exc:
                 response.failures.add(index=index, message=exc.message)
+        await self._admission.settled()  # answered only once written
         return response
 
     async def _settle(self, request: accounts_pb.SettleRequest) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.channels import open_channel
 from drafter.rpc.healthcheck import PROBE_TIMEOUT_S
+from drafter.rpc.internal_auth import InternalAuth
 from drafter.services.accounts.db import engine as db
 from drafter.services.accounts.notifications.mailer import Mailer
 from drafter.services.accounts.status import history as status_history
@@ -101,11 +102,14 @@ class Prober:
         engine: AsyncEngine,
         dependencies: Dependencies,
         peers: dict[str, str],
+        auth: InternalAuth,
         interval_s: float,
         clock: Clock = utc_now,
     ) -> None:
         self._engine, self._dependencies = engine, dependencies
-        self._channels: dict[str, aio.Channel] = {n: open_channel(a) for n, a in peers.items()}
+        self._channels: dict[str, aio.Channel] = {
+            n: open_channel(a, auth) for n, a in peers.items()
+        }
         self._clock = clock
         # The prober must outlive a failing database: a failed round is logged, that's all.
         self._rounds = Periodic("status probe round", self.probe_once, interval_s, logger=log)

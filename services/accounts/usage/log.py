@@ -1,22 +1,26 @@
-"""Usage records: the write path (one row per API request, written once, at Settle) and
-the reads behind the usage API, the dashboard history and quota rebuilds.
+"""Usage records: the write path (one row per API request) and the reads behind the
+usage API, the dashboard history and quota rebuilds.
 
-Write path. Authorize writes nothing to SQL; Settle writes the request's one row, with
-the row's primary key (the reservation's nonce) as the once-only guard:
+Write path. Authorize journals the request as a row with status ``reserved`` (batched:
+no round trip of its own); Settle turns it into its outcome, and the abandoned sweep
+(``usage.abandoned``) settles the rows nobody settled. The row's primary key (the
+reservation's nonce) and its ``reserved`` status are the once-only guard: every write is
+``INSERT … ON CONFLICT (id) DO UPDATE … WHERE status = 'reserved'``, so a settled row is
+never changed again, and a repeated Settle is a no-op, not an error.
 
 * Nothing to give back (the usual success): the row joins a batch written every
-  ``FLUSH_INTERVAL_S`` (or at ``MAX_BATCH`` rows) as one multi-row
-  ``INSERT … ON CONFLICT (id) DO NOTHING``, so a success costs no round trip of its own.
+  ``FLUSH_INTERVAL_S`` (or at ``MAX_BATCH`` rows) as one multi-row statement; pending
+  rows are keyed by id, so a settlement replaces its still-pending journal row.
 * Units to give back (failed, cancelled, rejected, fewer units used): the pending batch
-  is flushed first, then the row is inserted at once with ``ON CONFLICT DO NOTHING
-  RETURNING id``; only when it was new does the caller refund the quota. So a second
-  Settle of the same reservation never refunds again. (The one gap: two Settles of one
-  reservation through two different replicas within one flush interval; the edge
-  settles each reservation once.)
+  is flushed first, then the row is written at once ``RETURNING id``; only when it
+  changed something does the caller refund the quota. So a second Settle of the same
+  reservation never refunds again, whichever replica it reaches.
 
-Batches are flushed when the service stops and before any read that needs them (usage
-API, quota rebuild), so usage survives a clean restart and a Redis flush.
-``last_used_at`` of keys is batched the same way, at most once a minute per key.
+A settlement is acknowledged only once written: the servicer awaits :meth:`UsageLog.written`
+before it answers, so a crash of this process loses no settled record (the edge, which
+had no answer, sends it again). Batches are flushed when the service stops and before any
+read that needs them (usage API, quota rebuild). ``last_used_at`` of keys is batched the
+same way, at most once a minute per key.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from drafter.services.accounts.admission.credentials import touch_statement
 from drafter.services.accounts.admission.reservations import Reservation
 from drafter.services.accounts.db.tables import usage_records_t as records
 from drafter.services.accounts.db.upsert import dialect_insert
+from drafter.services.accounts.vocab import RESERVED
 from drafter.tasks import Periodic
 
 log = logging.getLogger("drafter.accounts.usage")
@@ -77,17 +82,32 @@ def billable_tokens() -> sa.ColumnElement[int]:
     )
 
 
+def settled() -> sa.ColumnElement[bool]:
+    """Rows of requests that ended (the usage API and history count those; quota
+    rebuilds count the in-flight ones too, as the counters do)."""
+    return records.c.status != RESERVED
+
+
 class UsageLog:
     """The usage records of one accounts process: the write batches and the reads."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        # Built once; rows are passed as parameters.
-        self._insert_new = dialect_insert(engine, records).on_conflict_do_nothing()
-        self._insert_once = self._insert_new.returning(records.c.id)
-        self._rows: list[Row] = []
+        # Built once; rows are passed as parameters. A row replaces only a journal row.
+        insert = dialect_insert(engine, records)
+        self._write = insert.on_conflict_do_update(
+            index_elements=[records.c.id],
+            set_={c.name: insert.excluded[c.name] for c in records.columns if c.name != "id"},
+            where=records.c.status == RESERVED,
+        )
+        self._write_once = self._write.returning(records.c.id)
+        self._rows: dict[str, Row] = {}
         self._touches: dict[str, dt.datetime] = {}
         self._lock = asyncio.Lock()
+        # Rows enqueued so far, and how many of them are known to be written.
+        self._enqueued = 0
+        self._written = 0
+        self._written_changed = asyncio.Condition()
         self._flusher = Periodic(
             "writing usage records",
             self.flush,
@@ -109,19 +129,31 @@ class UsageLog:
     async def settle(self, row: Row, *, refunds: bool) -> bool:
         """Records a settled request. With ``refunds`` (the caller will give units back)
         the row is written now, and False means that reservation was settled before;
-        otherwise it is batched."""
+        otherwise it is batched (:meth:`written` waits for it)."""
         if not refunds:
             self.enqueue(row)
             return True
         await self.flush()
         async with self._engine.begin() as conn:
-            return (await conn.execute(self._insert_once, row)).first() is not None
+            return (await conn.execute(self._write_once, row)).first() is not None
 
     def enqueue(self, row: Row) -> None:
-        """Adds a row to the next batch (rows that need no once-only check)."""
-        self._rows.append(row)
+        """Adds a row to the next batch (rows that need no once-only check); it replaces
+        a pending row of the same id (a journal row settled before it was written)."""
+        self._rows[row["id"]] = row
+        self._enqueued += 1
         if len(self._rows) >= MAX_BATCH:
             self._flusher.wake()
+
+    async def written(self) -> None:
+        """Returns once every row enqueued before the call is in the database (the next
+        batch is written at once); waits across failed writes, which are retried."""
+        target = self._enqueued
+        if self._written >= target:
+            return
+        self._flusher.wake()
+        async with self._written_changed:
+            await self._written_changed.wait_for(lambda: self._written >= target)
 
     def touch(self, credential_id: str, now: dt.datetime) -> None:
         self._touches[credential_id] = now
@@ -129,20 +161,23 @@ class UsageLog:
     async def flush(self) -> None:
         """Writes every pending row and touch now; on failure they stay pending."""
         async with self._lock:
-            rows, self._rows = self._rows, []
+            rows, self._rows = self._rows, {}
             touches, self._touches = self._touches, {}
-            if not rows and not touches:
-                return
-            try:
-                async with self._engine.begin() as conn:
-                    if rows:
-                        await conn.execute(self._insert_new, rows)
-                    for credential_id, now in touches.items():
-                        await conn.execute(touch_statement(credential_id, now))
-            except BaseException:
-                self._rows[:0] = rows
-                self._touches = {**touches, **self._touches}
-                raise
+            enqueued = self._enqueued
+            if rows or touches:
+                try:
+                    async with self._engine.begin() as conn:
+                        if rows:
+                            await conn.execute(self._write, list(rows.values()))
+                        for credential_id, now in touches.items():
+                            await conn.execute(touch_statement(credential_id, now))
+                except BaseException:
+                    self._rows = {**rows, **self._rows}  # newer rows of the same id win
+                    self._touches = {**touches, **self._touches}
+                    raise
+        async with self._written_changed:
+            self._written = max(self._written, enqueued)
+            self._written_changed.notify_all()
 
     async def counted(self, user_id: str, kind: str, day: dt.date) -> int:
         """Units used on ``day`` as the records say (quota rebuilds)."""
@@ -158,7 +193,7 @@ class UsageLog:
         await self.flush()
         stmt = sa.select(
             sa.func.count(), sa.func.coalesce(sa.func.sum(billable_tokens()), 0)
-        ).where(records.c.user_id == user_id, records.c.quota_day == day)
+        ).where(records.c.user_id == user_id, records.c.quota_day == day, settled())
         async with self._engine.connect() as conn:
             calls, tokens = (await conn.execute(stmt)).one()
         return int(calls), int(tokens)
@@ -177,13 +212,18 @@ class UsageLog:
                 sa.func.coalesce(sa.func.sum(prompt), 0),
                 sa.func.coalesce(sa.func.sum(c.output_tokens - c.reasoning_tokens), 0),
             )
-            .where(c.user_id == user_id, c.quota_day >= since, c.quota_day <= today)
+            .where(c.user_id == user_id, c.quota_day >= since, c.quota_day <= today, settled())
             .group_by(c.quota_day, c.kind)
             .order_by(c.quota_day, c.kind)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [DayTotals(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+def journal_row(res: Reservation, now: dt.datetime) -> Row:
+    """The row Authorize writes: the request is in flight with its units reserved."""
+    return usage_row(res, RESERVED, res.units, TokenCounts(), 0, now) | {"settled_at": None}
 
 
 def usage_row(

@@ -14,6 +14,7 @@ from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.edge.api import accounting as accounting_module
 from drafter.edge.api.accounting import Accounting, Reservation
+from drafter.rpc.channels import open_channel
 from drafter.services.accounts.main import start
 from drafter.services.accounts.settings import AccountsSettings
 from tests.support.accounts import Account, chat_request, exhaust, make_account, used_today
@@ -81,7 +82,9 @@ async def test_the_edge_settles_a_burst_in_one_call_and_refunds_at_once(
     addr = f"127.0.0.1:{free_port()}"
     running = await start(settings, addr, clock=clock, in_process_quotas=quota_store == "memory")
     try:
-        async with aio.insecure_channel(addr, interceptors=[counter]) as channel:
+        async with aio.insecure_channel(
+            addr, interceptors=[*running.auth.client_interceptors(), counter]
+        ) as channel:
             stub = Stub(channel)
             account = await make_account(stub)
             authorized = [await stub.Authorize(chat_request(account)) for _ in range(8)]
@@ -114,7 +117,7 @@ async def test_a_batch_waits_out_an_accounts_restart(
     monkeypatch.setattr(accounting_module, "SETTLE_RETRY_DELAYS_S", (0.2, 0.5, 1.0, 2.0))
     addr = f"127.0.0.1:{free_port()}"
     running = await start(settings, addr, clock=clock)
-    async with aio.insecure_channel(addr) as channel:
+    async with open_channel(addr, running.auth) as channel:
         stub = Stub(channel)
         account = await make_account(stub)
         first, second = [(await stub.Authorize(chat_request(account))).reservation_id for _ in "ab"]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import errors_pb2
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.rpc.errors import error_from_rpc
 from drafter.services.accounts.db.tables import usage_records_t
 from drafter.services.accounts.quota.store import seconds_until_reset
@@ -125,7 +126,7 @@ async def test_success_commits_and_records_usage(
             reservation_id=reply.reservation_id,
             outcome=accounts_pb.OUTCOME_SUCCEEDED,
             units_used=2,
-            usage=accounts_pb.TokenUsage(
+            usage=usage_pb.TokenUsage(
                 input_tokens=11, output_tokens=22, reasoning_tokens=5, cache_read_input_tokens=7
             ),
             latency_ms=321,

@@ -9,12 +9,13 @@ import grpc
 import pytest
 import redis.asyncio as aioredis
 import sqlalchemy as sa
-from grpc import aio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import errors_pb2
+from drafter.common.v1 import usage_pb2 as usage_pb
+from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import error_from_rpc
 from drafter.services.accounts.db.engine import create_engine
 from drafter.services.accounts.db.tables import usage_records_t
@@ -36,7 +37,7 @@ async def spend(stub: Stub, account: Account, n: int, outcome: int, **usage: int
             accounts_pb.SettleRequest(
                 reservation_id=reply.reservation_id,
                 outcome=outcome,
-                usage=accounts_pb.TokenUsage(**usage),
+                usage=usage_pb.TokenUsage(**usage),
             )
         )
 
@@ -137,7 +138,7 @@ async def test_usage_and_quota_survive_a_restart(
 ) -> None:
     in_process = quota_store == "memory"
     running = await start(settings, "127.0.0.1:0", clock=clock, in_process_quotas=in_process)
-    channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
+    channel = open_channel(f"127.0.0.1:{running.port}", running.auth)
     account = await make_account(Stub(channel))
     await spend(Stub(channel), account, 5, accounts_pb.OUTCOME_SUCCEEDED, output_tokens=7)
     await channel.close()
@@ -150,7 +151,7 @@ async def test_usage_and_quota_survive_a_restart(
         assert tuple((await conn.execute(stmt)).one()) == (5, 35)
     await engine.dispose()
     running = await start(settings, "127.0.0.1:0", clock=clock, in_process_quotas=in_process)
-    channel = aio.insecure_channel(f"127.0.0.1:{running.port}")
+    channel = open_channel(f"127.0.0.1:{running.port}", running.auth)
     try:
         usage = await usage_of(Stub(channel), account)
         assert (usage.today.chat, usage.api_calls, usage.tokens) == (5, 5, 35)

@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.edge.api.accounting import Accounting, Settlement
 from tests.edge.fakes import FakeAccounts, RpcFailure
 
@@ -29,7 +30,7 @@ def accounting(accounts: FakeAccounts) -> Accounting:
 async def test_success_settles_what_the_work_recorded(
     accounts: FakeAccounts, accounting: Accounting
 ) -> None:
-    usage = accounts_pb.TokenUsage(input_tokens=3, output_tokens=2)
+    usage = usage_pb.TokenUsage(input_tokens=3, output_tokens=2)
     async with accounting.reserved("dp_key", CHAT, "claude-haiku-4-5", 2) as settlement:
         settlement.units_used, settlement.usage = 2, usage
     assert accounts.settled == []  # a full success waits for the batch window

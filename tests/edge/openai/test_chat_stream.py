@@ -15,6 +15,7 @@ from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.edge.api.accounting import Accounting, Settlement
 from drafter.edge.openai import sse
 from drafter.edge.openai.chat_stream import ChatStream
@@ -22,7 +23,7 @@ from drafter.edge.server.event_stream import KEEPALIVE
 from tests.edge.fakes import FakeAccounts, RpcFailure
 
 CHAT = accounts_pb.USAGE_KIND_CHAT
-USAGE = chat_pb.Usage(input_tokens=5, output_tokens=2)
+USAGE = usage_pb.TokenUsage(input_tokens=5, output_tokens=2)
 
 
 def delta(index: int, text: str) -> chat_pb.StreamCompleteResponse:
@@ -100,11 +101,16 @@ async def test_a_failure_mid_stream_is_an_error_frame_and_delivered_choices_coun
     assert (settled.outcome, settled.units_used) == (accounts_pb.OUTCOME_SUCCEEDED, 1)
 
 
-async def test_a_failure_before_any_choice_finished_is_failed() -> None:
+async def test_a_failure_after_content_is_billed_for_what_was_sent() -> None:
+    """As OpenAI bills: content reached the client, so the request counts, with the
+    tokens estimated from what was sent when the upstream's usage never came."""
     failure = RpcFailure(grpc.StatusCode.UNAVAILABLE)
-    stream, accounts, _ = await _stream(FakeCall([delta(0, "x")], failure))
+    stream, accounts, accounting = await _stream(FakeCall([delta(0, "x" * 40)], failure))
     await _frames(stream, await stream.first_event(1.0))
-    assert [s.outcome for s in accounts.settled] == [accounts_pb.OUTCOME_FAILED]
+    await accounting.drain()
+    [settled] = accounts.settled
+    assert (settled.outcome, settled.units_used) == (accounts_pb.OUTCOME_SUCCEEDED, 1)
+    assert settled.usage.output_tokens == 10
 
 
 async def test_an_early_failure_is_raised_for_its_http_status() -> None:
@@ -116,11 +122,10 @@ async def test_an_early_failure_is_raised_for_its_http_status() -> None:
     assert [s.outcome for s in accounts.settled] == [accounts_pb.OUTCOME_REJECTED]
 
 
-async def test_a_client_that_leaves_cancels_the_call() -> None:
-    call = FakeCall([delta(0, "a")], hang=True)
+async def _leave_after_first_frame(call: FakeCall) -> tuple[FakeAccounts, Accounting]:
     stream, accounts, accounting = await _stream(call)
-    frames = stream.frames(await stream.first_event(1.0), sse.ChunkWriter("c", 1, "m"), False)
-    assert (await anext(frames)).startswith(b"data: ")
+    frames = stream.frames(await stream.first_event(0.05), sse.ChunkWriter("c", 1, "m"), False)
+    await anext(frames)
     reading = asyncio.ensure_future(anext(frames))
     await asyncio.sleep(0.01)
     reading.cancel()
@@ -129,4 +134,15 @@ async def test_a_client_that_leaves_cancels_the_call() -> None:
     await frames.aclose()
     assert call.cancelled
     await accounting.drain()
+    return accounts, accounting
+
+
+async def test_a_client_that_leaves_after_content_cancels_the_call_and_is_billed() -> None:
+    accounts, _ = await _leave_after_first_frame(FakeCall([delta(0, "a")], hang=True))
+    [settled] = accounts.settled
+    assert (settled.outcome, settled.units_used) == (accounts_pb.OUTCOME_SUCCEEDED, 1)
+
+
+async def test_a_client_that_leaves_before_any_content_is_refunded() -> None:
+    accounts, _ = await _leave_after_first_frame(FakeCall([], hang=True))  # a keep-alive only
     assert [s.outcome for s in accounts.settled] == [accounts_pb.OUTCOME_CANCELLED]

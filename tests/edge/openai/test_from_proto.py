@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.edge.openai.from_proto import completion_from_proto, delta_from_proto, usage_from_proto
 
 
 def test_usage_counts_cache_in_prompt_tokens() -> None:
-    usage = chat_pb.Usage(
+    usage = usage_pb.TokenUsage(
         input_tokens=10,
         output_tokens=7,
         reasoning_tokens=3,
@@ -32,7 +33,7 @@ def test_completion_object() -> None:
         choices=[
             chat_pb.Choice(index=0, content="hello", finish_reason=chat_pb.FINISH_REASON_STOP)
         ],
-        usage=chat_pb.Usage(input_tokens=3, output_tokens=2),
+        usage=usage_pb.TokenUsage(input_tokens=3, output_tokens=2),
     )
     body = completion_from_proto(
         response, completion_id="chatcmpl-x", created=1, model="claude-haiku"
