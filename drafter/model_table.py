@@ -36,6 +36,9 @@ SamplingParam = Literal["temperature", "top_p", "top_k"]
 # The one image model (the reference: "a single model from Google ... for all image
 # generation requests"): the default of image requests and the images service's upstream.
 IMAGE_MODEL_ID = "nano-banano-pro"
+# How long the upstream may take (see ModelSpec.upstream_timeout_s): the Anthropic SDK's
+# own default for a non-streaming request, 10 minutes.
+DEFAULT_UPSTREAM_TIMEOUT_S = 600.0
 
 
 class ModelSpec(BaseModel):
@@ -45,7 +48,9 @@ class ModelSpec(BaseModel):
     ``efforts`` the ``output_config.effort`` levels it accepts (none: it takes no
     effort); ``sampling`` the sampling parameters it accepts with other than their
     default values (none: only the defaults); ``temperature_with_top_p`` whether those
-    two may be sent together."""
+    two may be sent together. ``upstream_timeout_s`` bounds each upstream call: a call for
+    the whole message must be answered within it; a streamed one must open and then send
+    its next event (Anthropic pings while it thinks) within it, however long it runs."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -62,6 +67,7 @@ class ModelSpec(BaseModel):
     sampling: tuple[SamplingParam, ...] = ()
     temperature_with_top_p: bool = False
     structured_outputs: bool = False
+    upstream_timeout_s: float = Field(DEFAULT_UPSTREAM_TIMEOUT_S, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelSpec:

@@ -78,13 +78,29 @@ _CODES: dict[int, str] = {
     errors_pb.ERROR_REASON_PLAN_LIMIT: "plan_limit_reached",
     errors_pb.ERROR_REASON_INSUFFICIENT_SCOPE: "insufficient_scope",
     errors_pb.ERROR_REASON_WARMING_UP: "warming_up",
+    errors_pb.ERROR_REASON_DATABASE_UNAVAILABLE: "database_unavailable",
+    errors_pb.ERROR_REASON_UPSTREAM_TIMEOUT: "upstream_timeout",
 }
 # Statuses a reason sets where the gRPC status alone would say otherwise.
 _REASON_STATUS: dict[int, tuple[int, str]] = {
     # OpenAI answers an unknown model with 404 and type invalid_request_error.
     errors_pb.ERROR_REASON_MODEL_NOT_FOUND: (404, "invalid_request_error"),
     errors_pb.ERROR_REASON_PAYLOAD_TOO_LARGE: (413, "invalid_request_error"),
+    # An outage of ours, not an overloaded model: 503 with Retry-After (its metadata).
+    errors_pb.ERROR_REASON_DATABASE_UNAVAILABLE: (503, "api_error"),
+    # The upstream did not answer within the model's upstream_timeout_s: a gateway timeout.
+    errors_pb.ERROR_REASON_UPSTREAM_TIMEOUT: (504, "timeout_error"),
 }
+# Failures a client must not retry (``x-should-retry: false``, which the OpenAI SDKs honour):
+# a spent quota, and upstream failures the chat service already retried (one client
+# request never costs more than 3 upstream attempts).
+_NO_CLIENT_RETRY = frozenset(
+    {
+        errors_pb.ERROR_REASON_QUOTA_EXCEEDED,
+        errors_pb.ERROR_REASON_UPSTREAM_UNAVAILABLE,
+        errors_pb.ERROR_REASON_UPSTREAM_RATE_LIMITED,
+    }
+)
 # What callers see of a failure whose details are ours (a bug), not theirs.
 _OPAQUE_MESSAGE = "The server had an error while processing your request."
 _UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; please retry. See /status."
@@ -148,7 +164,7 @@ def _headers(err: RemoteError) -> dict[str, str]:
     retry_after = err.metadata.get("retry_after_s")
     if retry_after:
         headers["Retry-After"] = retry_after
-    if err.reason == errors_pb.ERROR_REASON_QUOTA_EXCEEDED:
+    if err.reason in _NO_CLIENT_RETRY:
         headers["x-should-retry"] = "false"
     return headers
 

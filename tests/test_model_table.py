@@ -82,10 +82,19 @@ def test_a_models_file_adds_a_model_without_a_release(tmp_path: Path) -> None:
     )
 
 
+def test_the_upstream_timeout_defaults_to_the_sdks_and_is_set_per_model(tmp_path: Path) -> None:
+    assert {m.upstream_timeout_s for m in load_model_table(None)} == {600.0}
+    path = tmp_path / "models.toml"
+    path.write_text(BUILT_IN + OPUS_47 + "upstream_timeout_s = 30\n")
+
+    assert load_model_table(path).resolve("claude-opus-4-7").upstream_timeout_s == 30.0
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
         ("[[models]]\nid = 'x'\n", "models.0 (x): kind: Field required"),
+        (BUILT_IN + OPUS_47 + "upstream_timeout_s = 0\n", "upstream_timeout_s"),
         (BUILT_IN.replace('thinking = ["budget"]', 'thinking = ["sometimes"]', 1), "thinking"),
         (BUILT_IN + BUILT_IN, "used twice"),
         (BUILT_IN.replace("max_output_tokens = 64_000", "", 1), "max_output_tokens"),
@@ -95,6 +104,7 @@ def test_a_models_file_adds_a_model_without_a_release(tmp_path: Path) -> None:
     ],
     ids=[
         "missing-field",
+        "zero-upstream-timeout",
         "unknown-thinking-style",
         "duplicate-names",
         "chat-model-without-limits",

@@ -1,7 +1,14 @@
-"""Server interceptors: the one place where exceptions become gRPC statuses."""
+"""Server interceptors: the one place where exceptions become gRPC statuses.
+
+A service may name an :data:`ExceptionTranslator`: what it knows about an exception that is
+not a :class:`DrafterError` (the accounts service turns a lost database into
+``DATABASE_UNAVAILABLE``, ``services/accounts/db/outage.py``). What it translates is
+answered as that error, without a traceback; the rest is a bug, logged with its traceback.
+"""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -15,6 +22,10 @@ log = logging.getLogger("drafter.rpc")
 
 REQUEST_ID_KEY = "x-request-id"
 
+# What a service knows of an exception that is not a DrafterError: the error to answer
+# instead, or None (a bug).
+ExceptionTranslator = Callable[[Exception], DrafterError | None]
+
 
 def _request_id(context: aio.ServicerContext) -> str:
     for key, value in context.invocation_metadata() or ():
@@ -23,7 +34,14 @@ def _request_id(context: aio.ServicerContext) -> str:
     return "-"
 
 
-async def _abort(context: aio.ServicerContext, method: str, exc: Exception) -> None:
+async def _abort(
+    context: aio.ServicerContext,
+    method: str,
+    exc: Exception,
+    translate: ExceptionTranslator | None = None,
+) -> None:
+    if not isinstance(exc, DrafterError) and translate is not None:
+        exc = translate(exc) or exc
     if isinstance(exc, DrafterError):
         status = exc.to_status_proto()
         await context.abort(
@@ -43,10 +61,12 @@ async def _abort(context: aio.ServicerContext, method: str, exc: Exception) -> N
 
 class ErrorInterceptor(aio.ServerInterceptor):
     """Turns :class:`DrafterError` into a rich status and anything unexpected into a bare
-    ``INTERNAL`` (logged with its traceback here, never sent to the caller)."""
+    ``INTERNAL`` (logged with its traceback here, never sent to the caller), unless the
+    service's ``translate`` knows it."""
 
-    def __init__(self) -> None:
+    def __init__(self, translate: ExceptionTranslator | None = None) -> None:
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+        self._translate = translate
 
     async def intercept_service(
         self,
@@ -60,14 +80,20 @@ class ErrorInterceptor(aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        wrapped = wrap_handler(method, handler)
+        wrapped = wrap_handler(method, handler, self._translate)
         self._wrapped[method] = wrapped
         return wrapped
 
 
-def wrap_handler(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+def wrap_handler(
+    method: str, handler: grpc.RpcMethodHandler, translate: ExceptionTranslator | None = None
+) -> grpc.RpcMethodHandler:
     """``handler`` with every exception it raises turned into a status (``_abort``); used
-    by the server's interceptor and by in-process calls (``drafter.rpc.local``)."""
+    by the server's interceptor and by in-process calls (``drafter.rpc.local``).
+
+    A server-streaming handler is either an async generator (it yields its messages) or a
+    coroutine that writes them with ``context.write`` (grpc's own health ``Watch``); the
+    wrapper is of the same kind, as grpc tells them apart by the function."""
     if handler.unary_unary is not None:
         inner = handler.unary_unary
 
@@ -77,13 +103,26 @@ def wrap_handler(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodH
             except aio.AbortError:
                 raise
             except Exception as exc:
-                await _abort(context, method, exc)
+                await _abort(context, method, exc, translate)
 
         return grpc.unary_unary_rpc_method_handler(
             unary_unary, handler.request_deserializer, handler.response_serializer
         )
     if handler.unary_stream is not None:
         inner_stream = handler.unary_stream
+        if not inspect.isasyncgenfunction(inner_stream):
+
+            async def unary_stream_writer(request: Any, context: aio.ServicerContext) -> None:
+                try:
+                    await inner_stream(request, context)
+                except aio.AbortError:
+                    raise
+                except Exception as exc:
+                    await _abort(context, method, exc, translate)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream_writer, handler.request_deserializer, handler.response_serializer
+            )
 
         async def unary_stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             try:
@@ -92,7 +131,7 @@ def wrap_handler(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodH
             except aio.AbortError:
                 raise
             except Exception as exc:
-                await _abort(context, method, exc)
+                await _abort(context, method, exc, translate)
 
         return grpc.unary_stream_rpc_method_handler(
             unary_stream, handler.request_deserializer, handler.response_serializer

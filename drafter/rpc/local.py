@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 import grpc
 from grpc import aio
 
-from drafter.rpc.interceptors import wrap_handler
+from drafter.rpc.interceptors import ExceptionTranslator, wrap_handler
 
 Metadata = Sequence[tuple[str, str | bytes]]
 _CANCELLED_DETAILS = "Locally cancelled by application!"
@@ -39,16 +39,17 @@ _DEBUG = "in-process call"
 class LocalRegistry:
     """The server side of in-process calls: what ``add_..._to_server`` registers into."""
 
-    def __init__(self) -> None:
+    def __init__(self, translate: ExceptionTranslator | None = None) -> None:
         self._handlers: dict[str, grpc.RpcMethodHandler] = {}
         self._generic: list[grpc.GenericRpcHandler] = []
+        self._translate = translate  # the server's (``start_server``)
 
     def add_registered_method_handlers(
         self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
     ) -> None:
         for name, handler in handlers.items():
             path = f"/{service}/{name}"
-            self._handlers[path] = wrap_handler(path, handler)
+            self._handlers[path] = wrap_handler(path, handler, self._translate)
 
     def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
         self._generic.extend(handlers)
@@ -59,7 +60,9 @@ class LocalRegistry:
             for generic in self._generic:
                 candidate = generic.service(_CallDetails(method))
                 if candidate is not None:
-                    found = self._handlers[method] = wrap_handler(method, candidate)
+                    found = self._handlers[method] = wrap_handler(
+                        method, candidate, self._translate
+                    )
                     break
         return found
 

@@ -14,7 +14,7 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from drafter.rpc.interceptors import ErrorInterceptor
+from drafter.rpc.interceptors import ErrorInterceptor, ExceptionTranslator
 from drafter.rpc.internal_auth import InternalAuth
 from drafter.rpc.local import LocalRegistry
 from drafter.runtime import tune_collector_for_serving
@@ -65,13 +65,16 @@ async def start_server(
     auth: InternalAuth,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     maximum_concurrent_rpcs: int | None = None,
+    translate: ExceptionTranslator | None = None,
 ) -> RunningServer:
     """Builds a grpc.aio server that refuses callers without ``auth``'s credentials (all
     but health checks), with the error interceptor, health, and reflection when ``auth``
     asks for it; binds ``addr`` (port 0 picks a free one) and starts it. The same servicers
-    are registered for in-process calls too (``RunningServer.local``)."""
+    are registered for in-process calls too (``RunningServer.local``). ``translate`` is
+    what the service knows of exceptions that are not ``DrafterError``s (see
+    ``drafter.rpc.interceptors``), for both."""
     server = aio.server(
-        interceptors=[*auth.server_interceptors(), ErrorInterceptor()],
+        interceptors=[*auth.server_interceptors(), ErrorInterceptor(translate)],
         maximum_concurrent_rpcs=maximum_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
@@ -80,7 +83,7 @@ async def start_server(
         ],
     )
     health_servicer = health.aio.HealthServicer()
-    local = LocalRegistry()
+    local = LocalRegistry(translate)
     for target in (server, local):
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, target)
         for registration in registrations:

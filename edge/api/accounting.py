@@ -42,6 +42,7 @@ from starlette.requests import Request
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import usage_pb2 as usage_pb
+from drafter.token_estimate import estimated_tokens
 
 log = logging.getLogger("drafter.edge")
 _T = TypeVar("_T")
@@ -57,8 +58,6 @@ MAX_UNSENT = 100_000
 # How long drain() keeps retrying at shutdown before it gives the rest up (logged; the
 # accounts service settles them as abandoned after their deadline).
 DRAIN_LIMIT_S = 10.0
-# Estimated tokens from characters sent, when the upstream's usage never arrived.
-CHARS_PER_TOKEN = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +93,7 @@ def estimated_usage(settlement: Settlement) -> usage_pb.TokenUsage:
     """The upstream's usage, or output tokens counted from what was sent (chars / 4)."""
     if settlement.usage is not None:
         return settlement.usage
-    return usage_pb.TokenUsage(output_tokens=-(-settlement.delivered_chars // CHARS_PER_TOKEN))
+    return usage_pb.TokenUsage(output_tokens=estimated_tokens(settlement.delivered_chars))
 
 
 class ClientDisconnected(Exception):
@@ -148,12 +147,20 @@ class Accounting:
         # Settlements whose batch failed, waiting to be sent again (oldest first).
         self._unsent: deque[accounts_pb.SettleRequest] = deque()
         self._retrier: asyncio.Task[None] | None = None
+        # Settlements in batches being sent (or retried at once) by ``_settle``.
+        self._sending = 0
         self.dropped = 0
 
     @property
     def unsent(self) -> int:
-        """Settlements waiting for the accounts service (the queue's depth)."""
-        return len(self._unsent) + len(self._queued)
+        """Settlements waiting for the accounts service (the queue's depth): queued for
+        the next batch, being sent, or kept to be sent again."""
+        return len(self._queued) + self._sending + len(self._unsent)
+
+    def queue_status(self) -> dict[str, int]:
+        """The settlement queue of this edge process, for ``/api/v1/status``: its depth
+        (``unsent``) and how many settlements it ever dropped when full (``dropped``)."""
+        return {"unsent": self.unsent, "dropped": self.dropped}
 
     async def authorize(
         self, credential: str, kind: accounts_pb.UsageKind, model: str = "", units: int = 1
@@ -273,13 +280,20 @@ class Accounting:
     async def _settle(self, batch: list[accounts_pb.SettleRequest]) -> None:
         """Sends a batch, retrying a few times at once; then it joins the unsent queue,
         which one background task keeps retrying for as long as the edge lives."""
+        self._sending += len(batch)
+        try:
+            sent = await self._send_soon(batch)
+        finally:
+            self._sending -= len(batch)
+        if not sent:
+            self._keep(batch)
+
+    async def _send_soon(self, batch: list[accounts_pb.SettleRequest]) -> bool:
         for delay in SETTLE_RETRY_DELAYS_S:
             if await self._send(batch):
-                return
+                return True
             await asyncio.sleep(delay)
-        if await self._send(batch):
-            return
-        self._keep(batch)
+        return await self._send(batch)
 
     def _keep(self, batch: list[accounts_pb.SettleRequest]) -> None:
         self._unsent.extend(batch)

@@ -62,7 +62,7 @@ async def _check(
 ) -> oauth_pb.CheckAuthorizationResponse | Response:
     """The app and scopes for a valid request; otherwise the page or redirect to answer."""
     try:
-        checked = await web.services.oauth.CheckAuthorization(
+        checked: oauth_pb.CheckAuthorizationResponse = await web.services.oauth.CheckAuthorization(
             _request_proto(fields), timeout=web.deadline_s
         )
     except grpc.RpcError as exc:

@@ -50,7 +50,8 @@ class ChatStream:
             if not done:
                 return None
             self._pending = None
-            return pending.result()
+            event: object = pending.result()
+            return event
         except grpc.RpcError as exc:
             await self._accounting.conclude(self._settlement, outcome_of_failure(exc.code()))
             raise

@@ -1,7 +1,13 @@
 """Pydantic models of the OpenAI chat completions request, as Drafter accepts it.
 
-Unknown top-level fields are refused with OpenAI's own message ("Unrecognized request
-argument supplied"), so nothing a client sends is silently dropped. Every integer is
+Every parameter of OpenAI's Chat Completions reference (the openai SDK's
+``completion_create_params``) is accepted; the README's parameter table says what each
+becomes. Those without an upstream equivalent (``seed``, ``store``, ``metadata``,
+``service_tier``, penalties, ...) are validated and not forwarded; those whose value cannot
+be honoured (``logprobs: true``, audio output) are a 400 naming the parameter
+(``to_proto.refuse_unsupported``). Other unknown top-level fields are
+refused with OpenAI's own message ("Unrecognized request argument supplied"), so a typo is
+not silently dropped. Every integer is
 bounded by the chat proto's 32-bit field it travels in (a 400 naming the parameter, not an
 overflow); the model table's own limits (``max_output_tokens``) are the chat service's
 check, also a 400 naming ``max_tokens``.
@@ -11,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from drafter.limits import DEFAULT_MAX_TOKENS, MAX_CHOICES
 
@@ -45,6 +51,16 @@ class ImagePart(_Lenient):
 ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
 
 
+class RefusalPart(_Lenient):
+    """A refusal the model gave earlier, sent back in an assistant turn."""
+
+    type: Literal["refusal"]
+    refusal: str
+
+
+AssistantPart = Annotated[TextPart | RefusalPart, Field(discriminator="type")]
+
+
 class FunctionCall(_Lenient):
     name: str
     arguments: str
@@ -70,8 +86,11 @@ class UserMessage(_Lenient):
 
 class AssistantMessage(_Lenient):
     role: Literal["assistant"]
-    content: str | list[TextPart] | None = None
+    content: str | list[AssistantPart] | None = None
+    refusal: str | None = None
     tool_calls: list[ToolCall] | None = None
+    # The deprecated single call of the ``functions`` API.
+    function_call: FunctionCall | None = None
     name: str | None = None
 
 
@@ -81,8 +100,17 @@ class ToolMessage(_Lenient):
     tool_call_id: str
 
 
+class FunctionMessage(_Lenient):
+    """The deprecated ``functions`` API's result message; ``name`` is the function's."""
+
+    role: Literal["function"]
+    content: str | None = None
+    name: str
+
+
 Message = Annotated[
-    SystemMessage | UserMessage | AssistantMessage | ToolMessage, Field(discriminator="role")
+    SystemMessage | UserMessage | AssistantMessage | ToolMessage | FunctionMessage,
+    Field(discriminator="role"),
 ]
 
 
@@ -122,6 +150,12 @@ class StreamOptions(_Lenient):
     include_usage: bool = False
 
 
+class FunctionCallChoice(_Lenient):
+    """The deprecated ``function_call: {"name": ...}``."""
+
+    name: str
+
+
 class ChatCompletionRequest(_Strict):
     model: str = Field(min_length=1)
     messages: list[Message] = Field(min_length=1)
@@ -146,6 +180,44 @@ class ChatCompletionRequest(_Strict):
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
     user: str | None = None
+    # OpenAI's successor of ``user``; it wins when both are sent.
+    safety_identifier: str | None = None
+    # The deprecated functions API: becomes tools and tool_choice.
+    functions: list[FunctionDefinition] | None = None
+    function_call: Literal["none", "auto"] | FunctionCallChoice | None = None
+    # Accepted and validated, not forwarded: the upstream has no equivalent (README).
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+    presence_penalty: float | None = Field(None, ge=-2, le=2)
+    logit_bias: dict[str, int] | None = None
+    seed: int | None = None
+    store: bool | None = None
+    metadata: dict[str, str] | None = None
+    service_tier: str | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
+    prediction: dict[str, Any] | None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_retention: str | None = None
+    prompt_cache_options: dict[str, Any] | None = None
+    moderation: dict[str, Any] | None = None
+    web_search_options: dict[str, Any] | None = None
+    # Accepted when they ask for nothing Drafter cannot give (to_proto.refuse_unsupported).
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(None, ge=0, le=20)
+    modalities: list[Literal["text", "audio"]] | None = None
+    audio: dict[str, Any] | None = None
+
+    @field_validator("n", "stream", mode="before")
+    @classmethod
+    def _null_is_default(cls, value: Any, info: Any) -> Any:
+        """``n: null`` and ``stream: null`` (some frameworks send them) mean the default."""
+        if value is None:
+            return 1 if info.field_name == "n" else False
+        return value
+
+    @property
+    def end_user(self) -> str:
+        """Who the end user is, for the upstream's ``metadata.user_id``."""
+        return self.safety_identifier or self.user or ""
 
     @property
     def answer_max_tokens(self) -> int:

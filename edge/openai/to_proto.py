@@ -1,6 +1,15 @@
-"""OpenAI chat request (validated) → ``drafter.chat.v1.ChatRequest``. Pure functions."""
+"""OpenAI chat request (validated) → ``drafter.chat.v1.ChatRequest``. Pure functions.
+
+Parameters with no upstream equivalent stop here (the README's parameter table); values
+that cannot be honoured are a 400 naming the parameter (:func:`refuse_unsupported`). The
+deprecated ``functions`` API travels as tools: ``functions`` as tools, ``function_call``
+as tool_choice, an assistant ``function_call`` as a tool call and a ``function`` message as
+its result.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 
@@ -14,7 +23,10 @@ _ROLES = {
     "user": chat_pb.ROLE_USER,
     "assistant": chat_pb.ROLE_ASSISTANT,
     "tool": chat_pb.ROLE_TOOL,
+    "function": chat_pb.ROLE_TOOL,
 }
+_NO_LOGPROBS = "log probabilities are not available from Drafter's models"
+_NO_AUDIO = "audio output is not supported by Drafter's models; use modalities ['text']"
 _THINKING: dict[str | None, chat_pb.ThinkingLevel] = {
     None: chat_pb.THINKING_LEVEL_OFF,
     "medium": chat_pb.THINKING_LEVEL_MEDIUM,
@@ -33,7 +45,7 @@ _FORMAT = {
 }
 
 
-def content_parts_from_openai(content: str | list | None) -> list[chat_pb.ContentPart]:
+def content_parts_from_openai(content: str | list[Any] | None) -> list[chat_pb.ContentPart]:
     if content is None:
         return []
     if isinstance(content, str):
@@ -42,35 +54,91 @@ def content_parts_from_openai(content: str | list | None) -> list[chat_pb.Conten
     for part in content:
         if isinstance(part, p.TextPart):
             parts.append(chat_pb.ContentPart(text=part.text))
+        elif isinstance(part, p.RefusalPart):
+            parts.append(chat_pb.ContentPart(text=part.refusal))
         else:
             image = chat_pb.ImagePart(url=part.image_url.url, detail=part.image_url.detail)
             parts.append(chat_pb.ContentPart(image=image))
     return parts
 
 
-def message_from_openai(message: p.Message) -> chat_pb.Message:
+def refuse_unsupported(body: p.ChatCompletionRequest) -> None:
+    """A 400 naming the parameter for a value no upstream model can honour."""
+    if body.logprobs:
+        raise invalid_request(f"logprobs: {_NO_LOGPROBS}; send logprobs false.", "logprobs")
+    if body.top_logprobs:
+        raise invalid_request(f"top_logprobs: {_NO_LOGPROBS}.", "top_logprobs")
+    if body.modalities and "audio" in body.modalities:
+        raise invalid_request(f"modalities: {_NO_AUDIO}.", "modalities")
+    if body.audio is not None:
+        raise invalid_request(f"audio: {_NO_AUDIO}.", "audio")
+
+
+def message_from_openai(message: p.Message, function_call_id: str = "") -> chat_pb.Message:
+    """One message; ``function_call_id`` is the id given to the latest assistant
+    ``function_call`` (the deprecated functions API carries none)."""
     out = chat_pb.Message(
         role=_ROLES[message.role], content=content_parts_from_openai(message.content)
     )
-    if isinstance(message, p.AssistantMessage) and message.tool_calls:
+    if isinstance(message, p.AssistantMessage):
+        if not message.content and message.refusal:
+            out.content.append(chat_pb.ContentPart(text=message.refusal))
+        calls = list(message.tool_calls or ())
         out.tool_calls.extend(
             chat_pb.ToolCall(id=c.id, name=c.function.name, arguments_json=c.function.arguments)
-            for c in message.tool_calls
+            for c in calls
         )
+        if message.function_call is not None and not calls:
+            call = message.function_call
+            out.tool_calls.append(
+                chat_pb.ToolCall(id=function_call_id, name=call.name, arguments_json=call.arguments)
+            )
     if isinstance(message, p.ToolMessage):
         out.tool_call_id = message.tool_call_id
+    if isinstance(message, p.FunctionMessage):
+        out.tool_call_id = function_call_id
+        return out
     name = getattr(message, "name", None)
     if name:
         out.name = name
     return out
 
 
-def tool_choice_from_openai(choice: str | p.NamedToolChoice | None) -> chat_pb.ToolChoice | None:
+def messages_from_openai(messages: list[p.Message]) -> list[chat_pb.Message]:
+    """The conversation; each assistant ``function_call`` gets an id its ``function``
+    result message answers."""
+    out = []
+    call_id = ""
+    for position, message in enumerate(messages):
+        if isinstance(message, p.AssistantMessage) and message.function_call is not None:
+            call_id = f"call_function_{position}"
+        out.append(message_from_openai(message, call_id))
+    return out
+
+
+def tools_from_openai(body: p.ChatCompletionRequest) -> list[chat_pb.Tool]:
+    """``tools``, and the deprecated ``functions``, as proto tools."""
+    functions = [t.function for t in body.tools or ()] + list(body.functions or ())
+    return [
+        chat_pb.Tool(
+            name=f.name,
+            description=f.description,
+            parameters_json=orjson.dumps(f.parameters).decode(),
+        )
+        for f in functions
+    ]
+
+
+def tool_choice_from_openai(
+    choice: str | p.NamedToolChoice | p.FunctionCallChoice | None,
+) -> chat_pb.ToolChoice | None:
+    """``tool_choice`` (or the deprecated ``function_call``) as the proto's."""
     if choice is None:
         return None
     if isinstance(choice, str):
         return chat_pb.ToolChoice(mode=_TOOL_CHOICE[choice])
-    return chat_pb.ToolChoice(mode=chat_pb.ToolChoice.MODE_NAMED, name=choice.function.name)
+    name = choice.name if isinstance(choice, p.FunctionCallChoice) else choice.function.name
+    return chat_pb.ToolChoice(mode=chat_pb.ToolChoice.MODE_NAMED, name=name)
 
 
 def response_format_from_openai(fmt: p.ResponseFormat | None) -> chat_pb.ResponseFormat | None:
@@ -91,15 +159,16 @@ def response_format_from_openai(fmt: p.ResponseFormat | None) -> chat_pb.Respons
 
 def chat_request_from_openai(body: p.ChatCompletionRequest) -> chat_pb.ChatRequest:
     """The proto request the chat service takes for an OpenAI chat completion body."""
+    refuse_unsupported(body)
     request = chat_pb.ChatRequest(
         model=body.model,
-        messages=[message_from_openai(m) for m in body.messages],
+        messages=messages_from_openai(body.messages),
         max_tokens=body.answer_max_tokens,
         stop=[body.stop] if isinstance(body.stop, str) else (body.stop or []),
         thinking=_THINKING[body.thinking],
         reasoning_effort=body.reasoning_effort or "",
         include_reasoning=body.include_reasoning,
-        user=body.user or "",
+        user=body.end_user,
         n=body.n,
     )
     if body.temperature is not None:
@@ -110,15 +179,8 @@ def chat_request_from_openai(body: p.ChatCompletionRequest) -> chat_pb.ChatReque
         request.top_k = body.top_k
     if body.parallel_tool_calls is not None:
         request.parallel_tool_calls = body.parallel_tool_calls
-    for tool in body.tools or ():
-        request.tools.append(
-            chat_pb.Tool(
-                name=tool.function.name,
-                description=tool.function.description,
-                parameters_json=orjson.dumps(tool.function.parameters).decode(),
-            )
-        )
-    tool_choice = tool_choice_from_openai(body.tool_choice)
+    request.tools.extend(tools_from_openai(body))
+    tool_choice = tool_choice_from_openai(body.tool_choice or body.function_call)
     if tool_choice is not None:
         request.tool_choice.CopyFrom(tool_choice)
     response_format = response_format_from_openai(body.response_format)

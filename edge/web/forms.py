@@ -25,7 +25,8 @@ def client_ip(request: Request) -> str:
     what per-IP limits count."""
     peer = request.client.host if request.client else None
     proxies = request.app.state.settings.proxies
-    return proxies.client_address(peer, request.headers.getlist("x-forwarded-for"))
+    address: str = proxies.client_address(peer, request.headers.getlist("x-forwarded-for"))
+    return address
 
 
 async def read_form(request: Request) -> dict[str, str]:

@@ -11,6 +11,7 @@ with an error that names it).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.engine import Row
@@ -105,7 +106,7 @@ def model_proto(spec: ModelSpec) -> accounts_pb.Model:
     )
 
 
-def api_key_proto(row: Row) -> accounts_pb.ApiKey:
+def api_key_proto(row: Row[Any]) -> accounts_pb.ApiKey:
     return accounts_pb.ApiKey(
         key_id=row.id,
         name=row.name,

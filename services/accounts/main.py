@@ -37,6 +37,7 @@ from drafter.services.accounts.admission.authorize import Admission
 from drafter.services.accounts.admission.credential_cache import Invalidate, invalidator
 from drafter.services.accounts.admission.reservation_key import load_reservation_key
 from drafter.services.accounts.db.engine import create_engine, run_migrations
+from drafter.services.accounts.db.outage import DatabaseOutage
 from drafter.services.accounts.oauth.provider import OAuthProvider
 from drafter.services.accounts.plans.table import PlanTable, load_plans
 from drafter.services.accounts.quota.memory import MemoryQuotaStore, SqlEpoch, SqliteEpoch
@@ -103,13 +104,17 @@ def build_stores(
     *,
     clock: Clock,
     in_process_quotas: bool,
+    outage: DatabaseOutage,
 ) -> Stores:
-    """Opens the engines and Redis and starts the usage writer. At stop (``cleanups``) the
-    usage log flushes, then the quota store closes (and Redis with it), then the engines."""
+    """Opens the engines (watched by ``outage``) and Redis and starts the usage writer. At
+    stop (``cleanups``) the usage log flushes, then the quota store closes (and Redis with
+    it), then the engines."""
     engine = create_engine(settings.database_url, pool_size=2, max_overflow=8)
     cleanups.push_async_callback(engine.dispose)
     hot_engine = create_engine(settings.database_url, autocommit=True)
     cleanups.push_async_callback(hot_engine.dispose)
+    outage.watch(engine)
+    outage.watch(hot_engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     usage = UsageLog(hot_engine)
     quotas = build_quota_store(hot_engine, usage, redis, clock, in_process=in_process_quotas)
@@ -237,8 +242,11 @@ async def start(
     models, plans = _tables(settings)
     revision = await asyncio.to_thread(run_migrations, settings.database_url)
     auth = load_internal_auth(settings)
+    outage = DatabaseOutage()
     async with contextlib.AsyncExitStack() as cleanups:  # unwound only when start fails
-        stores = build_stores(settings, cleanups, clock=clock, in_process_quotas=in_process_quotas)
+        stores = build_stores(
+            settings, cleanups, clock=clock, in_process_quotas=in_process_quotas, outage=outage
+        )
         background = start_background(
             settings,
             engine=stores.engine,
@@ -248,7 +256,9 @@ async def start(
             clock=clock,
         )
         servicers = build_servicers(stores, background, models, plans, clock)
-        running = await start_server(build_registrations(servicers), addr, auth=auth)
+        running = await start_server(
+            build_registrations(servicers), addr, auth=auth, translate=outage.translate
+        )
         running.cleanups.append(cleanups.pop_all().aclose)
     log.info("accounts database: %s, schema revision %s", stores.engine.dialect.name, revision)
     return running

@@ -7,11 +7,13 @@ One upstream message stream is one choice: :class:`ChoiceStream` turns its event
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.common.v1 import usage_pb2 as usage_pb
+from drafter.services.chat.stop_sequences import StopScanner
+from drafter.token_estimate import estimated_tokens
 
 FINISH_REASONS: dict[str, chat_pb.FinishReason] = {
     "end_turn": chat_pb.FINISH_REASON_STOP,
@@ -61,7 +63,8 @@ class ChoiceStream:
     ``index``. Thinking text is forwarded only with ``include_reasoning``; with
     ``keep_thinking`` the signed thinking blocks are collected in ``thinking_blocks`` and
     the tool-call ids in ``tool_call_ids``. The input of ``format_tool`` (the forced tool
-    that carries a response_format answer) streams as the answer's text."""
+    that carries a response_format answer) streams as the answer's text. ``local_stops``
+    are stop sequences enforced here (see the module's docstring)."""
 
     def __init__(
         self,
@@ -70,6 +73,7 @@ class ChoiceStream:
         include_reasoning: bool = False,
         keep_thinking: bool = False,
         format_tool: str | None = None,
+        local_stops: Iterable[str] = (),
     ) -> None:
         self.index = index
         self.include_reasoning = include_reasoning
@@ -83,6 +87,8 @@ class ChoiceStream:
         self._tool_args: set[int] = set()  # content indexes of calls that got argument text
         self._format_index = -1
         self._thinking: dict[int, tuple[dict[str, Any], list[str]]] = {}
+        self._stops = StopScanner(local_stops)
+        self._text_chars = 0  # answer text received, for the usage of a cut answer
         self._handlers: dict[str, Callable[[Any], list[Event]]] = {
             "message_start": self._message_start,
             "content_block_start": self._block_start,
@@ -101,10 +107,42 @@ class ChoiceStream:
     def has_thinking_to_keep(self) -> bool:
         return bool(self.thinking_blocks and self.tool_call_ids)
 
+    @property
+    def stopped_early(self) -> bool:
+        """Whether a stop sequence enforced here ended the answer (the rest of the upstream
+        message is not wanted)."""
+        return self._stops.stopped
+
     def events_from(self, event: Any) -> list[Event]:
-        """The proto events one upstream event gives (often none)."""
+        """The proto events one upstream event gives (often none). After a stop sequence
+        enforced here only usage is taken."""
+        if self._stops.stopped:
+            if event.type == "message_delta":
+                update_usage(self.usage, event.usage)
+            return []
         handler = self._handlers.get(event.type)
         return handler(event) if handler is not None else []
+
+    def _text(self, text: str) -> list[Event]:
+        """Answer text, cut at a stop sequence enforced here (which ends the choice)."""
+        self._text_chars += len(text)
+        kept = self._stops.feed(text)
+        events = [self._delta(text=kept)] if kept else []
+        if self._stops.stopped:
+            self.stop_reason = "stop_sequence"
+            # The upstream's final count never comes for a stream closed here; until then
+            # its usage says what message_start said. Estimate what it generated so far.
+            estimate = estimated_tokens(self._text_chars)
+            self.usage.output_tokens = max(self.usage.output_tokens, estimate)
+            finished = chat_pb.ChoiceFinished(
+                choice_index=self.index, finish_reason=chat_pb.FINISH_REASON_STOP
+            )
+            events.append(Event(finished=finished))
+        return events
+
+    def _flush_text(self) -> list[Event]:
+        held = self._stops.flush()
+        return [self._delta(text=held)] if held else []
 
     def _message_start(self, event: Any) -> list[Event]:
         update_usage(self.usage, event.message.usage)
@@ -124,7 +162,7 @@ class ChoiceStream:
         if self.keep_thinking:
             self._keep_thinking_block(event.index, block)
         if block.type == "text" and block.text and self.format_tool is None:
-            return [self._delta(text=block.text)]
+            return self._text(block.text)
         return []
 
     def _keep_thinking_block(self, index: int, block: Any) -> None:
@@ -139,7 +177,7 @@ class ChoiceStream:
         delta = event.delta
         kind = delta.type
         if kind == "text_delta":
-            return [self._delta(text=delta.text)] if self.format_tool is None else []
+            return self._text(delta.text) if self.format_tool is None else []
         if kind == "thinking_delta":
             if event.index in self._thinking:
                 self._thinking[event.index][1].append(delta.thinking)
@@ -172,7 +210,7 @@ class ChoiceStream:
         if index == self._format_index and self._format_index not in self._tool_args:
             self._tool_args.add(index)  # the forced answer streamed no text: an empty object
             return [self._delta(text="{}")]
-        return []
+        return self._flush_text()
 
     def _message_delta(self, event: Any) -> list[Event]:
         update_usage(self.usage, event.usage)
@@ -180,7 +218,7 @@ class ChoiceStream:
             return []
         self.stop_reason = event.delta.stop_reason
         finished = chat_pb.ChoiceFinished(choice_index=self.index, finish_reason=self.finish_reason)
-        return [Event(finished=finished)]
+        return [*self._flush_text(), Event(finished=finished)]
 
     def _delta(self, **content: Any) -> Event:
         return Event(delta=chat_pb.Delta(choice_index=self.index, **content))

@@ -9,14 +9,21 @@ a quarter less CPU per request), unfolded into the same events, unless the answe
 long (more than ``WHOLE_ANSWER_MAX_TOKENS``): then it streams too, as Anthropic advises
 for requests that may run for minutes. Closing the event stream (the caller went away,
 or an error) closes the upstream HTTP response.
+
+Each upstream call is bounded by its model's ``upstream_timeout_s`` (the model table): a
+call for the whole Message must be answered within it, a streamed one must open and then
+send each next event within it (Anthropic pings a stream while the model thinks, so a
+long answer that keeps coming is never cut). Past it the call is closed and fails as
+``UPSTREAM_TIMEOUT`` (DEADLINE_EXCEEDED; the edge answers 504 and bills by what was sent).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anthropic
 import httpx2
@@ -24,14 +31,16 @@ from grpc import aio
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.common.v1 import errors_pb2
 from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.limits import MAX_CHOICES
-from drafter.model_table import ModelTable
-from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
+from drafter.model_table import DEFAULT_UPSTREAM_TIMEOUT_S, ModelTable
+from drafter.rpc.errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailable
 from drafter.services.chat.coalesce import coalesced
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from drafter.services.chat.model_rules import effort_from_request
 from drafter.services.chat.output_format import format_tool_name
+from drafter.services.chat.stop_sequences import split_stop_sequences
 from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
@@ -43,6 +52,7 @@ from drafter.services.chat.upstream.events import upstream_event_batches, whole_
 WHOLE_ANSWER_MAX_TOKENS = 8_192
 
 Event = chat_pb.StreamCompleteResponse
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,9 @@ class UpstreamCall:
     n: int
     include_reasoning: bool
     format_tool: str | None = None
+    local_stops: tuple[str, ...] = ()  # stop sequences Drafter enforces (stop_sequences)
+    # The model's upstream_timeout_s (see the module docstring).
+    timeout_s: float = DEFAULT_UPSTREAM_TIMEOUT_S
 
     @property
     def upstream_model(self) -> str:
@@ -73,6 +86,7 @@ class UpstreamCall:
             include_reasoning=self.include_reasoning,
             keep_thinking=self.thinking,
             format_tool=self.format_tool,
+            local_stops=self.local_stops,
         )
 
 
@@ -119,7 +133,15 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
             raise InvalidRequest(f"n must be between 1 and {MAX_CHOICES}.", metadata={"param": "n"})
         kept = await self._kept_thinking(req)
         params = message_params_from_request(req, model, kept_thinking=kept)
-        return UpstreamCall(params, n, req.include_reasoning, format_tool_name(req, model))
+        _, local_stops = split_stop_sequences(req.stop)
+        return UpstreamCall(
+            params,
+            n,
+            req.include_reasoning,
+            format_tool_name(req, model),
+            tuple(local_stops),
+            timeout_s=model.upstream_timeout_s,
+        )
 
     async def _kept_thinking(self, req: chat_pb.ChatRequest) -> dict[str, list[dict[str, Any]]]:
         """With thinking on, the kept thinking of the assistant turns that called tools."""
@@ -132,7 +154,10 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         """Every choice's events (interleaved when n > 1), then one Usage over all."""
         choices = [call.choice(i) for i in range(call.n)]
         store = self._thinking if call.thinking else None
-        streams = [_choice_batches(self._messages, call.params, c, store, stream) for c in choices]
+        streams = [
+            _choice_batches(self._messages, call.params, c, store, stream, call.timeout_s)
+            for c in choices
+        ]
         async with aclosing(coalesced(streams)) as events:
             async for event in events:
                 yield event
@@ -148,15 +173,21 @@ async def _choice_batches(
     choice: ChoiceStream,
     store: ThinkingStore | None,
     stream: bool,
+    timeout_s: float = DEFAULT_UPSTREAM_TIMEOUT_S,
 ) -> AsyncGenerator[list[Event], None]:
     """One upstream call (streaming, or for the whole Message) as proto events, a list per
-    upstream read; upstream failures as DrafterErrors. With ``store``, the turn's thinking
-    is kept before its end is announced, so a client that answers the tool calls at once
-    finds it."""
+    upstream read, each wait bounded by ``timeout_s`` (``_UpstreamClock``); upstream
+    failures as DrafterErrors. With ``store``, the turn's thinking is kept before its end
+    is announced, so a client that answers the tool calls at once finds it."""
+    clock = _UpstreamClock(timeout_s, per_event=stream, model=str(params["model"]))
     try:
-        async with messages.open(params, stream=stream) as response:
+        async with AsyncExitStack() as upstream:
+            response = await clock.wait(
+                upstream.enter_async_context(messages.open(params, stream=stream))
+            )
             source = upstream_event_batches(response) if stream else whole_message_batches(response)
-            async for upstream_batch in source:
+            batches = aiter(source)
+            while (upstream_batch := await clock.wait(anext(batches, None))) is not None:
                 batch = [event for item in upstream_batch for event in choice.events_from(item)]
                 if (
                     store is not None
@@ -166,12 +197,46 @@ async def _choice_batches(
                     await put_quietly(store, choice.tool_call_ids, choice.thinking_blocks)
                 if batch:
                     yield batch
+                if choice.stopped_early:
+                    break  # closes the upstream response: the rest is not wanted
     except anthropic.AnthropicError as exc:
         raise error_from_upstream(exc, str(params["model"])) from exc
     except httpx2.HTTPError as exc:
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     if choice.stop_reason is None:
         raise UpstreamUnavailable("The upstream stream ended before the message did.")
+
+
+class _UpstreamClock:
+    """Bounds the waits of one upstream call: all of them together within ``timeout_s``
+    (a call for the whole Message), or each one (``per_event``: a stream's opening and
+    each next event). Only the waits on the upstream count, never the caller's."""
+
+    def __init__(self, timeout_s: float, *, per_event: bool, model: str) -> None:
+        self._timeout_s = timeout_s
+        self._per_event = per_event
+        self._model = model
+        self._deadline = asyncio.get_running_loop().time() + timeout_s
+
+    async def wait(self, step: Awaitable[_T]) -> _T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout_s if self._per_event else self._deadline
+        try:
+            async with asyncio.timeout_at(deadline) as scope:
+                return await step
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise self._timed_out() from None
+
+    def _timed_out(self) -> UpstreamTimeout:
+        what = "send its next event" if self._per_event else "answer"
+        return UpstreamTimeout(
+            f"The upstream did not {what} within {self._timeout_s:g} s"
+            f" (the model's upstream timeout).",
+            reason=errors_pb2.ERROR_REASON_UPSTREAM_TIMEOUT,
+            metadata={"model": self._model, "timeout_s": f"{self._timeout_s:g}"},
+        )
 
 
 def _choice_index(event: Event) -> int:

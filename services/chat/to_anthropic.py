@@ -2,6 +2,13 @@
 
 The role and tool-choice vocabularies are data here; what thinking, effort, sampling and
 token limit become for the model is ``model_rules``, from the model table.
+
+Histories are taken as clients send them: system and developer messages anywhere in the
+conversation join the one system prompt, in order; empty or whitespace-only text is left
+out and a turn left with nothing is dropped (the upstream refuses both); consecutive turns
+of the same upstream role are merged; a final assistant turn (a prefill) loses its trailing
+whitespace, which the upstream refuses. Whitespace-only stop sequences stay here
+(``stop_sequences``: Drafter enforces them on the way back).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from drafter.model_table import ModelSpec
 from drafter.rpc.errors import InvalidRequest
 from drafter.services.chat.model_rules import max_tokens_for, sampling_params, thinking_params
 from drafter.services.chat.output_format import apply_response_format
+from drafter.services.chat.stop_sequences import split_stop_sequences
 
 # Tool choices that force a tool call: the API refuses them while the model thinks.
 FORCED_TOOL_CHOICES = frozenset({"any", "tool"})
@@ -57,8 +65,9 @@ def message_params_from_request(
     system = system_from_request(req.messages)
     if system:
         params["system"] = system
-    if req.stop:
-        params["stop_sequences"] = stop_sequences_from_request(req.stop)
+    upstream_stops, _ = split_stop_sequences(req.stop)
+    if upstream_stops:
+        params["stop_sequences"] = upstream_stops
     if req.user:
         params["metadata"] = {"user_id": req.user}
     if req.tools:
@@ -113,7 +122,17 @@ def messages_from_request(
             "messages: at least one user or assistant message is required",
             metadata=_param("messages"),
         )
+    if turns[-1]["role"] == "assistant":
+        _strip_prefill(turns)
     return turns
+
+
+def _strip_prefill(turns: list[dict[str, Any]]) -> None:
+    """A final assistant turn must not end with whitespace (its text blocks are never
+    whitespace-only, so something remains)."""
+    last = turns[-1]["content"][-1]
+    if last["type"] == "text":
+        last["text"] = last["text"].rstrip()
 
 
 def blocks_from_message(message: chat_pb.Message) -> list[Block]:
@@ -125,18 +144,6 @@ def blocks_from_message(message: chat_pb.Message) -> list[Block]:
         return [{"type": "tool_result", "tool_use_id": message.tool_call_id, "content": blocks}]
     blocks.extend(tool_use_from_call(call) for call in message.tool_calls)
     return blocks
-
-
-def stop_sequences_from_request(stop: Any) -> list[str]:
-    """The caller's stop sequences; the upstream refuses blank ones, so they are a 400."""
-    for sequence in stop:
-        if not sequence.strip():
-            raise InvalidRequest(
-                f"stop sequences must contain non-whitespace characters; {sequence!r} "
-                "cannot be used with Claude models.",
-                metadata=_param("stop"),
-            )
-    return list(stop)
 
 
 def thinking_for_calls(calls: Any, kept: KeptThinking) -> list[Block]:

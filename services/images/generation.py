@@ -54,7 +54,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed ``attempt`` (1-based): exponential, half jitter."""
-        ceiling = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+        ceiling = min(self.max_backoff_s, self.backoff_s * 2.0 ** (attempt - 1))
         return ceiling * random.uniform(0.5, 1.0)
 
 

@@ -224,3 +224,77 @@ def test_choice_builder_folds_events_into_a_choice() -> None:
         chat_pb.ToolCall(id="toolu_b", name="time", arguments_json="{}"),
     ]
     assert choice.finish_reason == chat_pb.FINISH_REASON_TOOL_CALLS
+
+
+def run(stream: ChoiceStream, events: list[dict[str, Any]]) -> list[Event]:
+    return [out for e in events for out in stream.events_from(upstream(e))]
+
+
+def test_local_stop_sequence_cuts_the_text_across_pieces_and_finishes_with_stop() -> None:
+    stream = ChoiceStream(local_stops=["\n\n"])
+    events = [
+        start(input_tokens=5),
+        block(0, type="text", text=""),
+        delta(0, type="text_delta", text="Line one\n"),
+        delta(0, type="text_delta", text="\nLine two"),
+        delta(0, type="text_delta", text=" more"),
+        {"type": "content_block_stop", "index": 0},
+        message_delta("end_turn", output_tokens=9),
+    ]
+
+    out = run(stream, events)
+
+    assert out == [text_event("Line one"), finished(chat_pb.FINISH_REASON_STOP)]
+    assert stream.stopped_early
+    assert stream.stop_reason == "stop_sequence"
+    assert stream.usage.output_tokens == 9  # usage still taken after the stop
+
+
+def test_held_back_text_is_released_when_it_is_not_a_stop_sequence() -> None:
+    stream = ChoiceStream(local_stops=["\n\n"])
+    events = [
+        start(),
+        block(0, type="text", text="a\n"),
+        delta(0, type="text_delta", text="b\n"),
+        {"type": "content_block_stop", "index": 0},
+        message_delta("end_turn"),
+    ]
+
+    out = run(stream, events)
+
+    builder = ChoiceBuilder()
+    for event in out:
+        builder.add(event)
+    assert builder.build().content == "a\nb\n"
+    assert not stream.stopped_early
+    assert out[-1] == finished(chat_pb.FINISH_REASON_STOP)
+
+
+def test_stop_in_the_first_text_piece_and_tool_calls_after_it_are_dropped() -> None:
+    stream = ChoiceStream(local_stops=["\n"])
+    events = [
+        start(),
+        block(0, type="text", text="yes\nand more"),
+        {"type": "content_block_stop", "index": 0},
+        block(1, type="tool_use", id="t", name="f", input={}),
+        message_delta("tool_use"),
+    ]
+
+    assert run(stream, events) == [text_event("yes"), finished(chat_pb.FINISH_REASON_STOP)]
+
+
+def test_a_stream_closed_at_a_local_stop_estimates_the_tokens_generated_so_far() -> None:
+    """The upstream's final count never comes for a stream Drafter closes at a stop
+    sequence it enforces; message_start's count (1) would bill the answer as nothing."""
+    stream = ChoiceStream(local_stops=["\n\n"])
+    events = [
+        start(input_tokens=5),
+        block(0, type="text", text=""),
+        delta(0, type="text_delta", text="Line one\n"),
+        delta(0, type="text_delta", text="\nLine two"),
+    ]
+
+    run(stream, events)
+
+    assert stream.stopped_early
+    assert stream.usage.output_tokens == 5  # 18 characters received, 4 a token, rounded up

@@ -126,6 +126,61 @@ CASES: list[tuple[str, chat_pb.ChatRequest, ModelSpec, dict[str, Any]]] = [
         {"messages": [{"role": "user", "content": text("a", "b")}]},
     ),
     (
+        "whitespace-only stop sequences stay here (Drafter enforces them)",
+        req(stop=["END", "\n", " ", ""]),
+        HAIKU,
+        {"stop_sequences": ["END"]},
+    ),
+    (
+        "only whitespace stop sequences: none upstream",
+        req(stop=["\n\n"]),
+        HAIKU,
+        {"stop_sequences": None},
+    ),
+    (
+        "a history as clients send it: null content, tool calls alone, a system message "
+        "in the middle, consecutive same-role turns",
+        req(
+            msg(S, "Be brief."),
+            msg(U, "weather?"),
+            msg(A, tool_calls=[chat_pb.ToolCall(id="t1", name="weather", arguments_json="{}")]),
+            msg(T, "sunny", tool_call_id="t1"),
+            msg(A),
+            msg(D, "Now answer in French."),
+            msg(U, "and tomorrow?"),
+            msg(U, "please"),
+        ),
+        HAIKU,
+        {
+            "system": "Be brief.\n\nNow answer in French.",
+            "messages": [
+                {"role": "user", "content": text("weather?")},
+                {
+                    "role": "assistant",
+                    "content": [{"type": "tool_use", "id": "t1", "name": "weather", "input": {}}],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": "t1", "content": text("sunny")},
+                        *text("and tomorrow?", "please"),
+                    ],
+                },
+            ],
+        },
+    ),
+    (
+        "a final assistant turn (prefill) loses its trailing whitespace",
+        req(msg(U, "hi"), msg(A, "Sure:\n ")),
+        OPUS,
+        {
+            "messages": [
+                {"role": "user", "content": text("hi")},
+                {"role": "assistant", "content": text("Sure:")},
+            ]
+        },
+    ),
+    (
         "medium budget",
         req(thinking=chat_pb.THINKING_LEVEL_MEDIUM, max_tokens=10),
         HAIKU,
@@ -259,7 +314,6 @@ def test_message_params_from_request(
             "tool_calls.function.arguments",
         ),
         (req(thinking=chat_pb.THINKING_LEVEL_HIGH), NO_THINKING, "thinking"),
-        (req(stop=["END", "\n"]), HAIKU, "stop"),
         (
             req(
                 tools=[WEATHER],
@@ -278,7 +332,6 @@ def test_message_params_from_request(
         "schema-not-object",
         "bad-args",
         "no-thinking",
-        "blank-stop-sequence",
         "forced-tool-while-thinking",
     ],
 )

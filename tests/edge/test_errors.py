@@ -84,11 +84,13 @@ def test_quota_carries_retry_after_and_no_retry_hint() -> None:
     assert err.message == "Rate limit exceeded. Daily quota: 20/20 used."
 
 
-def test_upstream_retry_after_is_passed_on_without_no_retry_hint() -> None:
-    remote = RemoteError(
-        C.UNAVAILABLE, "overloaded", R.ERROR_REASON_UPSTREAM_RATE_LIMITED, {"retry_after_s": "7"}
-    )
-    assert api_error_from_remote(remote).headers == {"Retry-After": "7"}
+@pytest.mark.parametrize(
+    "reason", [R.ERROR_REASON_UPSTREAM_RATE_LIMITED, R.ERROR_REASON_UPSTREAM_UNAVAILABLE]
+)
+def test_upstream_failures_already_retried_tell_the_client_not_to_retry(reason: int) -> None:
+    # The chat service made its 3 attempts: the SDK's own retries would multiply them.
+    remote = RemoteError(C.UNAVAILABLE, "overloaded", reason, {"retry_after_s": "7"})
+    assert api_error_from_remote(remote).headers == {"Retry-After": "7", "x-should-retry": "false"}
 
 
 def test_unknown_model_names_the_param() -> None:

@@ -77,15 +77,25 @@ async def test_app_connected_mail(stubs: Stubs, smtp: FakeSmtp, prefs_stub: Pref
     assert len(smtp.messages(user.email)) == 2
 
 
+async def _request(
+    stubs: Stubs, user: Account, outcome: accounts_pb.Outcome = accounts_pb.OUTCOME_SUCCEEDED
+) -> None:
+    """One chat request: Authorize, then Settle with ``outcome``."""
+    granted = await stubs.accounts.Authorize(authorize(user.key))
+    await stubs.accounts.Settle(
+        accounts_pb.SettleRequest(reservation_id=granted.reservation_id, outcome=outcome)
+    )
+
+
 async def test_quota_warning_once_a_day_at_80_percent(stubs: Stubs, smtp: FakeSmtp) -> None:
     user = await make_account(stubs.accounts)  # free plan: 20 chats a day
     await smtp.wait_for(user.email)
     for _ in range(15):
-        await stubs.accounts.Authorize(authorize(user.key))
+        await _request(stubs, user)
     await asyncio.sleep(0.2)
     assert len(smtp.messages(user.email)) == 1  # 15 of 20: below 80 %
     for _ in range(4):
-        await stubs.accounts.Authorize(authorize(user.key))
+        await _request(stubs, user)
     mails = await smtp.wait_for(user.email, count=2)
     assert mails[-1]["Subject"] == "80% of your daily chat quota used"
     assert "16 of your 20" in mails[-1].get_content()
@@ -93,12 +103,32 @@ async def test_quota_warning_once_a_day_at_80_percent(stubs: Stubs, smtp: FakeSm
     assert len(smtp.messages(user.email)) == 2  # once per user, kind and day
 
 
+async def test_no_quota_warning_for_reserved_or_refunded_work(stubs: Stubs, smtp: FakeSmtp) -> None:
+    """The 16th request of 20 reaches 80 % only once it is committed: reserved and then
+    refunded (failed, cancelled), or still open, it sends nothing."""
+    user = await make_account(stubs.accounts)
+    await smtp.wait_for(user.email)
+    for _ in range(15):
+        await _request(stubs, user)
+    await _request(stubs, user, accounts_pb.OUTCOME_FAILED)
+    await _request(stubs, user, accounts_pb.OUTCOME_CANCELLED)
+    await stubs.accounts.Authorize(authorize(user.key))  # open: the counter is at 16
+    await asyncio.sleep(0.5)
+    assert len(smtp.messages(user.email)) == 1  # the key mail only
+    await _request(stubs, user)  # the 16th committed
+    mails = await smtp.wait_for(user.email, count=2)
+    assert mails[-1]["Subject"] == "80% of your daily chat quota used"
+    assert "16 of your 20" in mails[-1].get_content()
+    await asyncio.sleep(0.3)
+    assert len(smtp.messages(user.email)) == 2
+
+
 async def test_quota_warning_off(stubs: Stubs, smtp: FakeSmtp, prefs_stub: Prefs) -> None:
     user = await make_account(stubs.accounts)
     await smtp.wait_for(user.email)
     await set_prefs(prefs_stub, user.user_id, quota_warning=False)
     for _ in range(17):
-        await stubs.accounts.Authorize(authorize(user.key))
+        await _request(stubs, user)
     await asyncio.sleep(0.3)
     assert len(smtp.messages(user.email)) == 1
 

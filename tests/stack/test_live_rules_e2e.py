@@ -126,7 +126,6 @@ def test_a_model_added_by_the_operators_file_is_served(
         ("claude-haiku-4-5", {"reasoning_effort": "high", "temperature": 0.3}, "temperature"),
         ("claude-opus-4-6", {"reasoning_effort": "xhigh"}, "reasoning_effort"),
         ("claude-haiku-4-5", {"max_tokens": 64_001}, "max_tokens"),
-        ("claude-haiku-4-5", {"stop": ["\n"]}, "stop"),
     ],
     ids=[
         "no-sampling",
@@ -134,7 +133,6 @@ def test_a_model_added_by_the_operators_file_is_served(
         "sampling-while-thinking",
         "effort",
         "max",
-        "stop",
     ],
 )
 def test_what_the_model_cannot_honour_is_a_precise_400_and_costs_nothing(

@@ -20,7 +20,10 @@ NOTICES = {"redeemed": "Code redeemed: your plan has been upgraded."}
 
 async def _usage(page: Page) -> dash_pb.GetAccountUsageResponse:
     request = dash_pb.GetAccountUsageRequest(user_id=page.user.user_id)
-    return await page.services.dashboard.GetAccountUsage(request, timeout=page.timeout)
+    usage: dash_pb.GetAccountUsageResponse = await page.services.dashboard.GetAccountUsage(
+        request, timeout=page.timeout
+    )
+    return usage
 
 
 async def _plans(page: Page) -> list[dash_pb.Plan]:

@@ -40,7 +40,11 @@ from drafter.services.accounts.admission.credential_cache import (
 from drafter.services.accounts.admission.credentials import Principal, authenticate
 from drafter.services.accounts.admission.reservations import Reservation
 from drafter.services.accounts.errors import AccountBlocked, ModelNotInPlan
-from drafter.services.accounts.notifications.notifier import Notifier, quota_reserved
+from drafter.services.accounts.notifications.notifier import (
+    Notifier,
+    quota_committed,
+    quota_reserved,
+)
 from drafter.services.accounts.oauth.rules import InsufficientScope, require_scope
 from drafter.services.accounts.plans.in_force import plan_in_force
 from drafter.services.accounts.plans.table import Plan, PlanTable
@@ -227,13 +231,7 @@ class Admission:
         if not result.admitted:
             raise quota_exceeded(kind=kind, limit=limit, used=result.used, now=now)
         quota_reserved(
-            self._notifier,
-            user_id=user_id,
-            kind=kind,
-            used=result.used,
-            units=units,
-            limit=limit,
-            day=day,
+            self._notifier, user_id=user_id, kind=kind, used=result.used, limit=limit, day=day
         )
 
     def _touch(self, principal: Principal, now: dt.datetime) -> None:
@@ -269,6 +267,14 @@ class Admission:
         if refunds:
             await self._quotas.refund(
                 user_id=res.user_id, kind=res.kind, day=res.day, units=res.units - used
+            )
+        if used:  # quota warnings count committed usage only
+            quota_committed(
+                self._notifier,
+                user_id=res.user_id,
+                kind=res.kind,
+                day=res.day,
+                written=self._usage.written,
             )
         return True
 

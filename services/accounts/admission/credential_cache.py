@@ -58,7 +58,7 @@ async def database_epoch(conn: AsyncConnection) -> int:
 
 async def raise_redis_epoch(redis: Redis, value: int) -> int:
     """Moves the Redis mirror up to ``value`` (never down); returns what it holds."""
-    return int(await redis.eval(_RAISE, 1, REDIS_EPOCH_KEY, value))  # type: ignore[misc]
+    return int(await redis.eval(_RAISE, 1, REDIS_EPOCH_KEY, value))
 
 
 async def invalidate(*, engine: AsyncEngine, redis: Redis | None = None) -> int:

@@ -8,6 +8,7 @@ beside their rules (``oauth.apps``, ``support.tickets`` …).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -17,14 +18,16 @@ from drafter.services.accounts.db.tables import api_keys_t as api_keys
 from drafter.services.accounts.db.tables import users_t as users
 
 
-async def get_user_by_email(*, conn: AsyncConnection, email: str, lock: bool = False) -> Row | None:
+async def get_user_by_email(
+    *, conn: AsyncConnection, email: str, lock: bool = False
+) -> Row[Any] | None:
     stmt = sa.select(users).where(sa.func.lower(users.c.email) == email.strip().lower())
     if lock:
         stmt = stmt.with_for_update()
     return (await conn.execute(stmt)).first()
 
 
-async def get_user(*, conn: AsyncConnection, user_id: str, lock: bool = False) -> Row | None:
+async def get_user(*, conn: AsyncConnection, user_id: str, lock: bool = False) -> Row[Any] | None:
     stmt = sa.select(users).where(users.c.id == user_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -105,7 +108,7 @@ async def revoke_api_key(
     return (await conn.execute(stmt)).rowcount == 1
 
 
-async def list_api_keys(*, conn: AsyncConnection, user_id: str) -> list[Row]:
+async def list_api_keys(*, conn: AsyncConnection, user_id: str) -> list[Row[Any]]:
     """Active keys of ``user_id``, oldest first."""
     stmt = (
         sa.select(api_keys)

@@ -28,9 +28,10 @@ from drafter.services.accounts.db import sqlite_inline  # noqa: F401 (registers 
 log = logging.getLogger("drafter.accounts.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# Server connections are renewed this often; no pre-ping, which would cost a round trip
-# per checkout on the hot path (a connection lost anyway fails one call and the pool is
-# then invalidated).
+# Server connections are renewed this often. The transactional engine pre-pings each
+# checkout (a database restart costs it no failed call); the hot path's autocommit engine
+# does not, as that would cost a round trip per call: a connection lost anyway fails one
+# call (503, ``outage``) and the pool is then invalidated.
 POOL_RECYCLE_S = 1800
 # Held while migrating so that several processes starting together migrate once.
 _PG_MIGRATION_LOCK = 0x64726166746572  # "drafter"
@@ -90,6 +91,7 @@ def create_engine(
         options["isolation_level"] = "AUTOCOMMIT"
     if parsed.get_backend_name() != "sqlite":
         options["pool_recycle"] = POOL_RECYCLE_S
+        options["pool_pre_ping"] = not autocommit
     if autocommit and parsed.get_backend_name() == "postgresql":
         # The hot path's commits do not wait for the WAL flush (PostgreSQL's own
         # group-commit trade-off): a PostgreSQL crash may lose the last few hundred

@@ -12,14 +12,16 @@ stored only as SHA-256 digests.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from drafter.services.accounts.db.types import UTCDateTime
+from drafter.services.accounts.vocab import RESERVED
 
 
-def _utc_column(*, nullable: bool) -> sa.Column:
+def _utc_column(*, nullable: bool) -> sa.Column[Any]:
     return sa.Column(UTCDateTime(), nullable=nullable)
 
 
@@ -59,6 +61,13 @@ class UsageRecord(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_usage_records_user_created", "user_id", "created_at"),
         sa.Index("ix_usage_records_user_day", "user_id", "quota_day", "kind"),
+        # The open reservations, for the abandoned sweep (migration 0006).
+        sa.Index(
+            "ix_usage_records_open",
+            "created_at",
+            postgresql_where=sa.text(f"status = '{RESERVED}'"),
+            sqlite_where=sa.text(f"status = '{RESERVED}'"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -208,7 +217,7 @@ oauth_tokens_t = metadata.tables["oauth_tokens"]
 web_sessions_t = metadata.tables["web_sessions"]
 
 
-def _user_fk(*, primary_key: bool = False) -> sa.Column:
+def _user_fk(*, primary_key: bool = False) -> sa.Column[Any]:
     return sa.Column(
         "user_id",
         sa.String(32),

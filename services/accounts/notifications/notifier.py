@@ -1,10 +1,12 @@
 """Email notifications for account events, sent in the background.
 
 The places where events happen call one function here (``api_key_created``,
-``app_connected``, ``quota_reserved``); it only schedules a task, so the RPC that
-triggered it never waits on, or fails because of, the mail server. The task checks the
-user's preference, claims quota warnings once per user, kind and day, and sends with
-bounded retries (or logs the mail when no ``DRAFTER_SMTP_URL`` is set).
+``app_connected``; for the quota warning ``quota_reserved`` at Authorize and
+``quota_committed`` at Settle, see ``quota_warnings``: it fires for committed usage
+only); it only schedules a task, so the RPC that triggered it never waits on, or fails
+because of, the mail server. The task checks the user's preference, claims quota
+warnings once per user, kind and day, and sends with bounded retries (or logs the mail
+when no ``DRAFTER_SMTP_URL`` is set).
 """
 
 from __future__ import annotations
@@ -12,26 +14,28 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.services.accounts.notifications import prefs as notification_prefs
 from drafter.services.accounts.notifications.mailer import Mailer
-from drafter.services.accounts.vocab import UsageKind
+from drafter.services.accounts.notifications.quota_warnings import (
+    QuotaWatch,
+    WrittenWait,
+    at_warning,
+    committed_units,
+    warning_text,
+)
 
 log = logging.getLogger("drafter.accounts.notifications")
 
 SEND_ATTEMPTS = 3
 RETRY_BACKOFF_S = 0.5
 DRAIN_TIMEOUT_S = 5.0
-WARNING_SHARE = 0.8
-KIND_LABELS: dict[str, str] = {
-    UsageKind.CHAT: "chat",
-    UsageKind.IMAGE_GEN: "image generation",
-    UsageKind.IMAGE_EDIT: "image editing",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,17 +58,43 @@ class Notifier:
         self._mailer = mailer
         self._backoff_s = backoff_s or RETRY_BACKOFF_S
         self._tasks: set[asyncio.Task[None]] = set()
+        self.quota = QuotaWatch()
 
     def submit(self, event: Notification) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(event))
+        self._spawn(self._deliver_checked(event), event.pref, event.user_id)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], what: str, user_id: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._logged(work, what, user_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, event: Notification) -> None:
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, None], what: str, user_id: str) -> None:
         try:
-            await self._deliver_checked(event)
+            await work
         except Exception:  # a background task: log, never raise into the loop
-            log.warning("notification %s for %s failed", event.pref, event.user_id, exc_info=True)
+            log.warning("notification %s for %s failed", what, user_id, exc_info=True)
+
+    def check_quota(
+        self, *, user_id: str, kind: str, day: dt.date, limit: int, written: WrittenWait
+    ) -> None:
+        """Once the settled record is written, warns when the day's committed units
+        reached the threshold (``quota_warnings``)."""
+        self._spawn(self._check_quota(user_id, kind, day, limit, written), "quota", user_id)
+
+    async def _check_quota(
+        self, user_id: str, kind: str, day: dt.date, limit: int, written: WrittenWait
+    ) -> None:
+        await written()
+        used = await committed_units(self._engine, user_id, kind, day)
+        if not at_warning(used=used, limit=limit):
+            return
+        subject, body = warning_text(kind=kind, used=used, limit=limit)
+        once = f"quota_warning:{kind}"
+        await self._deliver_checked(
+            Notification(user_id, "quota_warning", subject, body, once, day)
+        )
+        self.quota.warned((user_id, kind, day))
 
     async def _deliver_checked(self, event: Notification) -> None:
         engine = self._engine
@@ -120,31 +150,23 @@ def app_connected(notifier: Notifier | None, *, user_id: str, app_name: str) -> 
     notifier.submit(Notification(user_id, "app_connected", f"New app connected: {app_name}", body))
 
 
-def crosses_warning(*, used: int, units: int, limit: int) -> bool:
-    """True when a reservation moved the counter from below 80 % of ``limit`` to at or above."""
-    threshold = limit * WARNING_SHARE
-    return limit > 0 and used - units < threshold <= used
-
-
 def quota_reserved(
-    notifier: Notifier | None,
-    *,
-    user_id: str,
-    kind: str,
-    used: int,
-    units: int,
-    limit: int,
-    day: dt.date,
+    notifier: Notifier | None, *, user_id: str, kind: str, used: int, limit: int, day: dt.date
 ) -> None:
-    """Called after every admitted reservation; sends a warning once a day per kind."""
-    if notifier is None or not crosses_warning(used=used, units=units, limit=limit):
+    """Called after every admitted reservation (``used``: the counter, this one
+    included); watches a user who may be near the threshold. Sends nothing itself."""
+    if notifier is not None:
+        notifier.quota.reserved((user_id, kind, day), used=used, limit=limit)
+
+
+def quota_committed(
+    notifier: Notifier | None, *, user_id: str, kind: str, day: dt.date, written: WrittenWait
+) -> None:
+    """Called after a reservation was settled as used (``written`` waits until its record
+    is in the database); a watched user's committed units are checked in the background,
+    and the warning sent once a day per kind when they reach the threshold."""
+    if notifier is None:
         return
-    label = KIND_LABELS.get(kind, kind)
-    body = (
-        f"You have used {used} of your {limit} daily {label} requests.\n\n"
-        "The quota resets at midnight UTC; upgrade your plan for higher limits."
-    )
-    subject = f"80% of your daily {label} quota used"
-    notifier.submit(
-        Notification(user_id, "quota_warning", subject, body, f"quota_warning:{kind}", day)
-    )
+    limit = notifier.quota.limit_of((user_id, kind, day))
+    if limit is not None:
+        notifier.check_quota(user_id=user_id, kind=kind, day=day, limit=limit, written=written)

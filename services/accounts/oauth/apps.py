@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -43,7 +44,7 @@ class AppInfo:
     created_at: dt.datetime
 
 
-def app_from_row(row: Row) -> AppInfo:
+def app_from_row(row: Row[Any]) -> AppInfo:
     return AppInfo(
         id=row.id,
         user_id=row.user_id,
@@ -74,7 +75,7 @@ def clean_app_fields(
     return name, uris, homepage
 
 
-async def _owner(conn: AsyncConnection, *, email: str, user_id: str) -> Row:
+async def _owner(conn: AsyncConnection, *, email: str, user_id: str) -> Row[Any]:
     row = (
         await crud.get_user_by_email(conn=conn, email=email, lock=True)
         if email
@@ -86,7 +87,7 @@ async def _owner(conn: AsyncConnection, *, email: str, user_id: str) -> Row:
 
 
 async def _check_app_limit(
-    conn: AsyncConnection, user: Row, plans: PlanTable, now: dt.datetime
+    conn: AsyncConnection, user: Row[Any], plans: PlanTable, now: dt.datetime
 ) -> None:
     plan = plan_in_force(user, plans, now)
     count = sa.select(sa.func.count()).select_from(apps).where(apps.c.user_id == user.id)
@@ -159,7 +160,7 @@ async def authenticate_client(
     return app_from_row(row)
 
 
-async def _owned_app(conn: AsyncConnection, user_id: str, client_id: str) -> Row:
+async def _owned_app(conn: AsyncConnection, user_id: str, client_id: str) -> Row[Any]:
     stmt = sa.select(apps).where(apps.c.client_id == client_id, apps.c.user_id == user_id)
     row = (await conn.execute(stmt)).first()
     if row is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -155,7 +156,7 @@ class OAuthProvider:
         )
         return (await conn.execute(stmt)).rowcount == 1
 
-    def _check_code(self, row: sa.Row, redirect_uri: str, verifier: str) -> None:
+    def _check_code(self, row: sa.Row[Any], redirect_uri: str, verifier: str) -> None:
         if self._clock() >= row.expires_at:
             raise invalid_grant("The authorization code has expired.")
         if redirect_uri != row.redirect_uri:
@@ -168,7 +169,7 @@ class OAuthProvider:
         elif verifier:
             raise invalid_grant("This code was issued without a code_challenge.")
 
-    async def _insert_token(self, conn: AsyncConnection, row: sa.Row, code_hash: str) -> str:
+    async def _insert_token(self, conn: AsyncConnection, row: sa.Row[Any], code_hash: str) -> str:
         token_id, secret, digest = new_client_token()
         await conn.execute(
             sa.insert(tokens).values(
@@ -240,7 +241,7 @@ class OAuthProvider:
         return await self._revoke_where(tokens.c.app_id == app.id, tokens.c.user_id == user_id)
 
 
-def _merge(known: ConnectionInfo | None, row: sa.Row) -> ConnectionInfo:
+def _merge(known: ConnectionInfo | None, row: sa.Row[Any]) -> ConnectionInfo:
     scopes = set(row.scope.split()) | set(known.scopes if known else ())
     created = row.created_at
     used = row.last_used_at

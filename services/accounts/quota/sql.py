@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,7 +28,7 @@ def _key_clause(user_id: str, kind: str, day: dt.date) -> sa.ColumnElement[bool]
     return sa.and_(counters.c.user_id == user_id, counters.c.kind == kind, counters.c.day == day)
 
 
-def _param(name: str, type_: sa.types.TypeEngine | None = None) -> sa.BindParameter:
+def _param(name: str, type_: sa.types.TypeEngine[Any] | None = None) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=type_ or sa.Integer())
 
 

@@ -6,8 +6,10 @@ counted as used (the quota counter already holds their units, so it stays equal 
 records), with a usage record like any other request. A Settle that comes later still
 is a no-op (``usage.log``: only a ``reserved`` row is ever changed).
 
-The sweep reads ``status`` and ``created_at`` with no index of its own: a scan of the
-usage records once per interval (an index on open rows is a possible refinement).
+The sweep reads the partial index ``ix_usage_records_open`` (``created_at`` of the rows
+still ``reserved``, migration 0006), never scanning the usage records: its ``status``
+is compared with an inline literal, which is what lets SQLite and PostgreSQL (also with
+a prepared, generic plan) match the index's ``WHERE status = 'reserved'``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ async def settle_abandoned(engine: AsyncEngine, now: dt.datetime, deadline: dt.t
     abandoned; returns how many."""
     stmt = (
         sa.update(records)
-        .where(records.c.status == RESERVED, records.c.created_at < now - deadline)
+        .where(
+            records.c.status == sa.literal(RESERVED, literal_execute=True),
+            records.c.created_at < now - deadline,
+        )
         .values(status=Outcome.ABANDONED.value, units=records.c.units_reserved, settled_at=now)
     )
     async with engine.begin() as conn:

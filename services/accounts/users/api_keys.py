@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -37,7 +38,7 @@ def _key_name(name: str) -> str:
 
 
 async def _check_key_limit(
-    conn: AsyncConnection, user: Row, plans: PlanTable, now: dt.datetime
+    conn: AsyncConnection, user: Row[Any], plans: PlanTable, now: dt.datetime
 ) -> None:
     plan = plan_in_force(user, plans, now)
     active = await crud.count_active_api_keys(conn=conn, user_id=user.id)
@@ -81,7 +82,7 @@ async def create_api_key(
     return CreatedApiKey(key_id=key_id, secret=key.secret, prefix=key.prefix, user_id=user.id)
 
 
-async def list_api_keys(*, engine: AsyncEngine, user_id: str) -> list[Row]:
+async def list_api_keys(*, engine: AsyncEngine, user_id: str) -> list[Row[Any]]:
     async with engine.connect() as conn:
         return await crud.list_api_keys(conn=conn, user_id=user_id)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -29,7 +30,7 @@ def normalize_email(email: str) -> str:
     return email
 
 
-async def user_by_email(conn: AsyncConnection, email: str, *, lock: bool = False) -> Row:
+async def user_by_email(conn: AsyncConnection, email: str, *, lock: bool = False) -> Row[Any]:
     """The user with ``email`` (compared case-insensitively); NotFound otherwise."""
     row = await crud.get_user_by_email(conn=conn, email=email, lock=lock)
     if row is None:
@@ -37,7 +38,7 @@ async def user_by_email(conn: AsyncConnection, email: str, *, lock: bool = False
     return row
 
 
-async def user_by_id(conn: AsyncConnection, user_id: str, *, lock: bool = False) -> Row:
+async def user_by_id(conn: AsyncConnection, user_id: str, *, lock: bool = False) -> Row[Any]:
     """The user ``user_id``; NotFound otherwise."""
     row = await crud.get_user(conn=conn, user_id=user_id, lock=lock)
     if row is None:

@@ -170,3 +170,88 @@ def test_reasoning_n_and_parallel_calls_are_carried() -> None:
     proto = chat_request_from_openai(_req(include_reasoning=True, n=3, parallel_tool_calls=False))
     assert proto.include_reasoning and proto.n == 3
     assert proto.HasField("parallel_tool_calls") and not proto.parallel_tool_calls
+
+
+def test_every_parameter_of_the_installed_openai_sdk_is_accepted() -> None:
+    from openai.types.chat import completion_create_params
+
+    sdk = set(completion_create_params.CompletionCreateParamsBase.__annotations__) | {"stream"}
+    assert sdk - set(ChatCompletionRequest.model_fields) == set()
+
+
+def test_parameters_without_an_upstream_equivalent_are_accepted_and_not_carried() -> None:
+    body = _req(
+        seed=7,
+        store=True,
+        metadata={"k": "v"},
+        service_tier="auto",
+        verbosity="low",
+        prediction={"type": "content", "content": "x"},
+        presence_penalty=0.5,
+        frequency_penalty=-0.5,
+        logit_bias={"50256": -100},
+        prompt_cache_key="tenant-1",
+        logprobs=False,
+        top_logprobs=0,
+        modalities=["text"],
+        n=None,
+        stream=None,
+    )
+    proto = chat_request_from_openai(body)
+    assert proto == chat_request_from_openai(_req())
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        ({"logprobs": True}, "logprobs"),
+        ({"top_logprobs": 3}, "top_logprobs"),
+        ({"modalities": ["text", "audio"]}, "modalities"),
+        ({"audio": {"voice": "alloy", "format": "mp3"}}, "audio"),
+    ],
+)
+def test_values_that_cannot_be_honoured_are_a_400_naming_the_parameter(
+    fields: dict, param: str
+) -> None:
+    with pytest.raises(APIError) as info:
+        chat_request_from_openai(_req(**fields))
+    assert (info.value.status, info.value.param) == (400, param)
+    assert param in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "user"),
+    [
+        ({"user": "u1"}, "u1"),
+        ({"safety_identifier": "s1"}, "s1"),
+        ({"user": "u1", "safety_identifier": "s1"}, "s1"),
+    ],
+)
+def test_safety_identifier_or_user_is_the_end_user(fields: dict, user: str) -> None:
+    assert chat_request_from_openai(_req(**fields)).user == user
+
+
+def test_the_deprecated_functions_api_travels_as_tools() -> None:
+    body = _req(
+        messages=[
+            {"role": "user", "content": "weather?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "function_call": {"name": "weather", "arguments": '{"city":"Oslo"}'},
+            },
+            {"role": "function", "name": "weather", "content": "sunny"},
+            {"role": "assistant", "content": [{"type": "refusal", "refusal": "No."}]},
+        ],
+        functions=[{"name": "weather", "parameters": {"type": "object"}}],
+        function_call={"name": "weather"},
+    )
+    proto = chat_request_from_openai(body)
+    assert [t.name for t in proto.tools] == ["weather"]
+    assert proto.tool_choice == chat_pb.ToolChoice(
+        mode=chat_pb.ToolChoice.MODE_NAMED, name="weather"
+    )
+    call, result, refusal = proto.messages[1], proto.messages[2], proto.messages[3]
+    assert call.tool_calls[0].name == "weather" and call.tool_calls[0].id
+    assert (result.role, result.tool_call_id) == (chat_pb.ROLE_TOOL, call.tool_calls[0].id)
+    assert refusal.content[0].text == "No."
