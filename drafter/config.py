@@ -6,6 +6,8 @@ it down; nothing here is instantiated at import time.
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -73,3 +75,23 @@ class CommonSettings(BaseSettings):
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+def stored_secret(data_dir: Path, file_name: str) -> str:
+    """A random secret kept in ``data_dir/file_name`` (mode 0600), created on first use so
+    it survives restarts; when several processes start at once, the first one's stands.
+    For the secrets Drafter generates itself when none is configured."""
+    path = data_dir / file_name
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    return secret

@@ -13,8 +13,6 @@ prober call it. In-process calls (``drafter.rpc.local``) cross no network and ca
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any, NoReturn
 import grpc
 from grpc import aio
 
-from drafter.config import CommonSettings, ConfigError, weak_secret_problem
+from drafter.config import CommonSettings, ConfigError, stored_secret, weak_secret_problem
 
 TOKEN_METADATA_KEY = "x-drafter-internal-token"
 TOKEN_FILE = "internal_token"
@@ -117,20 +115,7 @@ def load_internal_token(configured: str | None, data_dir: Path) -> str:
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
         return configured
-    path = data_dir / TOKEN_FILE
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    data_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as out:
-        out.write(token + "\n")
-    return token
+    return stored_secret(data_dir, TOKEN_FILE)
 
 
 def _read_pem(path: Path) -> bytes:

@@ -9,13 +9,11 @@ their input in errors (``EdgeSettings``).
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from pydantic import SecretStr
 
-from drafter.config import MIN_SECRET_CHARS, weak_secret_problem
+from drafter.config import MIN_SECRET_CHARS, stored_secret, weak_secret_problem
 
 KEY_FILE = "secret_key"
 
@@ -39,17 +37,4 @@ def load_secret_key(configured: SecretStr | None, data_dir: Path) -> bytes:
     """The configured key, or the one stored in ``data_dir`` (created on first use)."""
     if configured is not None:
         return configured.get_secret_value().encode()
-    path = data_dir / KEY_FILE
-    try:
-        return path.read_text().strip().encode()
-    except FileNotFoundError:
-        pass
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first
-        return path.read_text().strip().encode()
-    with os.fdopen(fd, "w") as out:
-        out.write(key + "\n")
-    return key.encode()
+    return stored_secret(data_dir, KEY_FILE).encode()
