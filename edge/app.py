@@ -11,7 +11,8 @@ Where things are (one request: route → ``deps`` → ``errors``/``clients`` →
 - ``oauth/``: the authorization, token and revocation endpoints (RFC 6749 bodies).
 - ``web/``: sign-in, the dashboard and the status page (HTML, at the root).
 - ``server/``: how the app is served (uvicorn, its protocol with its request-head
-  deadline, the SSE response, the body limit, the client's address behind proxies).
+  deadline, the SSE response, the body limit, CORS on the API paths, the client's address behind
+  proxies).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from drafter.edge.clients import connect_services
 from drafter.edge.errors import install_error_handlers
 from drafter.edge.oauth import authorize, token
 from drafter.edge.server.body_limit import BodyLimit
+from drafter.edge.server.cors import ApiCors
 from drafter.edge.settings import EdgeSettings
 from drafter.edge.web import auth, dashboard, status_page
 from drafter.edge.web.context import STATIC_DIR, build_web
@@ -79,6 +81,9 @@ def create_app(
         redoc_url=None,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: a preflight is answered before the body limit, and a 413
+    # carries the CORS headers a browser needs to read it.
+    app.add_middleware(ApiCors, allowed=settings.cors)
     install_error_handlers(app)
     install_form_handlers(app)
     for prefix in API_PREFIXES:

@@ -7,6 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from drafter.config import DEFAULT_EDGE_HOST, DEFAULT_EDGE_PORT, CommonSettings
 from drafter.edge.server.client_address import TrustedProxies
+from drafter.edge.server.cors import CorsOrigins
 from drafter.edge.web.secret_key import check_secret_key
 
 # Anthropic's API refuses request bodies over 32 MB; so does the edge, on every path.
@@ -52,6 +53,10 @@ class EdgeSettings(CommonSettings):
     trusted_proxies: str = Field(
         "", validation_alias=AliasChoices("DRAFTER_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS")
     )
+    # Origins (comma-separated ``http(s)://host[:port]``, ``*`` for any) whose pages may
+    # call the API paths from a browser (edge/server/cors.py); empty for none. The pages,
+    # sign-in and OAuth are never opened to other origins.
+    cors_origins: str = Field("*", validation_alias="DRAFTER_CORS_ORIGINS")
     # Under ``drafter up``, call the services running in the same process directly
     # (drafter.rpc.local) instead of through their gRPC ports.
     in_process_calls: bool = Field(True, validation_alias="DRAFTER_IN_PROCESS_CALLS")
@@ -63,6 +68,16 @@ class EdgeSettings(CommonSettings):
     def _networks(cls, value: str) -> str:
         TrustedProxies.parse(value)  # a ValueError names the item that is wrong
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        CorsOrigins.parse(value)  # a ValueError names the item that is wrong
+        return value
+
+    @property
+    def cors(self) -> CorsOrigins:
+        return CorsOrigins.parse(self.cors_origins)
 
     @property
     def proxies(self) -> TrustedProxies:

@@ -232,6 +232,74 @@ def test_status_reports_every_service_and_the_database(drafter_up: DrafterStack)
         assert services["chat"]["health"] == "SERVING"
 
 
+def _preflight(base_url: str, path: str, origin: str) -> httpx.Response:
+    return httpx.options(
+        base_url + path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+
+
+def _cors_headers(response: httpx.Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k.startswith("access-control-")}
+
+
+def test_browsers_on_any_origin_may_call_the_api_and_never_the_pages(
+    drafter_up: DrafterStack, key: str, fake_anthropic: FakeAnthropic
+) -> None:
+    origin = "https://chat.example.com"
+    for path in ("/v1/chat/completions", "/api/v1/models"):
+        allowed = _preflight(drafter_up.base_url, path, origin)
+        assert allowed.status_code in (200, 204)
+        assert allowed.headers["access-control-allow-origin"] == "*"
+        assert "POST" in allowed.headers["access-control-allow-methods"]
+        assert allowed.headers["access-control-allow-headers"] == "authorization, content-type"
+        assert "access-control-allow-credentials" not in allowed.headers
+    fake_anthropic.enqueue(text="Hi", usage={"input_tokens": 3, "output_tokens": 1})
+    response = httpx.post(
+        f"{drafter_up.api_url}/chat/completions",
+        headers={"Authorization": f"Bearer {key}", "Origin": origin},
+        json={"model": "claude-haiku-4-5", "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
+    assert response.headers["x-request-id"]
+    assert "x-request-id" in response.headers["access-control-expose-headers"]
+    for path in ("/dashboard", "/auth/login", "/oauth/authorize", "/status"):
+        assert _cors_headers(_preflight(drafter_up.base_url, path, origin)) == {}
+        page = httpx.get(drafter_up.base_url + path, headers={"Origin": origin})
+        assert _cors_headers(page) == {}
+
+
+def test_cors_origins_narrows_the_api_to_the_listed_origins(
+    tmp_path, fake_anthropic: FakeAnthropic
+) -> None:
+    listed, unlisted = "https://chat.example.com", "https://evil.example.net"
+    stack = start_drafter_up(
+        tmp_path,
+        anthropic_base_url=fake_anthropic.base_url,
+        DRAFTER_CORS_ORIGINS=f"{listed},http://localhost:5173",
+    )
+    try:
+        echoed = _preflight(stack.base_url, "/v1/chat/completions", listed)
+        assert echoed.status_code in (200, 204)
+        assert echoed.headers["access-control-allow-origin"] == listed
+        assert "origin" in echoed.headers["vary"].lower()
+        models = httpx.get(f"{stack.api_url}/models", headers={"Origin": listed})
+        assert models.headers["access-control-allow-origin"] == listed
+        refused = _preflight(stack.base_url, "/v1/chat/completions", unlisted)
+        assert _cors_headers(refused) == {}
+        models = httpx.get(f"{stack.api_url}/models", headers={"Origin": unlisted})
+        assert _cors_headers(models) == {}
+        assert _cors_headers(_preflight(stack.base_url, "/auth/login", listed)) == {}
+    finally:
+        assert stack.stop() == 0, stack.output()
+
+
 def test_ctrl_c_stops_the_stack_cleanly(tmp_path, fake_anthropic: FakeAnthropic) -> None:
     stack = start_drafter_up(tmp_path, anthropic_base_url=fake_anthropic.base_url)
     assert stack.stop(signal.SIGINT) == 0, stack.output()
