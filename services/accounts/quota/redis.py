@@ -11,16 +11,21 @@ reserving (``SET NX``, so concurrent rebuilders agree on the first value set).
 
 The rebuilt value is the larger of two counts of the same thing. The usage records
 (``UsageLog.counted``), which hold a journal row for every reservation, settled or
-still in flight, once its batch is written; and this process's own account of the
-counter (``_Ledger``: the value it set or first saw, plus what it reserved, minus what it
-refunded), which also knows the reservations Redis admitted whose journal row is not
-written yet. Without both, a flush during a burst admitted 30 against a limit of 20.
-What neither sees: another replica's admissions whose journal rows are still in its
-unwritten batch (at most ``usage.log.FLUSH_INTERVAL_S`` old) at the moment of the loss.
+still in flight, once its batch is written; and this process's own reservations
+(``_Ledger``: the units it was admitted minus the units it refunded), which also knows
+the reservations Redis admitted whose journal row is not written yet. A rebuild holds
+back this process's new reservation calls for that counter and first waits for those
+already sent: Redis may have counted them before it was lost, and only their replies
+tell; no call of this process can then be counted by a lost counter between the count
+and the ``SET NX``. Without all this, a
+flush during a burst admitted 30 against a limit of 20. What it cannot see: another
+replica's admissions whose journal rows are still in its unwritten batch (at most
+``usage.log.FLUSH_INTERVAL_S`` old) at the moment of the loss.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 
@@ -69,38 +74,57 @@ def _ttl_s(day: dt.date, now: dt.datetime) -> int:
 
 
 class _Ledger:
-    """This process's own account of the counters it touched: the value it set or first
-    saw, plus the units it reserved since, minus the units it refunded. Arithmetic on
-    its own operations, so the order in which concurrent replies arrive does not
-    matter. Keeps today's and yesterday's counters (a refund may come after midnight)."""
+    """This process's own reservations per counter: the units it was admitted minus the
+    units it refunded (never below 0), so the order in which concurrent replies arrive
+    does not matter; and the reservation calls in flight, whose replies a rebuild waits
+    for. Keeps today's and yesterday's counters (a refund may come after midnight)."""
 
     def __init__(self) -> None:
         self._counters: dict[Key, int] = {}
+        self._in_flight: dict[Key, set[asyncio.Future[None]]] = {}
+        self._rebuilding: dict[Key, asyncio.Lock] = {}
         self._newest_day = dt.date.min
 
     def get(self, key: Key) -> int:
         return self._counters.get(key, 0)
 
-    def saw(self, key: Key, used: int) -> None:
-        """A reply from Redis: the counter's value including this reservation."""
-        if key in self._counters:
-            return
-        self._counters[key] = used
-        self._forget_before(key[2])
-
-    def reserved(self, key: Key, units: int, used: int) -> None:
-        if key in self._counters:
-            self._counters[key] += units
-        else:
-            self.saw(key, used)
-
-    def rebuilt(self, key: Key, used: int) -> None:
-        self._counters[key] = max(used, self._counters.get(key, 0))
+    def reserved(self, key: Key, units: int) -> None:
+        self._counters[key] = self._counters.get(key, 0) + units
         self._forget_before(key[2])
 
     def refunded(self, key: Key, units: int) -> None:
         if key in self._counters:
             self._counters[key] = max(0, self._counters[key] - units)
+
+    def rebuilding(self, key: Key) -> asyncio.Lock:
+        """Held while the counter is rebuilt: new reservation calls wait for it."""
+        return self._rebuilding.setdefault(key, asyncio.Lock())
+
+    async def call_sent(self, key: Key) -> asyncio.Future[None]:
+        """A reservation call is on its way; resolve the future once its reply is taken."""
+        lock = self.rebuilding(key)
+        while lock.locked():
+            async with lock:
+                pass
+        # No await from here to the caller's send: a rebuild that starts now sees it.
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight.setdefault(key, set()).add(done)
+        return done
+
+    def reply_taken(self, key: Key, done: asyncio.Future[None]) -> None:
+        calls = self._in_flight.get(key)
+        if calls is not None:
+            calls.discard(done)
+            if not calls:
+                del self._in_flight[key]
+        if not done.done():
+            done.set_result(None)
+
+    async def replies(self, key: Key) -> None:
+        """Waits for the replies of the calls in flight now (not of later ones)."""
+        pending = list(self._in_flight.get(key, ()))
+        if pending:
+            await asyncio.gather(*pending)
 
     def _forget_before(self, day: dt.date) -> None:
         if day <= self._newest_day:
@@ -129,14 +153,17 @@ class RedisQuotaStore:
         self, *, user_id: str, kind: str, day: dt.date, units: int, limit: int
     ) -> QuotaResult:
         key = counter_key(user_id, kind, day)
+        ledger_key = (user_id, kind, day)
         for _ in range(_MAX_REBUILDS):
-            state, used, epoch = await self._reserve(
-                keys=[key, REDIS_EPOCH_KEY], args=[units, limit]
-            )
-            if int(state) > 0:
-                self._ledger.reserved((user_id, kind, day), units, int(used))
-            elif int(state) == 0:
-                self._ledger.saw((user_id, kind, day), int(used))
+            done = await self._ledger.call_sent(ledger_key)
+            try:
+                state, used, epoch = await self._reserve(
+                    keys=[key, REDIS_EPOCH_KEY], args=[units, limit]
+                )
+                if int(state) > 0:
+                    self._ledger.reserved(ledger_key, units)
+            finally:
+                self._ledger.reply_taken(ledger_key, done)
             if int(state) >= 0:
                 return QuotaResult(bool(state), int(used), await self._epoch(epoch))
             await self.rebuild(user_id=user_id, kind=kind, day=day)
@@ -145,11 +172,13 @@ class RedisQuotaStore:
     async def rebuild(self, *, user_id: str, kind: str, day: dt.date) -> None:
         """Sets a missing counter (no-op when it exists) to the larger of the usage
         records and this process's ledger (which also knows the reservations in flight)."""
-        counted = await self._counted(user_id, kind, day)
-        used = max(counted, self._ledger.get((user_id, kind, day)))
-        key = counter_key(user_id, kind, day)
-        if await self._redis.set(key, used, nx=True, ex=_ttl_s(day, self._clock())):
-            self._ledger.rebuilt((user_id, kind, day), used)
+        ledger_key = (user_id, kind, day)
+        async with self._ledger.rebuilding(ledger_key):
+            await self._ledger.replies(ledger_key)
+            counted = await self._counted(user_id, kind, day)
+            used = max(counted, self._ledger.get(ledger_key))
+            key = counter_key(user_id, kind, day)
+            await self._redis.set(key, used, nx=True, ex=_ttl_s(day, self._clock()))
 
     async def _epoch(self, raw: bytes | str | int) -> int:
         value = int(raw)
