@@ -98,12 +98,15 @@ class _Ledger:
 
     def rebuilding(self, key: Key) -> asyncio.Lock:
         """Held while the counter is rebuilt: new reservation calls wait for it."""
-        return self._rebuilding.setdefault(key, asyncio.Lock())
+        lock = self._rebuilding.get(key)
+        if lock is None:
+            lock = self._rebuilding[key] = asyncio.Lock()
+        return lock
 
     async def call_sent(self, key: Key) -> asyncio.Future[None]:
         """A reservation call is on its way; resolve the future once its reply is taken."""
-        lock = self.rebuilding(key)
-        while lock.locked():
+        lock = self._rebuilding.get(key)  # none until the counter was first rebuilt
+        while lock is not None and lock.locked():
             async with lock:
                 pass
         # No await from here to the caller's send: a rebuild that starts now sees it.
@@ -133,6 +136,9 @@ class _Ledger:
         keep_from = day - dt.timedelta(days=1)
         for key in [k for k in self._counters if k[2] < keep_from]:
             del self._counters[key]
+        idle = [k for k, lock in self._rebuilding.items() if k[2] < keep_from and not lock.locked()]
+        for key in idle:
+            del self._rebuilding[key]
 
 
 class RedisQuotaStore:
