@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from drafter.model_table import ModelTableError, load_model_table, parse_model_table
+from tests.support.model_rows import BUILT_IN, OPUS_47
 
-BUILT_IN = resources.files("drafter").joinpath("models.toml").read_text()
 # What Anthropic's Messages API serves (its models overview and the anthropic SDK's
 # ModelParam list): the table may send only these.
 LIVE_UPSTREAM_IDS = {
@@ -33,20 +32,6 @@ REFERENCE_NAMES = {
     "claude-haiku": "claude-haiku-4-5",
     "nano-banano-pro": "nano-banano-pro",
 }
-OPUS_47 = """
-[[models]]
-id = "claude-opus-4-7"
-kind = "chat"
-owned_by = "anthropic"
-created = 2026-04-16
-upstream = "claude-opus-4-7"
-context_window = 1_000_000
-max_output_tokens = 128_000
-thinking = ["adaptive"]
-efforts = ["low", "medium", "high", "xhigh", "max"]
-sampling = []
-structured_outputs = true
-"""
 
 
 def test_chat_models_are_sent_as_live_upstream_ids() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 import httpx
@@ -14,22 +13,9 @@ import openai
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, Reply
+from tests.support.model_rows import BUILT_IN, OPUS_47
 from tests.support.stack import DrafterStack, start_drafter_up
 
-OPUS_47 = """
-[[models]]
-id = "claude-opus-4-7"
-kind = "chat"
-owned_by = "anthropic"
-created = 2026-04-16
-upstream = "claude-opus-4-7"
-context_window = 1_000_000
-max_output_tokens = 128_000
-thinking = ["adaptive"]
-efforts = ["low", "medium", "high", "xhigh", "max"]
-sampling = []
-structured_outputs = true
-"""
 # A row whose upstream id the live API does not serve (an operator's typo).
 TYPO = """
 [[models]]
@@ -66,8 +52,7 @@ def stack(
 ) -> Iterator[DrafterStack]:
     config = tmp_path_factory.mktemp("tables")
     models = config / "models.toml"
-    built_in = resources.files("drafter").joinpath("models.toml").read_text()
-    models.write_text(built_in + OPUS_47 + TYPO)
+    models.write_text(BUILT_IN + OPUS_47 + TYPO)
     plans = config / "plans.toml"
     plans.write_text(PLANS)
     running = start_drafter_up(
