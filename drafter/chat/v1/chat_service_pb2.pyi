@@ -192,10 +192,12 @@ class Choice(_message.Message):
     def __init__(self, index: _Optional[int] = ..., content: _Optional[str] = ..., reasoning: _Optional[str] = ..., tool_calls: _Optional[_Iterable[_Union[ToolCall, _Mapping]]] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ...) -> None: ...
 
 class CompleteRequest(_message.Message):
-    __slots__ = ("request",)
+    __slots__ = ("request", "reservation_id")
     REQUEST_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
     request: ChatRequest
-    def __init__(self, request: _Optional[_Union[ChatRequest, _Mapping]] = ...) -> None: ...
+    reservation_id: str
+    def __init__(self, request: _Optional[_Union[ChatRequest, _Mapping]] = ..., reservation_id: _Optional[str] = ...) -> None: ...
 
 class CompleteResponse(_message.Message):
     __slots__ = ("choices", "usage", "upstream_model")
@@ -208,10 +210,12 @@ class CompleteResponse(_message.Message):
     def __init__(self, choices: _Optional[_Iterable[_Union[Choice, _Mapping]]] = ..., usage: _Optional[_Union[_usage_pb2.TokenUsage, _Mapping]] = ..., upstream_model: _Optional[str] = ...) -> None: ...
 
 class StreamCompleteRequest(_message.Message):
-    __slots__ = ("request",)
+    __slots__ = ("request", "reservation_id")
     REQUEST_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
     request: ChatRequest
-    def __init__(self, request: _Optional[_Union[ChatRequest, _Mapping]] = ...) -> None: ...
+    reservation_id: str
+    def __init__(self, request: _Optional[_Union[ChatRequest, _Mapping]] = ..., reservation_id: _Optional[str] = ...) -> None: ...
 
 class ToolCallDelta(_message.Message):
     __slots__ = ("index", "id", "name", "arguments_json")
@@ -254,3 +258,63 @@ class StreamCompleteResponse(_message.Message):
     finished: ChoiceFinished
     usage: _usage_pb2.TokenUsage
     def __init__(self, delta: _Optional[_Union[Delta, _Mapping]] = ..., finished: _Optional[_Union[ChoiceFinished, _Mapping]] = ..., usage: _Optional[_Union[_usage_pb2.TokenUsage, _Mapping]] = ...) -> None: ...
+
+class HttpHeader(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class MessagesRequest(_message.Message):
+    __slots__ = ("reservation_id", "model", "body", "headers", "query")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    model: str
+    body: bytes
+    headers: _containers.RepeatedCompositeFieldContainer[HttpHeader]
+    query: str
+    def __init__(self, reservation_id: _Optional[str] = ..., model: _Optional[str] = ..., body: _Optional[bytes] = ..., headers: _Optional[_Iterable[_Union[HttpHeader, _Mapping]]] = ..., query: _Optional[str] = ...) -> None: ...
+
+class UpstreamHead(_message.Message):
+    __slots__ = ("status", "headers")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    status: int
+    headers: _containers.RepeatedCompositeFieldContainer[HttpHeader]
+    def __init__(self, status: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[HttpHeader, _Mapping]]] = ...) -> None: ...
+
+class MessagesResponse(_message.Message):
+    __slots__ = ("head", "body", "usage")
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    head: UpstreamHead
+    body: bytes
+    usage: _usage_pb2.TokenUsage
+    def __init__(self, head: _Optional[_Union[UpstreamHead, _Mapping]] = ..., body: _Optional[bytes] = ..., usage: _Optional[_Union[_usage_pb2.TokenUsage, _Mapping]] = ...) -> None: ...
+
+class CountTokensRequest(_message.Message):
+    __slots__ = ("model", "body", "headers", "query")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    body: bytes
+    headers: _containers.RepeatedCompositeFieldContainer[HttpHeader]
+    query: str
+    def __init__(self, model: _Optional[str] = ..., body: _Optional[bytes] = ..., headers: _Optional[_Iterable[_Union[HttpHeader, _Mapping]]] = ..., query: _Optional[str] = ...) -> None: ...
+
+class CountTokensResponse(_message.Message):
+    __slots__ = ("head", "body")
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    head: UpstreamHead
+    body: bytes
+    def __init__(self, head: _Optional[_Union[UpstreamHead, _Mapping]] = ..., body: _Optional[bytes] = ...) -> None: ...

@@ -27,8 +27,10 @@ if _version_not_supported:
 
 class ChatServiceStub:
     """ChatService translates chat requests to the upstream model provider
-    (Anthropic's Messages API) and its answers back. It knows nothing of users
-    or quotas: the caller authorizes first and settles afterwards.
+    (Anthropic's Messages API) and its answers back, or passes Messages API
+    requests through unchanged. It keeps no users or quotas: the caller
+    authorizes first (AccountsService.Authorize, with the end user's credential),
+    names the reservation it got in every request, and settles afterwards.
     """
 
     def __init__(self, channel):
@@ -47,12 +49,24 @@ class ChatServiceStub:
                 request_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.StreamCompleteRequest.SerializeToString,
                 response_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.StreamCompleteResponse.FromString,
                 _registered_method=True)
+        self.Messages = channel.unary_stream(
+                '/drafter.chat.v1.ChatService/Messages',
+                request_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.MessagesRequest.SerializeToString,
+                response_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.MessagesResponse.FromString,
+                _registered_method=True)
+        self.CountTokens = channel.unary_unary(
+                '/drafter.chat.v1.ChatService/CountTokens',
+                request_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensRequest.SerializeToString,
+                response_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensResponse.FromString,
+                _registered_method=True)
 
 
 class ChatServiceServicer:
     """ChatService translates chat requests to the upstream model provider
-    (Anthropic's Messages API) and its answers back. It knows nothing of users
-    or quotas: the caller authorizes first and settles afterwards.
+    (Anthropic's Messages API) and its answers back, or passes Messages API
+    requests through unchanged. It keeps no users or quotas: the caller
+    authorizes first (AccountsService.Authorize, with the end user's credential),
+    names the reservation it got in every request, and settles afterwards.
     """
 
     def Complete(self, request, context):
@@ -65,6 +79,24 @@ class ChatServiceServicer:
     def StreamComplete(self, request, context):
         """Runs a chat completion and streams its events as the upstream produces
         them. Cancelling the call cancels the upstream request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Messages(self, request, context):
+        """Anthropic's Messages API, passed through: the client's body goes upstream
+        unchanged but for `model` (the upstream id) and the limits Drafter enforces;
+        the upstream's answer comes back as it was sent, a head, then its body as
+        raw bytes (a JSON document, or one chunk per server-sent event as each
+        arrives), then the usage. Cancelling the call cancels the upstream request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountTokens(self, request, context):
+        """Anthropic's token counting (`/v1/messages/count_tokens`), passed through.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -83,6 +115,16 @@ def add_ChatServiceServicer_to_server(servicer, server):
                     request_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.StreamCompleteRequest.FromString,
                     response_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.StreamCompleteResponse.SerializeToString,
             ),
+            'Messages': grpc.unary_stream_rpc_method_handler(
+                    servicer.Messages,
+                    request_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.MessagesRequest.FromString,
+                    response_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.MessagesResponse.SerializeToString,
+            ),
+            'CountTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountTokens,
+                    request_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensRequest.FromString,
+                    response_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'drafter.chat.v1.ChatService', rpc_method_handlers)
@@ -93,8 +135,10 @@ def add_ChatServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class ChatService:
     """ChatService translates chat requests to the upstream model provider
-    (Anthropic's Messages API) and its answers back. It knows nothing of users
-    or quotas: the caller authorizes first and settles afterwards.
+    (Anthropic's Messages API) and its answers back, or passes Messages API
+    requests through unchanged. It keeps no users or quotas: the caller
+    authorizes first (AccountsService.Authorize, with the end user's credential),
+    names the reservation it got in every request, and settles afterwards.
     """
 
     @staticmethod
@@ -141,6 +185,60 @@ class ChatService:
             '/drafter.chat.v1.ChatService/StreamComplete',
             drafter_dot_chat_dot_v1_dot_chat__service__pb2.StreamCompleteRequest.SerializeToString,
             drafter_dot_chat_dot_v1_dot_chat__service__pb2.StreamCompleteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Messages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/drafter.chat.v1.ChatService/Messages',
+            drafter_dot_chat_dot_v1_dot_chat__service__pb2.MessagesRequest.SerializeToString,
+            drafter_dot_chat_dot_v1_dot_chat__service__pb2.MessagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.chat.v1.ChatService/CountTokens',
+            drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensRequest.SerializeToString,
+            drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensResponse.FromString,
             options,
             channel_credentials,
             insecure,
