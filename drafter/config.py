@@ -71,6 +71,15 @@ class CommonSettings(BaseSettings):
     grpc_tls_key: Path | None = Field(None, validation_alias="DRAFTER_GRPC_TLS_KEY")
     grpc_tls_ca: Path | None = Field(None, validation_alias="DRAFTER_GRPC_TLS_CA")
     grpc_reflection: bool = Field(False, validation_alias="DRAFTER_GRPC_REFLECTION")
+    # Signs reservation ids (drafter/reservations.py): accounts signs them, chat checks
+    # them; unset: generated into the data dir (processes that do not share a data dir
+    # must share this). Never logged.
+    reservation_key: SecretStr | None = Field(None, validation_alias="DRAFTER_RESERVATION_KEY")
+    # A reservation still open this long after Authorize is settled as abandoned (and
+    # no longer opens a chat request).
+    reservation_deadline_s: float = Field(
+        900.0, gt=0, validation_alias="DRAFTER_RESERVATION_DEADLINE_S"
+    )
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

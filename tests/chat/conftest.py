@@ -11,11 +11,13 @@ import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.model_table import ModelNotFound, load_model_table
 from drafter.rpc.channels import open_channel
 from drafter.rpc.server import RunningServer
 from drafter.services.chat.main import start
 from drafter.services.chat.settings import ChatSettings
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.support.reservations import TEST_RESERVATION_KEY, chat_reservation
 
 
 def chat_settings(fake: FakeAnthropic, **overrides: Any) -> ChatSettings:
@@ -24,8 +26,27 @@ def chat_settings(fake: FakeAnthropic, **overrides: Any) -> ChatSettings:
         "anthropic_api_key": "test-key",
         "upstream_max_retries": 2,
         "upstream_timeout_s": 10.0,
+        "reservation_key": TEST_RESERVATION_KEY,
     }
     return ChatSettings(**(values | overrides))
+
+
+def _reservation_for(name: str) -> str:
+    """A fresh reservation for the model ``name`` refers to (as Authorize resolves it)."""
+    try:
+        return chat_reservation(load_model_table().resolve(name).id)
+    except ModelNotFound:
+        return chat_reservation(name)
+
+
+def complete_request(req: chat_pb.ChatRequest) -> chat_pb.CompleteRequest:
+    """``req`` with a fresh reservation for its model, as the edge sends it."""
+    return chat_pb.CompleteRequest(request=req, reservation_id=_reservation_for(req.model))
+
+
+def stream_request(req: chat_pb.ChatRequest) -> chat_pb.StreamCompleteRequest:
+    """``req`` with a fresh reservation for its model, as the edge sends it."""
+    return chat_pb.StreamCompleteRequest(request=req, reservation_id=_reservation_for(req.model))
 
 
 def chat_request(*messages: tuple[chat_pb.Role, str], **fields: Any) -> chat_pb.ChatRequest:

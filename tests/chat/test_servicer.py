@@ -15,7 +15,7 @@ from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.rpc.channels import open_channel
 from drafter.rpc.errors import RemoteError, error_from_rpc
 from drafter.services.chat.main import start
-from tests.chat.conftest import chat_request, chat_settings
+from tests.chat.conftest import chat_request, chat_settings, complete_request, stream_request
 from tests.fakes.anthropic_server import FakeAnthropic, Reply, ToolUse
 
 USER, SYSTEM, DEVELOPER = chat_pb.ROLE_USER, chat_pb.ROLE_SYSTEM, chat_pb.ROLE_DEVELOPER
@@ -25,13 +25,13 @@ FAST_RETRY = {"retry-after-ms": "10"}
 async def _complete(
     stub: chat_grpc.ChatServiceStub, req: chat_pb.ChatRequest
 ) -> chat_pb.CompleteResponse:
-    return await stub.Complete(chat_pb.CompleteRequest(request=req), timeout=10)
+    return await stub.Complete(complete_request(req), timeout=10)
 
 
 async def _stream(
     stub: chat_grpc.ChatServiceStub, req: chat_pb.ChatRequest
 ) -> list[chat_pb.StreamCompleteResponse]:
-    call = stub.StreamComplete(chat_pb.StreamCompleteRequest(request=req), timeout=10)
+    call = stub.StreamComplete(stream_request(req), timeout=10)
     return [event async for event in call]
 
 
@@ -214,9 +214,7 @@ async def test_error_event_mid_stream_ends_the_call_with_an_error_status(
     fake.enqueue(
         text="abcdefgh", chunks=4, error_after=5, delay_s=0.01
     )  # start, ping, block start, 2 deltas
-    call = chat_stub.StreamComplete(
-        chat_pb.StreamCompleteRequest(request=chat_request((USER, "hi"))), timeout=10
-    )
+    call = chat_stub.StreamComplete(stream_request(chat_request((USER, "hi"))), timeout=10)
     received = []
 
     with pytest.raises(aio.AioRpcError) as info:
@@ -235,9 +233,7 @@ async def test_cancelled_stream_closes_the_upstream_request(
     chat_stub: chat_grpc.ChatServiceStub, fake: FakeAnthropic
 ) -> None:
     fake.enqueue(text="x" * 100, chunks=100, delay_s=0.02)
-    call = chat_stub.StreamComplete(
-        chat_pb.StreamCompleteRequest(request=chat_request((USER, "hi"))), timeout=10
-    )
+    call = chat_stub.StreamComplete(stream_request(chat_request((USER, "hi"))), timeout=10)
 
     first = await call.read()
     call.cancel()
@@ -295,7 +291,7 @@ async def test_cancelled_complete_closes_the_upstream_request(
     chat_stub: chat_grpc.ChatServiceStub, fake: FakeAnthropic
 ) -> None:
     fake.enqueue(text="y" * 100, chunks=100, delay_s=0.02)
-    call = chat_stub.Complete(chat_pb.CompleteRequest(request=chat_request((USER, "hi"))))
+    call = chat_stub.Complete(complete_request(chat_request((USER, "hi"))))
 
     await asyncio.sleep(0.3)  # the upstream stream is running by now (it takes 2 s)
     call.cancel()
@@ -325,9 +321,7 @@ async def test_pieces_before_a_failure_in_the_same_burst_are_delivered(
 ) -> None:
     fake.enqueue(text="abcdefgh", chunks=4, error_after=6)  # all in one burst, then an error
     received: list[chat_pb.StreamCompleteResponse] = []
-    call = chat_stub.StreamComplete(
-        chat_pb.StreamCompleteRequest(request=chat_request((USER, "hi")))
-    )
+    call = chat_stub.StreamComplete(stream_request(chat_request((USER, "hi"))))
     with pytest.raises(aio.AioRpcError) as info:
         async for event in call:
             received.append(event)

@@ -29,7 +29,7 @@ from drafter.rpc.internal_auth import InternalAuth, MutualTls, load_internal_aut
 from drafter.rpc.server import RunningServer
 from drafter.services.chat.main import start as start_chat
 from drafter.services.chat.settings import ChatSettings
-from tests.chat.conftest import chat_request, chat_settings
+from tests.chat.conftest import chat_request, chat_settings, complete_request
 from tests.fakes.anthropic_server import FakeAnthropic
 
 TIMEOUT_S = 5.0
@@ -133,7 +133,7 @@ async def tls_chat(
 
 
 async def _complete(channel: aio.Channel) -> chat_pb.CompleteResponse:
-    request = chat_pb.CompleteRequest(request=chat_request((chat_pb.ROLE_USER, "hi")))
+    request = complete_request(chat_request((chat_pb.ROLE_USER, "hi")))
     return await chat_grpc.ChatServiceStub(channel).Complete(request, timeout=TIMEOUT_S)
 
 

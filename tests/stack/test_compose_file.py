@@ -14,6 +14,7 @@ REQUIRED_ENV = {
     "ANTHROPIC_API_KEY": "sk-test",
     "DRAFTER_SECRET_KEY": "kX9vQ2mZ7rT4wB8nL1pY6cJ3hF5dG0sA",
     "DRAFTER_INTERNAL_TOKEN": "pQ4wE8rT2yU6iO0aS3dF7gH1jK5lZ9xC",
+    "DRAFTER_RESERVATION_KEY": "vB3nM7qW1eR5tY9uI2oP6aS0dF4gH8jK",
 }
 DRAFTER_SERVICES = ("accounts", "chat", "images", "edge")
 

@@ -38,6 +38,7 @@ COMPOSE_SECRETS = {
     "ANTHROPIC_API_KEY": "sk-ant-test",
     "DRAFTER_SECRET_KEY": "kX9vQ2mZ7rT4wB8nL1pY6cJ3hF5dG0sA",
     "DRAFTER_INTERNAL_TOKEN": "pQ4wE8rT2yU6iO0aS3dF7gH1jK5lZ9xC",
+    "DRAFTER_RESERVATION_KEY": "vB3nM7qW1eR5tY9uI2oP6aS0dF4gH8jK",
 }
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]

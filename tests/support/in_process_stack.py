@@ -21,6 +21,7 @@ from drafter.services.chat.settings import ChatSettings
 from drafter.services.images.main import start as start_images
 from drafter.services.images.settings import ImagesSettings
 from tests.support.clock import FakeClock
+from tests.support.reservations import TEST_RESERVATION_KEY
 
 
 @dataclass
@@ -46,7 +47,10 @@ def _edge_settings(tmp_path: Path, accounts: int, chat: int, images: int) -> Edg
 async def in_process_stack(
     tmp_path: Path, rembg_model_path: Path, *, probe_interval_s: float
 ) -> AsyncIterator[Stack]:
-    chat = await start_chat(ChatSettings(anthropic_api_key="sk-ant-test"), "127.0.0.1:0")
+    chat = await start_chat(
+        ChatSettings(anthropic_api_key="sk-ant-test", reservation_key=TEST_RESERVATION_KEY),
+        "127.0.0.1:0",
+    )
     images = await start_images(
         ImagesSettings(data_dir=tmp_path / "images", rembg_model_path=rembg_model_path),
         "127.0.0.1:0",
@@ -54,6 +58,7 @@ async def in_process_stack(
     clock = FakeClock()
     settings = AccountsSettings(
         data_dir=tmp_path / "data",
+        reservation_key=TEST_RESERVATION_KEY,
         database_url=f"sqlite:///{tmp_path / 'db' / 'drafter.db'}",
         chat_addr=f"127.0.0.1:{chat.port}",
         images_addr=f"127.0.0.1:{images.port}",

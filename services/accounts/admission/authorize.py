@@ -6,13 +6,16 @@ Per request pair, in the steady state:
 * Authorize: the credential comes from the in-memory cache (``credential_cache``), and
   the quota store reserves the units and reads the credentials epoch in ONE round trip
   (one Redis script, or one SQL upsert). The reservation id carries the reservation,
-  signed (``reservations``); its journal row (status ``reserved``) joins the usage log's
-  next batch, so no round trip of its own, and an unsettled reservation is found and
-  settled as abandoned by the sweep (``usage.abandoned``).
+  signed (``reservations``). Its journal row (status ``reserved``) is kept with the count
+  by the quota store (the same SQL statement; the same Redis script, until the usage
+  log's next batch writes it; the in-memory store needs none), so no round trip of its
+  own and no crash between the two; an unsettled reservation is found and settled as
+  abandoned by the sweep (``usage.abandoned``).
 * Settle: the usage record is written once (``usage.log``): batched with others when
   nothing is given back (the servicer awaits the batch before it answers); when units go
-  back, one statement that also guards against settling twice, then the refund (one
-  statement or script). Settling again is a no-op, never an error.
+  back, one statement that also guards against settling twice, and the refund, made by
+  the quota store so that no crash keeps one without the other. Settling again is a
+  no-op, never an error.
 
 A cached credential whose epoch has moved is dropped and looked up again, with the
 reserved units given back first, so revocation, blocking and plan changes apply to the
@@ -29,16 +32,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from drafter import reservations
+from drafter.metrics import record_quota
 from drafter.model_table import ModelSpec, ModelTable
+from drafter.reservations import Reservation
 from drafter.rpc.errors import InvalidRequest
-from drafter.services.accounts.admission import reservations
 from drafter.services.accounts.admission.credential_cache import (
     CachedPrincipal,
     CredentialCache,
     database_epoch,
 )
 from drafter.services.accounts.admission.credentials import Principal, authenticate
-from drafter.services.accounts.admission.reservations import Reservation
 from drafter.services.accounts.errors import AccountBlocked, ModelNotInPlan
 from drafter.services.accounts.notifications.notifier import (
     Notifier,
@@ -48,7 +52,7 @@ from drafter.services.accounts.notifications.notifier import (
 from drafter.services.accounts.oauth.rules import InsufficientScope, require_scope
 from drafter.services.accounts.plans.in_force import plan_in_force
 from drafter.services.accounts.plans.table import Plan, PlanTable
-from drafter.services.accounts.quota.store import QuotaStore, quota_day, quota_exceeded
+from drafter.services.accounts.quota.store import QuotaStore, Row, quota_day, quota_exceeded
 from drafter.services.accounts.usage.log import TokenCounts, UsageLog, journal_row, usage_row
 from drafter.services.accounts.users.tokens import hash_token
 from drafter.services.accounts.vocab import LIMITED_KINDS, Outcome, UsageKind
@@ -144,7 +148,8 @@ class Admission:
             raise InvalidRequest(f"`{name}` is not a chat model.", metadata={"param": "model"})
         if not plan.allows_model(spec.id):
             raise ModelNotInPlan(
-                f"The model `{spec.id}` is not available on the {plan.name} plan.",
+                f"The model `{spec.id}` is not available on the {plan.name} plan; it allows "
+                f"{', '.join(f'`{m}`' for m in plan.models)}.",
                 metadata={"model": spec.id, "plan": plan.key},
             )
         return spec.id
@@ -183,13 +188,16 @@ class Admission:
         principal, now = entry.principal, self._clock()
         plan, model_id = await self._allowed(entry, kind, model, now, final=final)
         limit = plan.limits.for_kind(kind)
+        reservation = _reservation(principal, kind, model_id, units, now)
+        journal = journal_row(reservation, now)
+        journaled = False
         if limit is None:
             await self._check_fresh(entry, final)
         else:
-            await self._reserve(entry, kind, units, limit, now, final=final)
+            journaled = await self._reserve(entry, journal, limit, now, final=final)
         self._touch(principal, now)
-        reservation = _reservation(principal, kind, model_id, units, now)
-        self._usage.enqueue(journal_row(reservation, now))
+        if not journaled:
+            self._usage.enqueue(journal)
         return Authorization(principal, plan, reservations.encode(reservation, self._key), model_id)
 
     async def _allowed(
@@ -209,30 +217,31 @@ class Admission:
             raise
 
     async def _reserve(
-        self,
-        entry: CachedPrincipal,
-        kind: str,
-        units: int,
-        limit: int,
-        now: dt.datetime,
-        *,
-        final: bool,
-    ) -> None:
-        """Reserves ``units`` of today's quota; the epoch read with it must match the
-        entry's (else the units go back and the entry is stale)."""
-        user_id, day = entry.principal.user_id, quota_day(now)
+        self, entry: CachedPrincipal, journal: Row, limit: int, now: dt.datetime, *, final: bool
+    ) -> bool:
+        """Reserves the journal row's units of today's quota; the epoch read with it must
+        match the entry's (else the reservation goes back and the entry is stale).
+        Returns whether the store wrote the journal row with it."""
+        user_id, kind, day = entry.principal.user_id, journal["kind"], journal["quota_day"]
         result = await self._quotas.reserve(
-            user_id=user_id, kind=kind, day=day, units=units, limit=limit
+            user_id=user_id,
+            kind=kind,
+            day=day,
+            units=journal["units_reserved"],
+            limit=limit,
+            journal=journal,
         )
         if result.epoch != entry.epoch and not final:
             if result.admitted:
-                await self._quotas.refund(user_id=user_id, kind=kind, day=day, units=units)
+                await self._quotas.release(journal=journal)
             raise _Stale()
+        record_quota(self.plan_of(entry.principal, now).key, kind, result.admitted)
         if not result.admitted:
             raise quota_exceeded(kind=kind, limit=limit, used=result.used, now=now)
         quota_reserved(
             self._notifier, user_id=user_id, kind=kind, used=result.used, limit=limit, day=day
         )
+        return result.journaled
 
     def _touch(self, principal: Principal, now: dt.datetime) -> None:
         last = self._touched.get(principal.credential_id) or principal.last_used_at
@@ -261,13 +270,12 @@ class Admission:
         if outcome == Outcome.SUCCEEDED:
             used = min(res.units, units_used) if units_used > 0 else res.units
         row = usage_row(res, outcome, used, tokens, latency_ms, self._clock())
-        refunds = res.kind in LIMITED_KINDS and used < res.units
-        if not await self._usage.settle(row, refunds=refunds):
-            return False
-        if refunds:
-            await self._quotas.refund(
-                user_id=res.user_id, kind=res.kind, day=res.day, units=res.units - used
-            )
+        if res.kind in LIMITED_KINDS and used < res.units:
+            refund = res.units - used
+            if not await self._quotas.settle_refund(settled=row, units=refund, usage=self._usage):
+                return False
+        else:
+            self._usage.enqueue(row)
         if used:  # quota warnings count committed usage only
             quota_committed(
                 self._notifier,

@@ -64,7 +64,7 @@ def connection_failure(exc: BaseException) -> sa.exc.SQLAlchemyError | None:
     return None
 
 
-def _describe(error: sa.exc.SQLAlchemyError) -> str:
+def describe(error: sa.exc.SQLAlchemyError) -> str:
     """The driver's first line (no statement, no parameters)."""
     orig = getattr(error, "orig", None) or error
     lines = str(orig).strip().splitlines() or [""]
@@ -97,7 +97,7 @@ class DatabaseOutage:
             self._since, self._refused = self._clock(), 0
             log.warning(
                 "database unavailable (%s): answering 503 with Retry-After until it is back",
-                _describe(failure),
+                describe(failure),
             )
         self._refused += 1
         return DatabaseUnavailable(

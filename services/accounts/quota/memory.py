@@ -7,8 +7,11 @@ exact, and a reservation is a dictionary update instead of a database statement 
 cache of the usage records in SQL, the source of truth: a counter this process has not
 seen yet (first request of the day, or after a restart) is rebuilt from the records,
 and concurrent rebuilders agree on the first value set. Reservations that were in flight
-when the process stopped are the only units a rebuild cannot see. Several accounts
-replicas must not use this store: ``drafter serve accounts`` uses SQL or Redis.
+when the process stopped are the only units a rebuild cannot see: with this process gone,
+so is the edge that held them (``drafter up`` runs both), so they are neither counted nor
+recorded, and counters and records still agree. Nothing needs to be journaled with a
+reservation, and a refund needs no more care than its record. Several accounts replicas
+must not use this store: ``drafter serve accounts`` uses SQL or Redis.
 
 The credentials epoch still comes from the database, because the admin CLI changes it
 from another process. On SQLite, :class:`SqliteEpoch` reads it only when
@@ -22,12 +25,16 @@ import datetime as dt
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.services.accounts.admission.credential_cache import database_epoch
 from drafter.services.accounts.db.engine import SQLITE_BUSY_TIMEOUT_MS
-from drafter.services.accounts.quota.store import CountedInSql, QuotaResult
+from drafter.services.accounts.quota.store import CountedInSql, QuotaResult, Row
+
+if TYPE_CHECKING:
+    from drafter.services.accounts.usage.log import UsageLog
 
 Key = tuple[str, str, dt.date]
 
@@ -95,7 +102,14 @@ class MemoryQuotaStore:
             del self._counters[key]
 
     async def reserve(
-        self, *, user_id: str, kind: str, day: dt.date, units: int, limit: int
+        self,
+        *,
+        user_id: str,
+        kind: str,
+        day: dt.date,
+        units: int,
+        limit: int,
+        journal: Row | None = None,
     ) -> QuotaResult:
         key = (user_id, kind, day)
         epoch = await self._epoch.current()
@@ -109,6 +123,22 @@ class MemoryQuotaStore:
         key = (user_id, kind, day)
         if units > 0 and key in self._counters:
             self._counters[key] = max(0, self._counters[key] - units)
+
+    async def release(self, *, journal: Row) -> None:
+        await self.refund(
+            user_id=journal["user_id"],
+            kind=journal["kind"],
+            day=journal["quota_day"],
+            units=journal["units_reserved"],
+        )
+
+    async def settle_refund(self, *, settled: Row, units: int, usage: UsageLog) -> bool:
+        if not await usage.settle_once(settled):
+            return False
+        await self.refund(
+            user_id=settled["user_id"], kind=settled["kind"], day=settled["quota_day"], units=units
+        )
+        return True
 
     async def used(self, *, user_id: str, kinds: Sequence[str], day: dt.date) -> dict[str, int]:
         return {kind: await self._counter((user_id, kind, day)) for kind in kinds}

@@ -9,6 +9,13 @@ over), never the truth: when a counter is missing — first request of the day, 
 lost it — the script answers "unknown" and the store rebuilds the counter before
 reserving (``SET NX``, so concurrent rebuilders agree on the first value set).
 
+Counter and records across a ``kill -9`` of the accounts service: the reservation script
+also journals the reservation in Redis, in the same atomic step
+(:mod:`.redis_journal`), until its usage record is written; a refund is made once per
+reservation (a marker key beside the counter), after its settled record is written, and
+a Settle sent again (the edge retries until it gets an answer) gives back what a crash
+between the two kept.
+
 The rebuilt value is the larger of two counts of the same thing. The usage records
 (``UsageLog.counted``), which hold a journal row for every reservation, settled or
 still in flight, once its batch is written; and this process's own reservations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,8 +45,12 @@ from drafter.services.accounts.admission.credential_cache import (
     database_epoch,
     raise_redis_epoch,
 )
-from drafter.services.accounts.quota.store import CountedInSql, QuotaResult
+from drafter.services.accounts.quota.redis_journal import JOURNAL_KEY, journal_entry
+from drafter.services.accounts.quota.store import CountedInSql, QuotaResult, Row
 from drafter.timeutil import Clock, utc_now
+
+if TYPE_CHECKING:
+    from drafter.services.accounts.usage.log import UsageLog
 
 _RESERVE = """
 local used = redis.call('GET', KEYS[1])
@@ -47,9 +59,10 @@ if not used then return {-1, 0, epoch} end
 used = tonumber(used)
 local units = tonumber(ARGV[1])
 if used + units > tonumber(ARGV[2]) then return {0, used, epoch} end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[4]) end
 return {1, redis.call('INCRBY', KEYS[1], units), epoch}
 """
-_REFUND = """
+_REFUND_BODY = """
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local n = tonumber(v) - tonumber(ARGV[1])
@@ -57,6 +70,12 @@ if n < 0 then n = 0 end
 redis.call('SET', KEYS[1], n, 'KEEPTTL')
 return n
 """
+# KEYS[2]: the reservation's refund marker; -1: refunded before.
+_REFUND_ONCE = (
+    "if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return -1 end" + _REFUND_BODY
+)
+# KEYS[2]: the journal hash, ARGV[2] the reservation's id.
+_RELEASE = "redis.call('HDEL', KEYS[2], ARGV[2])" + _REFUND_BODY
 _MAX_REBUILDS = 3
 
 Key = tuple[str, str, dt.date]
@@ -64,6 +83,10 @@ Key = tuple[str, str, dt.date]
 
 def counter_key(user_id: str, kind: str, day: dt.date) -> str:
     return f"drafter:quota:{user_id}:{kind}:{day.isoformat()}"
+
+
+def refund_marker_key(record_id: str) -> str:
+    return f"drafter:refunded:{record_id}"
 
 
 def _ttl_s(day: dt.date, now: dt.datetime) -> int:
@@ -152,19 +175,29 @@ class RedisQuotaStore:
         self._counted = counted
         self._clock = clock
         self._reserve = redis.register_script(_RESERVE)
-        self._refund = redis.register_script(_REFUND)
+        self._refund = redis.register_script(_REFUND_BODY)
+        self._refund_once = redis.register_script(_REFUND_ONCE)
+        self._release = redis.register_script(_RELEASE)
         self._ledger = _Ledger()
 
     async def reserve(
-        self, *, user_id: str, kind: str, day: dt.date, units: int, limit: int
+        self,
+        *,
+        user_id: str,
+        kind: str,
+        day: dt.date,
+        units: int,
+        limit: int,
+        journal: Row | None = None,
     ) -> QuotaResult:
         key = counter_key(user_id, kind, day)
         ledger_key = (user_id, kind, day)
+        entry = ("", b"") if journal is None else (journal["id"], journal_entry(journal))
         for _ in range(_MAX_REBUILDS):
             done = await self._ledger.call_sent(ledger_key)
             try:
                 state, used, epoch = await self._reserve(
-                    keys=[key, REDIS_EPOCH_KEY], args=[units, limit]
+                    keys=[key, REDIS_EPOCH_KEY, JOURNAL_KEY], args=[units, limit, *entry]
                 )
                 if int(state) > 0:
                     self._ledger.reserved(ledger_key, units)
@@ -198,6 +231,31 @@ class RedisQuotaStore:
         if units > 0:
             self._ledger.refunded((user_id, kind, day), units)
             await self._refund(keys=[counter_key(user_id, kind, day)], args=[units])
+
+    async def release(self, *, journal: Row) -> None:
+        """The refund, and the reservation's journal entry dropped, in one script."""
+        key = (journal["user_id"], journal["kind"], journal["quota_day"])
+        units = journal["units_reserved"]
+        self._ledger.refunded(key, units)
+        await self._release(keys=[counter_key(*key), JOURNAL_KEY], args=[units, journal["id"]])
+
+    async def settle_refund(self, *, settled: Row, units: int, usage: UsageLog) -> bool:
+        """The record first, then the refund, once per reservation: a repeated Settle
+        of a reservation whose refund a crash cut off makes it."""
+        changed = await usage.settle_once(settled)
+        stored = settled if changed else await usage.stored(settled["id"])
+        if stored is not None:
+            owed = stored["units_reserved"] - stored["units"]
+            if owed > 0:
+                await self._give_back_once(settled, owed)
+        return changed
+
+    async def _give_back_once(self, row: Row, units: int) -> None:
+        key = (row["user_id"], row["kind"], row["quota_day"])
+        ttl = _ttl_s(row["quota_day"], self._clock())
+        keys = [counter_key(*key), refund_marker_key(row["id"])]
+        if int(await self._refund_once(keys=keys, args=[units, ttl])) >= 0:
+            self._ledger.refunded(key, units)
 
     async def used(self, *, user_id: str, kinds: Sequence[str], day: dt.date) -> dict[str, int]:
         values = await self._redis.mget([counter_key(user_id, kind, day) for kind in kinds])

@@ -4,7 +4,9 @@ queue) leaves its requests' journal rows ``reserved`` for ever, their units held
 (``DRAFTER_RESERVATION_DEADLINE_S``, 15 minutes by default) into ``abandoned`` records:
 counted as used (the quota counter already holds their units, so it stays equal to the
 records), with a usage record like any other request. A Settle that comes later still
-is a no-op (``usage.log``: only a ``reserved`` row is ever changed).
+is a no-op (``usage.log``: only a ``reserved`` row is ever changed). With Redis counters,
+each sweep first writes the journal rows a stopped process left in Redis
+(``quota.redis_journal``), so their reservations are settled like the others.
 
 The sweep reads the partial index ``ix_usage_records_open`` (``created_at`` of the rows
 still ``reserved``, migration 0006), never scanning the usage records: its ``status``
@@ -21,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.services.accounts.db.tables import usage_records_t as records
+from drafter.services.accounts.quota.redis_journal import RedisJournal
 from drafter.services.accounts.vocab import RESERVED, Outcome
 from drafter.tasks import Periodic
 from drafter.timeutil import Clock, utc_now
@@ -30,6 +33,9 @@ log = logging.getLogger("drafter.accounts.usage")
 DEFAULT_DEADLINE_S = 900.0
 # How often the sweep runs: a fraction of the deadline, at most once a minute.
 MAX_INTERVAL_S = 60.0
+# A Redis journal entry this old belongs to a process that died before writing its row
+# (a live one writes it within a batch interval); at most a quarter of the deadline.
+JOURNAL_GRACE_S = 10.0
 
 
 async def settle_abandoned(engine: AsyncEngine, now: dt.datetime, deadline: dt.timedelta) -> int:
@@ -48,14 +54,22 @@ async def settle_abandoned(engine: AsyncEngine, now: dt.datetime, deadline: dt.t
 
 
 class AbandonedSweep:
-    """Runs :func:`settle_abandoned` every ``min(60 s, deadline / 4)`` until stopped."""
+    """Runs :func:`settle_abandoned` every ``min(60 s, deadline / 4)`` until stopped,
+    after the recovery of ``journal`` (the Redis store's) when there is one."""
 
     def __init__(
-        self, engine: AsyncEngine, *, deadline_s: float = DEFAULT_DEADLINE_S, clock: Clock = utc_now
+        self,
+        engine: AsyncEngine,
+        *,
+        deadline_s: float = DEFAULT_DEADLINE_S,
+        clock: Clock = utc_now,
+        journal: RedisJournal | None = None,
     ) -> None:
         self._engine = engine
         self._deadline = dt.timedelta(seconds=deadline_s)
+        self._grace = dt.timedelta(seconds=min(JOURNAL_GRACE_S, deadline_s / 4))
         self._clock = clock
+        self._journal = journal
         interval = min(MAX_INTERVAL_S, max(0.1, deadline_s / 4))
         self._sweeps = Periodic(
             "settling abandoned reservations", self.sweep_once, interval, logger=log
@@ -68,7 +82,10 @@ class AbandonedSweep:
         await self._sweeps.stop()
 
     async def sweep_once(self) -> int:
-        settled = await settle_abandoned(self._engine, self._clock(), self._deadline)
+        now = self._clock()
+        if self._journal is not None:
+            await self._journal.recover(self._engine, now - self._grace)
+        settled = await settle_abandoned(self._engine, now, self._deadline)
         if settled:
             log.warning("settled %d abandoned reservations (never settled by their edge)", settled)
         return settled

@@ -19,7 +19,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 API_KEY_PREFIX = "dp_"
 CLIENT_TOKEN_PREFIX = "dpai_ct_"
-RESERVATION_PREFIX = "rsv_"
 API_KEY_BYTES = 32  # token_urlsafe(32): 256 bits of entropy
 DISPLAY_PREFIX_CHARS = 4  # "dp_" + 4 characters are shown in key lists
 

@@ -63,7 +63,10 @@ async def test_limit_reached_is_resource_exhausted(
     error = error_from_rpc(caught.value)
     assert error.code == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert error.reason == errors_pb2.ERROR_REASON_QUOTA_EXCEEDED
-    assert error.message == "Rate limit exceeded. Daily quota: 20/20 used."
+    assert error.message == (
+        "Rate limit exceeded. Daily quota: 20/20 used."
+        " The daily chat quota resets at 00:00 UTC (in 1 h 0 min)."
+    )
     assert error.metadata["retry_after_s"] == "3600"
     assert error.metadata["limit"] == "20" and error.metadata["used"] == "20"
 

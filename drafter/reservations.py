@@ -1,11 +1,16 @@
 """Reservation ids that carry their own reservation, signed, so Authorize needs no
 SQL round trip of its own and no caller can make one up.
 
+The accounts service signs them (Authorize) and settles them; the chat service checks
+the one every chat request names (``services/chat/reservation_check.py``), so an
+internal consumer of ChatService must have reserved with an end user's credential.
+
 ``rsv_<nonce>.<payload>.<signature>``: the nonce (128 random bits) becomes the usage
 record's id; the payload (base64url JSON) holds who reserved what on which quota day;
-the signature is HMAC-SHA256 over nonce and payload under the reservation key, which
-only the accounts service holds (:mod:`.reservation_key`). Any accounts replica with the
-same key can settle it, and a refund after midnight goes back to the right day.
+the signature is HMAC-SHA256 over nonce and payload under the reservation key
+(:func:`load_reservation_key`), which only the accounts and chat services read. Any
+accounts replica with the same key can settle it, and a refund after midnight goes back
+to the right day.
 
 The signature makes a forged id (another user's, other units, another day, a made-up
 nonce) unknown: Settle refuses it. A replayed id is genuine, so it is not refused but
@@ -22,11 +27,25 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
+from pydantic import SecretStr
 
+from drafter.config import stored_secret
 from drafter.rpc.errors import NotFound
-from drafter.services.accounts.users.tokens import RESERVATION_PREFIX
+
+RESERVATION_PREFIX = "rsv_"
+KEY_FILE = "reservation_key"
+
+
+def load_reservation_key(configured: SecretStr | None, data_dir: Path) -> bytes:
+    """``DRAFTER_RESERVATION_KEY`` when set (processes that do not share a data directory
+    must share it), else a random key generated once into ``data_dir/reservation_key``
+    (mode 0600). Never logged."""
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value().encode()
+    return stored_secret(data_dir, KEY_FILE).encode()
 
 
 @dataclass(frozen=True, slots=True)
