@@ -22,6 +22,7 @@ from drafter.edge.deps import ApiContext, ApiDep
 from drafter.edge.openai import sse
 from drafter.edge.openai.chat_stream import ChatStream
 from drafter.edge.openai.from_proto import completion_from_proto
+from drafter.edge.openai.legacy_functions import FunctionCallChunkWriter, function_call_choice
 from drafter.edge.openai.protocol import ChatCompletionRequest
 from drafter.edge.openai.to_proto import chat_request_from_openai
 from drafter.edge.server.event_stream import EventStreamResponse
@@ -39,14 +40,17 @@ async def create_chat_completion(request: Request, api: ApiDep) -> Response:
     rid = request_id(request.headers.get(REQUEST_ID_HEADER))
     completion_id, created = new_id("chatcmpl-"), int(time.time())
     if body.stream:
-        writer = sse.ChunkWriter(completion_id, created, body.model)
+        chunks = FunctionCallChunkWriter if body.uses_functions else sse.ChunkWriter
+        writer = chunks(completion_id, created, body.model)
         return await _stream(request, api, body, chat_request, rid, writer)
     try:
         async with api.accounting.reserved(api.credential, _CHAT, body.model, body.n) as settlement:
             # Authorize resolved the name the caller used: the chat service gets the id.
             chat_request.model = settlement.reservation.model
             call = api.services.chat.Complete(
-                chat_pb.CompleteRequest(request=chat_request),
+                chat_pb.CompleteRequest(
+                    request=chat_request, reservation_id=settlement.reservation.id
+                ),
                 timeout=api.settings.upstream_timeout_s,
                 metadata=((REQUEST_ID_HEADER, rid),),
             )
@@ -58,6 +62,8 @@ async def create_chat_completion(request: Request, api: ApiDep) -> Response:
     payload = completion_from_proto(
         response, completion_id=completion_id, created=created, model=body.model
     )
+    if body.uses_functions:
+        payload["choices"] = [function_call_choice(c) for c in payload["choices"]]
     headers = {REQUEST_ID_HEADER: rid}
     return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
 
@@ -73,7 +79,7 @@ async def _stream(
     reservation = await api.accounting.authorize(api.credential, _CHAT, body.model, body.n)
     chat_request.model = reservation.model  # the id Authorize resolved the name to
     rpc = api.services.chat.StreamComplete(
-        chat_pb.StreamCompleteRequest(request=chat_request),
+        chat_pb.StreamCompleteRequest(request=chat_request, reservation_id=reservation.id),
         timeout=api.settings.upstream_timeout_s,
         metadata=((REQUEST_ID_HEADER, rid),),
     )

@@ -1,5 +1,7 @@
 """``GET /usage``: today's usage, limits and what remains, in the seed's shape. One round
-trip (GetUsage authenticates and counts the call itself)."""
+trip (GetUsage authenticates and counts the call itself). ``today.tokens`` counts prompt
+and completion tokens; of them, ``today.cachedTokens`` were read from the prompt cache (as
+OpenAI's ``cached_tokens``) and ``today.cacheCreationTokens`` written to it."""
 
 from __future__ import annotations
 
@@ -25,7 +27,13 @@ async def get_usage(api: ApiDep) -> Response:
     )
     body = {
         "plan": reply.plan,
-        "today": {**_counts(reply.today), "apiCalls": reply.api_calls, "tokens": reply.tokens},
+        "today": {
+            **_counts(reply.today),
+            "apiCalls": reply.api_calls,
+            "tokens": reply.tokens,
+            "cachedTokens": reply.cache_read_tokens,
+            "cacheCreationTokens": reply.cache_creation_tokens,
+        },
         "limits": _counts(reply.limits),
         "remaining": _counts(reply.remaining),
     }

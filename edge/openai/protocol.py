@@ -33,9 +33,18 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class CacheControl(_Strict):
+    """A prompt-cache breakpoint as OpenAI-compatible clients send it: Anthropic's own
+    ``{"type": "ephemeral", "ttl": "5m" | "1h"}`` (the prompt caching page)."""
+
+    type: Literal["ephemeral"]
+    ttl: Literal["5m", "1h"] | None = None
+
+
 class TextPart(_Lenient):
     type: Literal["text"]
     text: str
+    cache_control: CacheControl | None = None
 
 
 class ImageURL(_Lenient):
@@ -46,9 +55,25 @@ class ImageURL(_Lenient):
 class ImagePart(_Lenient):
     type: Literal["image_url"]
     image_url: ImageURL
+    cache_control: CacheControl | None = None
 
 
-ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+class FileData(_Lenient):
+    """OpenAI's file part: inline ``file_data`` (a base64 ``data:`` URL) or a ``file_id``
+    of OpenAI's Files API, which Drafter does not have (``to_proto`` refuses it)."""
+
+    file_data: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
+
+
+class FilePart(_Lenient):
+    type: Literal["file"]
+    file: FileData
+    cache_control: CacheControl | None = None
+
+
+ContentPart = Annotated[TextPart | ImagePart | FilePart, Field(discriminator="type")]
 
 
 class RefusalPart(_Lenient):
@@ -119,11 +144,14 @@ class FunctionDefinition(_Lenient):
     description: str = ""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     strict: bool | None = None
+    # Some clients put the breakpoint inside the function; the tool's own wins.
+    cache_control: CacheControl | None = None
 
 
 class ToolDefinition(_Lenient):
     type: Literal["function"]
     function: FunctionDefinition
+    cache_control: CacheControl | None = None
 
 
 class NamedToolChoiceFunction(_Lenient):
@@ -222,3 +250,9 @@ class ChatCompletionRequest(_Strict):
     @property
     def answer_max_tokens(self) -> int:
         return self.max_completion_tokens or self.max_tokens or DEFAULT_MAX_TOKENS
+
+    @property
+    def uses_functions(self) -> bool:
+        """Whether the caller speaks the deprecated functions API (``functions``, no
+        ``tools``): it is answered in that API's shape (``legacy_functions``)."""
+        return bool(self.functions) and not self.tools

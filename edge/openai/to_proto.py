@@ -45,21 +45,51 @@ _FORMAT = {
 }
 
 
-def content_parts_from_openai(content: str | list[Any] | None) -> list[chat_pb.ContentPart]:
+def content_parts_from_openai(
+    content: str | list[Any] | None, where: str = "content"
+) -> list[chat_pb.ContentPart]:
+    """A message's content as proto parts; ``where`` is the content's parameter path
+    (``messages.2.content``), named in a 400."""
     if content is None:
         return []
     if isinstance(content, str):
         return [chat_pb.ContentPart(text=content)]
     parts = []
-    for part in content:
+    for index, part in enumerate(content):
         if isinstance(part, p.TextPart):
-            parts.append(chat_pb.ContentPart(text=part.text))
+            out = chat_pb.ContentPart(text=part.text)
         elif isinstance(part, p.RefusalPart):
-            parts.append(chat_pb.ContentPart(text=part.refusal))
+            out = chat_pb.ContentPart(text=part.refusal)
+        elif isinstance(part, p.FilePart):
+            out = chat_pb.ContentPart(file=file_part_from_openai(part.file, f"{where}.{index}"))
         else:
             image = chat_pb.ImagePart(url=part.image_url.url, detail=part.image_url.detail)
-            parts.append(chat_pb.ContentPart(image=image))
+            out = chat_pb.ContentPart(image=image)
+        cache = getattr(part, "cache_control", None)
+        if cache is not None:
+            out.cache_control.CopyFrom(cache_control_from_openai(cache))
+        parts.append(out)
     return parts
+
+
+def file_part_from_openai(file: p.FileData, where: str) -> chat_pb.FilePart:
+    """An inline file; a ``file_id`` is a 400 (Drafter has no Files API to resolve it)."""
+    if file.file_id is not None and file.file_data is None:
+        raise invalid_request(
+            f"{where}.file.file_id: Drafter has no Files API, so file ids cannot be "
+            "resolved; send the file inline as file_data, a base64 data: URL "
+            "(data:application/pdf;base64,...).",
+            f"{where}.file.file_id",
+        )
+    if not file.file_data:
+        raise invalid_request(
+            f"Missing required parameter: '{where}.file.file_data'.", f"{where}.file.file_data"
+        )
+    return chat_pb.FilePart(file_data=file.file_data, filename=file.filename or "")
+
+
+def cache_control_from_openai(cache: p.CacheControl) -> chat_pb.CacheControl:
+    return chat_pb.CacheControl(ttl=cache.ttl or "")
 
 
 def refuse_unsupported(body: p.ChatCompletionRequest) -> None:
@@ -74,11 +104,14 @@ def refuse_unsupported(body: p.ChatCompletionRequest) -> None:
         raise invalid_request(f"audio: {_NO_AUDIO}.", "audio")
 
 
-def message_from_openai(message: p.Message, function_call_id: str = "") -> chat_pb.Message:
+def message_from_openai(
+    message: p.Message, function_call_id: str = "", where: str = "content"
+) -> chat_pb.Message:
     """One message; ``function_call_id`` is the id given to the latest assistant
-    ``function_call`` (the deprecated functions API carries none)."""
+    ``function_call`` (the deprecated functions API carries none); ``where`` is its
+    content's parameter path."""
     out = chat_pb.Message(
-        role=_ROLES[message.role], content=content_parts_from_openai(message.content)
+        role=_ROLES[message.role], content=content_parts_from_openai(message.content, where)
     )
     if isinstance(message, p.AssistantMessage):
         if not message.content and message.refusal:
@@ -112,21 +145,28 @@ def messages_from_openai(messages: list[p.Message]) -> list[chat_pb.Message]:
     for position, message in enumerate(messages):
         if isinstance(message, p.AssistantMessage) and message.function_call is not None:
             call_id = f"call_function_{position}"
-        out.append(message_from_openai(message, call_id))
+        out.append(message_from_openai(message, call_id, f"messages.{position}.content"))
     return out
 
 
 def tools_from_openai(body: p.ChatCompletionRequest) -> list[chat_pb.Tool]:
     """``tools``, and the deprecated ``functions``, as proto tools."""
-    functions = [t.function for t in body.tools or ()] + list(body.functions or ())
-    return [
-        chat_pb.Tool(
-            name=f.name,
-            description=f.description,
-            parameters_json=orjson.dumps(f.parameters).decode(),
-        )
-        for f in functions
+    tools: list[tuple[p.FunctionDefinition, p.CacheControl | None]] = [
+        (t.function, t.cache_control or t.function.cache_control) for t in body.tools or ()
     ]
+    tools += [(f, f.cache_control) for f in body.functions or ()]
+    out = []
+    for function, cache in tools:
+        tool = chat_pb.Tool(
+            name=function.name,
+            description=function.description,
+            parameters_json=orjson.dumps(function.parameters).decode(),
+            strict=bool(function.strict),
+        )
+        if cache is not None:
+            tool.cache_control.CopyFrom(cache_control_from_openai(cache))
+        out.append(tool)
+    return out
 
 
 def tool_choice_from_openai(
@@ -179,6 +219,8 @@ def chat_request_from_openai(body: p.ChatCompletionRequest) -> chat_pb.ChatReque
         request.top_k = body.top_k
     if body.parallel_tool_calls is not None:
         request.parallel_tool_calls = body.parallel_tool_calls
+    if body.uses_functions:
+        request.parallel_tool_calls = False  # the functions API has one call at most
     request.tools.extend(tools_from_openai(body))
     tool_choice = tool_choice_from_openai(body.tool_choice or body.function_call)
     if tool_choice is not None:

@@ -123,6 +123,8 @@ def day_usage_proto(totals: DayTotals) -> accounts_pb.DayUsage:
         requests=totals.requests,
         input_tokens=totals.input_tokens,
         output_tokens=totals.output_tokens,
+        cache_read_tokens=totals.cache_read_tokens,
+        cache_creation_tokens=totals.cache_creation_tokens,
     )
 
 

@@ -253,9 +253,9 @@ class BackgroundRemover:
         error = self._loading.error if self._loading is not None else None
         return str(error) if error is not None else self._unavailable
 
-    async def remove(self, data: bytes) -> bytes:
-        """A PNG with alpha, the input's (upright) size, with the background transparent."""
-        check_upload_size(data)
+    def check_ready(self) -> None:
+        """Nothing when the model is loaded; UNAVAILABLE (WARMING_UP while it loads)
+        otherwise."""
         state = self.state
         if state is RemovalState.STARTING:
             raise UpstreamUnavailable(
@@ -269,16 +269,30 @@ class BackgroundRemover:
                 f"Background removal is unavailable: {self._unavailable_reason()}.",
                 metadata={"component": "rembg"},
             )
+
+    async def remove(self, data: bytes) -> bytes:
+        """A PNG with alpha, the input's (upright) size, with the background transparent."""
+        check_upload_size(data)
+        self.check_ready()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._remove_sync, data)
 
+    async def cut_out(self, image: Image.Image) -> Image.Image:
+        """``image`` (one we produced, not an upload) with its background transparent."""
+        self.check_ready()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._cut_out_sync, image)
+
     def _remove_sync(self, data: bytes) -> bytes:
+        return encode_png(self._cut_out_sync(decode_upload(data)))
+
+    def _cut_out_sync(self, image: Image.Image) -> Image.Image:
         from rembg import remove
 
         assert self._loading is not None
-        image = decode_upload(data)
         cutout = remove(image, session=self._loading.value)
-        return encode_png(cutout)
+        assert isinstance(cutout, Image.Image)
+        return cutout
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)

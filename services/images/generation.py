@@ -1,4 +1,4 @@
-"""Image generation through the google-genai SDK: parallel calls, bounded retries, resize.
+"""Image generation through the google-genai SDK: parallel calls, bounded retries.
 
 The SDK's own retries are switched off (``attempts=1``) so retrying happens once, here:
 429, 408 and 5xx answers, transport errors and per-attempt timeouts are retried with
@@ -11,7 +11,6 @@ Safety refusals are the caller's: InvalidRequest carrying the upstream's reason.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import random
 from dataclasses import dataclass
@@ -20,10 +19,8 @@ import httpx2
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
-from PIL import Image, ImageOps
 
 from drafter.common.v1 import errors_pb2
-from drafter.limits import IMAGE_MAX_INPUT_PIXELS
 from drafter.rpc.errors import DrafterError, InternalError, InvalidRequest, UpstreamUnavailable
 
 log = logging.getLogger("drafter.images")
@@ -59,11 +56,41 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Generated:
-    """The images produced for one request and how many of the asked ones failed."""
+class UpstreamAsk:
+    """One upstream call's input: the prompt, the input images (bytes, MIME type) for an
+    edit, and the image config (``aspect.py``; no aspect ratio lets the model choose:
+    square for a prompt alone, the input's ratio for an edit)."""
 
-    pngs: list[bytes]
+    prompt: str
+    images: tuple[tuple[bytes, str], ...] = ()
+    aspect_ratio: str | None = None
+    image_size: str = "1K"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCounts:
+    """What the upstream's ``usageMetadata`` reported, summed over calls."""
+
+    input_text: int = 0
+    input_image: int = 0
+    output: int = 0
+
+    def __add__(self, other: TokenCounts) -> TokenCounts:
+        return TokenCounts(
+            self.input_text + other.input_text,
+            self.input_image + other.input_image,
+            self.output + other.output,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """The images produced for one request (as the upstream encoded them), how many of
+    the asked ones failed, and the tokens the upstream reported."""
+
+    images: list[bytes]
     failed: int
+    usage: TokenCounts = TokenCounts()
 
 
 class UpstreamRefusal(InvalidRequest):
@@ -112,25 +139,19 @@ def image_from_response(response: types.GenerateContentResponse) -> bytes:
     raise UpstreamUnavailable("The image model returned no image.")
 
 
-def png_of_size(data: bytes, size: int) -> bytes:
-    """``data`` as a ``size``x``size`` PNG: centre-cropped and resized when it is not."""
-    image: Image.Image
-    try:
-        image = Image.open(io.BytesIO(data))
-        if image.width * image.height > IMAGE_MAX_INPUT_PIXELS:
-            raise UpstreamUnavailable(f"The image model returned a {image.size} image.")
-        if image.format == "PNG" and image.size == (size, size):
-            return data
-        image.load()
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise UpstreamUnavailable(f"The image model returned an unreadable image: {exc}") from exc
-    if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    if image.size != (size, size):
-        image = ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+def usage_from_response(response: types.GenerateContentResponse) -> TokenCounts:
+    """The answer's ``usageMetadata``: prompt tokens by modality, and candidate tokens."""
+    usage = response.usage_metadata
+    if usage is None:
+        return TokenCounts()
+    by_modality = {
+        str(getattr(d.modality, "value", d.modality)): d.token_count or 0
+        for d in usage.prompt_tokens_details or ()
+    }
+    prompt = usage.prompt_token_count or 0
+    image = by_modality.get("IMAGE", 0)
+    text = by_modality.get("TEXT", prompt - image)
+    return TokenCounts(text, image, usage.candidates_token_count or 0)
 
 
 def _error_from_upstream(exc: Exception) -> DrafterError:
@@ -161,7 +182,7 @@ def _retryable(exc: Exception) -> bool:
 
 
 class ImageGenerator:
-    """Generates square PNGs of the asked size with ONE long-lived genai client."""
+    """Calls the upstream image model with ONE long-lived genai client."""
 
     def __init__(
         self, client: genai.Client | None, *, upstream_model: str, policy: RetryPolicy
@@ -169,43 +190,46 @@ class ImageGenerator:
         self._client = client
         self._model = upstream_model
         self._policy = policy
-        self._config = types.GenerateContentConfig(
-            response_modalities=["IMAGE"],
-            image_config=types.ImageConfig(aspect_ratio="1:1", image_size="1K"),
-        )
 
-    async def generate(self, prompt: str, *, n: int, size: int) -> Generated:
+    async def generate(self, ask: UpstreamAsk, *, n: int) -> Generated:
         """``n`` images from ``n`` parallel upstream calls. Some may fail: they are counted
         in ``failed``. When all fail, the most telling error is raised (a refusal first)."""
         if self._client is None:
             raise UpstreamUnavailable("Image upstream not configured: GEMINI_API_KEY is unset.")
-        outcomes = await asyncio.gather(
-            *(self._one(prompt, size) for _ in range(n)), return_exceptions=True
+        contents = _contents(ask)
+        config = types.GenerateContentConfig(
+            response_modalities=["IMAGE"],
+            image_config=types.ImageConfig(
+                aspect_ratio=ask.aspect_ratio, image_size=ask.image_size
+            ),
         )
-        pngs = [o for o in outcomes if isinstance(o, bytes)]
+        outcomes = await asyncio.gather(
+            *(self._call_with_retries(contents, config) for _ in range(n)),
+            return_exceptions=True,
+        )
+        answers = [o for o in outcomes if isinstance(o, tuple)]
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         for error in errors:
             if not isinstance(error, DrafterError):
                 raise error
-        if not pngs:
+        if not answers:
             refusals = [e for e in errors if isinstance(e, InvalidRequest)]
             raise (refusals or errors)[0]
         if errors:
             log.warning("%d of %d images failed: %s", len(errors), n, errors[0])
-        return Generated(pngs, failed=len(errors))
+        usage = sum((u for _, u in answers), TokenCounts())
+        return Generated([image for image, _ in answers], failed=len(errors), usage=usage)
 
-    async def _one(self, prompt: str, size: int) -> bytes:
-        data = await self._call_with_retries(prompt)
-        return await asyncio.to_thread(png_of_size, data, size)  # decode + resize: off the loop
-
-    async def _call_with_retries(self, prompt: str) -> bytes:
+    async def _call_with_retries(
+        self, contents: types.Content, config: types.GenerateContentConfig
+    ) -> tuple[bytes, TokenCounts]:
         assert self._client is not None
         policy = self._policy
         for attempt in range(1, policy.attempts + 1):
             try:
                 async with asyncio.timeout(policy.attempt_timeout_s):
                     response = await self._client.aio.models.generate_content(
-                        model=self._model, contents=prompt, config=self._config
+                        model=self._model, contents=contents, config=config
                     )
             except Exception as exc:
                 if not _retryable(exc) or attempt == policy.attempts:
@@ -214,9 +238,18 @@ class ImageGenerator:
                 log.info("image upstream attempt %d: %s; retrying in %.2fs", attempt, exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            return image_from_response(response)
+            return image_from_response(response), usage_from_response(response)
         raise AssertionError("unreachable")
 
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aio.aclose()
+
+
+def _contents(ask: UpstreamAsk) -> types.Content:
+    """One user turn: the prompt's text part, then each input image as inline data (the
+    documented shape of an edit: https://ai.google.dev/gemini-api/docs/image-generation,
+    "Image editing (text-and-image-to-image)")."""
+    parts = [types.Part.from_text(text=ask.prompt)]
+    parts += [types.Part.from_bytes(data=data, mime_type=mime) for data, mime in ask.images]
+    return types.Content(role="user", parts=parts)

@@ -14,6 +14,7 @@ from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from drafter.services.images.background import start_remover
 from drafter.services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
+from drafter.services.images.producer import ImageProducer
 from drafter.services.images.readiness import publish_removal_health
 from drafter.services.images.servicer import ImagesServicer
 from drafter.services.images.settings import ImagesSettings
@@ -59,7 +60,8 @@ async def start(settings: ImagesSettings, addr: str) -> RunningServer:
         settings.rembg_model, settings.rembg_model_path, workers=settings.rembg_workers
     )
     store = FilesystemImageStore(settings.images_dir)
-    servicer = ImagesServicer(generator=generator, remover=remover, store=store)
+    producer = ImageProducer(generator=generator, remover=remover, store=store)
+    servicer = ImagesServicer(producer=producer, remover=remover, store=store)
     registration = Registration(
         images_grpc.add_ImagesServiceServicer_to_server, servicer, SERVICE_NAME
     )

@@ -35,7 +35,7 @@ def check_image_id(image_id: str) -> str:
 
 
 class ImageStore(Protocol):
-    """Stores PNG bytes under new ids and reads them back."""
+    """Stores image bytes under new ids and reads them back."""
 
     async def put(self, png: bytes) -> str:
         """Stores ``png`` and answers its new id."""
@@ -47,7 +47,9 @@ class ImageStore(Protocol):
 
 
 class FilesystemImageStore:
-    """One file per image under ``root/<first two id characters>/<id>.png``."""
+    """One file per image under ``root/<first two id characters>/<id>.png``; the name
+    keeps the suffix of the first version, when every image was a PNG: the bytes say their
+    format (PNG, JPEG or WebP)."""
 
     def __init__(self, root: Path) -> None:
         self._root = root

@@ -2,9 +2,21 @@
 
 ``POST /v1beta/models/{model}:generateContent`` answers, in order, the responses enqueued by
 the test, then by default an image (``candidates[].content.parts[].inlineData``) of
-``default_size``. Refusals use ``promptFeedback.blockReason`` or a candidate
-``finishReason``; errors use Google's ``{"error": {code, message, status}}`` body. Every
-request is recorded, with the most requests seen in flight at once.
+``default_size``, or when that is None of the size the live API gives for the request's
+``imageConfig`` (its aspect ratio at its ``imageSize``; without an aspect ratio, the first
+input image's nearest one, else square). Refusals use ``promptFeedback.blockReason`` or a
+candidate ``finishReason``; errors use Google's ``{"error": {code, message, status}}``
+body. Every request is recorded, with the most requests seen in flight at once.
+
+As the live API does, a request is refused with 400 INVALID_ARGUMENT before anything else
+when its ``imageConfig`` has an aspect ratio or image size the model does not take, or an
+input image part (``inlineData``, the documented shape of an edit) is not an image.
+Sources: https://ai.google.dev/gemini-api/docs/image-generation (Gemini 3 Pro Image's
+aspect ratios and the pixels of each at 1K, 2K and 4K; "You must use an uppercase 'K'";
+input images as ``inline_data`` parts beside the text), the live refusal's wording as
+quoted in github.com/muyouzhi6/astrbot_plugin_gitee_aiimg issue 37, and the token counts
+of the pricing page (1120 output tokens an image at 1K and 2K, 2000 at 4K, 560 an input
+image).
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ import asyncio
 import base64
 import io
 import json
+import math
 import socket
 import threading
 import time
@@ -22,6 +35,24 @@ from typing import Any
 
 import uvicorn
 from PIL import Image, ImageDraw
+
+# Gemini 3 Pro Image: aspectRatio → (width, height) at 1K; 2K doubles, 4K quadruples.
+ASPECT_RATIOS: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "2:3": (848, 1264),
+    "3:2": (1264, 848),
+    "3:4": (896, 1200),
+    "4:3": (1200, 896),
+    "4:5": (928, 1152),
+    "5:4": (1152, 928),
+    "9:16": (768, 1376),
+    "16:9": (1376, 768),
+    "21:9": (1584, 672),
+}
+IMAGE_SIZES = {"1K": 1, "2K": 2, "4K": 4}
+INPUT_MIME_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"})
+OUTPUT_TOKENS = {"1K": 1120, "2K": 1120, "4K": 2000}
+INPUT_IMAGE_TOKENS = 560
 
 _STATUS = {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
@@ -54,11 +85,116 @@ class Recorded:
     at: float = field(default_factory=time.monotonic)
 
 
-def image_body(data: bytes, mime_type: str = "image/png") -> dict[str, Any]:
+def image_body(
+    data: bytes, mime_type: str = "image/png", usage: dict[str, Any] | None = None
+) -> dict[str, Any]:
     encoded = base64.b64encode(data).decode()
     part = {"inlineData": {"mimeType": mime_type, "data": encoded}}
     candidate = {"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}
-    return {"candidates": [candidate], "usageMetadata": {"promptTokenCount": 8}}
+    return {"candidates": [candidate], "usageMetadata": usage or {"promptTokenCount": 8}}
+
+
+def _ratio_list() -> str:
+    names = [f"'{name}'" for name in ASPECT_RATIOS]
+    return ", ".join(names[:-1]) + f", or {names[-1]}"
+
+
+def refusal_of(body: dict[str, Any]) -> str | None:
+    """What the live API says of a request it refuses for its image config or input
+    images; None for one it takes."""
+    config = body.get("generationConfig", {}).get("imageConfig", {})
+    ratio = config.get("aspectRatio")
+    if ratio is not None and ratio not in ASPECT_RATIOS:
+        return (
+            "* GenerateContentRequest.generation_config.image_config.aspect_ratio: "
+            f"aspect_ratio must be one of {_ratio_list()}.\n"
+        )
+    size = config.get("imageSize")
+    if size is not None and size not in IMAGE_SIZES:
+        return (
+            "* GenerateContentRequest.generation_config.image_config.image_size: "
+            "image_size must be one of '1K', '2K', or '4K'.\n"
+        )
+    for blob in input_images(body):
+        if mime_type_of(blob) not in INPUT_MIME_TYPES:
+            return f"Unsupported MIME type: {mime_type_of(blob)}"
+        try:
+            blob_bytes(blob)
+        except ValueError:
+            return "Invalid value at 'contents[0].parts[1].inline_data.data' (TYPE_BYTES)"
+    return None
+
+
+def mime_type_of(blob: dict[str, Any]) -> str | None:
+    """A blob's MIME type: the API reads JSON as protobuf's JSON mapping does, taking the
+    lowerCamelCase name or the proto field's own (``mimeType`` or ``mime_type``; the
+    google-genai SDK sends the latter): https://protobuf.dev/programming-guides/json/."""
+    value = blob.get("mimeType", blob.get("mime_type"))
+    return value if isinstance(value, str) else None
+
+
+def blob_bytes(blob: dict[str, Any]) -> bytes:
+    """A blob's data: protobuf's JSON mapping takes standard or URL-safe base64, with or
+    without padding (the google-genai SDK sends URL-safe); ValueError when it is neither."""
+    data = str(blob.get("data", "")).replace("-", "+").replace("_", "/")
+    return base64.b64decode(data + "=" * (-len(data) % 4), validate=True)
+
+
+def input_images(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``inlineData`` (or ``inline_data``) of every part of the request's contents."""
+    return [
+        part.get("inlineData", part.get("inline_data"))
+        for content in body.get("contents", [])
+        for part in content.get("parts", [])
+        if "inlineData" in part or "inline_data" in part
+    ]
+
+
+def _nearest_ratio(width: int, height: int) -> str:
+    wanted = math.log(width / height)
+    return min(ASPECT_RATIOS, key=lambda r: abs(math.log(_ratio_value(r)) - wanted))
+
+
+def _ratio_value(name: str) -> float:
+    w, h = name.split(":")
+    return int(w) / int(h)
+
+
+def answer_size(body: dict[str, Any]) -> tuple[int, int]:
+    """The pixels the live API answers a request with (see the module's docstring)."""
+    config = body.get("generationConfig", {}).get("imageConfig", {})
+    ratio = config.get("aspectRatio")
+    if ratio is None:
+        inputs = input_images(body)
+        ratio = "1:1"
+        if inputs:
+            first = Image.open(io.BytesIO(blob_bytes(inputs[0])))
+            ratio = _nearest_ratio(*first.size)
+    scale = IMAGE_SIZES[config.get("imageSize", "1K")]
+    width, height = ASPECT_RATIOS[ratio]
+    return width * scale, height * scale
+
+
+def usage_of(body: dict[str, Any]) -> dict[str, Any]:
+    """``usageMetadata`` as the live API reports it for one image."""
+    texts = [
+        part.get("text", "")
+        for content in body.get("contents", [])
+        for part in content.get("parts", [])
+    ]
+    text_tokens = max(1, sum(len(t) for t in texts) // 4)
+    image_tokens = INPUT_IMAGE_TOKENS * len(input_images(body))
+    size = body.get("generationConfig", {}).get("imageConfig", {}).get("imageSize", "1K")
+    output = OUTPUT_TOKENS.get(size, 1120)
+    details = [{"modality": "TEXT", "tokenCount": text_tokens}]
+    if image_tokens:
+        details.append({"modality": "IMAGE", "tokenCount": image_tokens})
+    return {
+        "promptTokenCount": text_tokens + image_tokens,
+        "candidatesTokenCount": output,
+        "totalTokenCount": text_tokens + image_tokens + output,
+        "promptTokensDetails": details,
+    }
 
 
 def error_body(code: int, message: str) -> dict[str, Any]:
@@ -68,7 +204,7 @@ def error_body(code: int, message: str) -> dict[str, Any]:
 class FakeGemini:
     """The fake upstream; ``base_url`` goes into ``DRAFTER_GEMINI_BASE_URL``."""
 
-    def __init__(self, default_size: tuple[int, int] = (1024, 1024)) -> None:
+    def __init__(self, default_size: tuple[int, int] | None = (1024, 1024)) -> None:
         self.default_size = default_size
         self.delay_s = 0.0
         self.requests: list[Recorded] = []
@@ -117,11 +253,12 @@ class FakeGemini:
 
     # Serving ---------------------------------------------------------------------------
 
-    def _next(self) -> Scripted:
+    def _next(self, body: dict[str, Any]) -> Scripted:
         with self._lock:
             if self._script:
                 return self._script.popleft()
-        return Scripted(200, image_body(png_bytes(*self.default_size)), self.delay_s)
+        size = self.default_size or answer_size(body)
+        return Scripted(200, image_body(png_bytes(*size), usage=usage_of(body)), self.delay_s)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -136,12 +273,14 @@ class FakeGemini:
         if scope["method"] != "POST" or not scope["path"].endswith(":generateContent"):
             await _send_json(send, 404, error_body(404, f"no route {scope['path']}"))
             return
+        body = json.loads(raw or b"{}")
         with self._lock:
-            self.requests.append(Recorded(scope["path"], headers, json.loads(raw or b"{}")))
+            self.requests.append(Recorded(scope["path"], headers, body))
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
         try:
-            answer = self._next()
+            refusal = refusal_of(body)
+            answer = Scripted(400, error_body(400, refusal)) if refusal else self._next(body)
             if answer.delay_s:
                 await asyncio.sleep(answer.delay_s)
             await _send_json(send, answer.status, answer.body)

@@ -13,7 +13,12 @@ from PIL import Image
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
 from drafter.rpc.errors import RemoteError, UpstreamUnavailable, error_from_rpc, reason_name
-from drafter.services.images.generation import ImageGenerator, RetryPolicy, new_genai_client
+from drafter.services.images.generation import (
+    ImageGenerator,
+    RetryPolicy,
+    UpstreamAsk,
+    new_genai_client,
+)
 from tests.fakes.gemini_server import FakeGemini
 
 UPSTREAM_PATH = "/v1beta/models/gemini-3-pro-image-preview:generateContent"
@@ -125,7 +130,7 @@ async def test_transport_errors_are_retried_then_unavailable() -> None:
     )
     try:
         with pytest.raises(UpstreamUnavailable, match="unreachable") as caught:
-            await generator.generate("x", n=1, size=256)
+            await generator.generate(UpstreamAsk("x"), n=1)
     finally:
         await generator.aclose()
         server.close()

@@ -37,6 +37,7 @@ from drafter.services.images.background import (
     session_loader,
 )
 from drafter.services.images.generation import ImageGenerator, RetryPolicy
+from drafter.services.images.producer import ImageProducer
 from drafter.services.images.readiness import REMOVE_BACKGROUND_HEALTH, publish_removal_health
 from drafter.services.images.servicer import ImagesServicer
 from drafter.services.images.storage import FilesystemImageStore
@@ -140,9 +141,9 @@ async def held_service(
     remover = BackgroundRemover(held, workers=1)
     remover.start_loading()
     generator = ImageGenerator(None, upstream_model="unused", policy=RetryPolicy(attempts=1))
-    servicer = ImagesServicer(
-        generator=generator, remover=remover, store=FilesystemImageStore(settings.images_dir)
-    )
+    store = FilesystemImageStore(settings.images_dir)
+    producer = ImageProducer(generator=generator, remover=remover, store=store)
+    servicer = ImagesServicer(producer=producer, remover=remover, store=store)
     name = images_pb.DESCRIPTOR.services_by_name["ImagesService"].full_name
     registration = Registration(images_grpc.add_ImagesServiceServicer_to_server, servicer, name)
     running = await start_server(

@@ -222,3 +222,46 @@ def test_one_sdk_call_costs_at_most_three_upstream_attempts(
 
     assert info.value.response.headers["x-should-retry"] == "false"
     assert len(fake_anthropic.requests) == 3
+
+
+WEATHER_FUNCTION = {
+    "name": "weather",
+    "description": "The weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
+
+
+def test_the_deprecated_functions_api_is_answered_in_its_own_shape(
+    client: openai.OpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(Reply(text="", tool_uses=[ToolUse("weather", {"city": "Oslo"}, "tu_1")]))
+    completion = client.chat.completions.create(
+        model=HAIKU, messages=[user("weather in Oslo?")], functions=[WEATHER_FUNCTION]
+    )
+
+    choice = completion.choices[0]
+    assert choice.finish_reason == "function_call"
+    assert choice.message.tool_calls is None
+    assert choice.message.function_call is not None
+    assert choice.message.function_call.name == "weather"
+    assert choice.message.function_call.arguments == '{"city":"Oslo"}'
+    body = fake_anthropic.last_request.body
+    assert body["tools"][0]["name"] == "weather"
+    assert body["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
+
+
+def test_the_deprecated_functions_api_streams_function_call_pieces(
+    client: openai.OpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(Reply(text="", tool_uses=[ToolUse("weather", {"city": "Oslo"}, "tu_2")]))
+    stream = client.chat.completions.create(
+        model=HAIKU, messages=[user("weather in Oslo?")], functions=[WEATHER_FUNCTION], stream=True
+    )
+
+    chunks = list(stream)
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    pieces = [d.function_call for d in deltas if d.function_call is not None]
+    assert pieces and pieces[0].name == "weather"
+    assert "".join(p.arguments or "" for p in pieces) == '{"city":"Oslo"}'
+    assert all(d.tool_calls is None for d in deltas)
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "function_call"

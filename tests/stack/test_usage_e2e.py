@@ -29,7 +29,15 @@ def test_usage_in_the_seed_shape(drafter_up: DrafterStack, fake_anthropic: FakeA
     assert first.status_code == 200
     assert first.json() == {
         "plan": "free",
-        "today": {"chat": 0, "imageGen": 0, "imageEdit": 0, "apiCalls": 0, "tokens": 0},
+        "today": {
+            "chat": 0,
+            "imageGen": 0,
+            "imageEdit": 0,
+            "apiCalls": 0,
+            "tokens": 0,
+            "cachedTokens": 0,
+            "cacheCreationTokens": 0,
+        },
         "limits": {"chat": 20, "imageGen": 3, "imageEdit": 5},
         "remaining": {"chat": 20, "imageGen": 3, "imageEdit": 5},
     }
@@ -62,8 +70,11 @@ def test_quota_exhausted_is_429_until_midnight(
     with pytest.raises(openai.RateLimitError) as caught:
         chat(client)
     response = caught.value.response
-    assert response.json()["error"] == {
-        "message": "Rate limit exceeded. Daily quota: 20/20 used.",
+    error = response.json()["error"]
+    assert error.pop("message").startswith(
+        "Rate limit exceeded. Daily quota: 20/20 used. The daily chat quota resets at 00:00 UTC"
+    )
+    assert error == {
         "type": "rate_limit_error",
         "param": None,
         "code": "rate_limit_exceeded",

@@ -24,27 +24,39 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&drafter/images/v1/images_service.proto\x12\x11\x64rafter.images.v1\"H\n\x0fGenerateRequest\x12\x0e\n\x06prompt\x18\x01 \x01(\t\x12\t\n\x01n\x18\x02 \x01(\x05\x12\x0c\n\x04size\x18\x03 \x01(\x05\x12\x0c\n\x04user\x18\x04 \x01(\t\"A\n\x0eGeneratedImage\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03png\x18\x02 \x01(\x0c\x12\x16\n\x0erevised_prompt\x18\x03 \x01(\t\"U\n\x10GenerateResponse\x12\x31\n\x06images\x18\x01 \x03(\x0b\x32!.drafter.images.v1.GeneratedImage\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x05\"(\n\x17RemoveBackgroundRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\"\'\n\x18RemoveBackgroundResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\"\x1d\n\x0fGetImageRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1f\n\x10GetImageResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\x32\xa6\x02\n\rImagesService\x12S\n\x08Generate\x12\".drafter.images.v1.GenerateRequest\x1a#.drafter.images.v1.GenerateResponse\x12k\n\x10RemoveBackground\x12*.drafter.images.v1.RemoveBackgroundRequest\x1a+.drafter.images.v1.RemoveBackgroundResponse\x12S\n\x08GetImage\x12\".drafter.images.v1.GetImageRequest\x1a#.drafter.images.v1.GetImageResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&drafter/images/v1/images_service.proto\x12\x11\x64rafter.images.v1\"x\n\x0fGenerateRequest\x12\x0e\n\x06prompt\x18\x01 \x01(\t\x12\t\n\x01n\x18\x02 \x01(\x05\x12\x0c\n\x04size\x18\x03 \x01(\x05\x12\x0c\n\x04user\x18\x04 \x01(\t\x12.\n\x06output\x18\x05 \x01(\x0b\x32\x1e.drafter.images.v1.ImageOutput\"\xcd\x01\n\x0bImageOutput\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12.\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\x1e.drafter.images.v1.ImageFormat\x12\x18\n\x0b\x63ompression\x18\x04 \x01(\x05H\x00\x88\x01\x01\x12\x13\n\x0btransparent\x18\x05 \x01(\x08\x12\x30\n\x07quality\x18\x06 \x01(\x0e\x32\x1f.drafter.images.v1.ImageQualityB\x0e\n\x0c_compression\"Z\n\nImageUsage\x12\x19\n\x11input_text_tokens\x18\x01 \x01(\x05\x12\x1a\n\x12input_image_tokens\x18\x02 \x01(\x05\x12\x15\n\routput_tokens\x18\x03 \x01(\x05\"\x84\x01\n\x0b\x45\x64itRequest\x12\x0e\n\x06prompt\x18\x01 \x01(\t\x12\x0e\n\x06images\x18\x02 \x03(\x0c\x12\x0c\n\x04mask\x18\x03 \x01(\x0c\x12\t\n\x01n\x18\x04 \x01(\x05\x12.\n\x06output\x18\x05 \x01(\x0b\x32\x1e.drafter.images.v1.ImageOutput\x12\x0c\n\x04user\x18\x06 \x01(\t\"\x7f\n\x0c\x45\x64itResponse\x12\x31\n\x06images\x18\x01 \x03(\x0b\x32!.drafter.images.v1.GeneratedImage\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x05\x12,\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.drafter.images.v1.ImageUsage\"s\n\x0eGeneratedImage\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03png\x18\x02 \x01(\x0c\x12\x16\n\x0erevised_prompt\x18\x03 \x01(\t\x12\x11\n\tmime_type\x18\x04 \x01(\t\x12\r\n\x05width\x18\x05 \x01(\x05\x12\x0e\n\x06height\x18\x06 \x01(\x05\"\x83\x01\n\x10GenerateResponse\x12\x31\n\x06images\x18\x01 \x03(\x0b\x32!.drafter.images.v1.GeneratedImage\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x05\x12,\n\x05usage\x18\x03 \x01(\x0b\x32\x1d.drafter.images.v1.ImageUsage\"(\n\x17RemoveBackgroundRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\"\'\n\x18RemoveBackgroundResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\"\x1d\n\x0fGetImageRequest\x12\n\n\x02id\x18\x01 \x01(\t\"2\n\x10GetImageResponse\x12\x0b\n\x03png\x18\x01 \x01(\x0c\x12\x11\n\tmime_type\x18\x02 \x01(\t*o\n\x0bImageFormat\x12\x1c\n\x18IMAGE_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10IMAGE_FORMAT_PNG\x10\x01\x12\x15\n\x11IMAGE_FORMAT_JPEG\x10\x02\x12\x15\n\x11IMAGE_FORMAT_WEBP\x10\x03*\xa6\x01\n\x0cImageQuality\x12\x1d\n\x19IMAGE_QUALITY_UNSPECIFIED\x10\x00\x12\x15\n\x11IMAGE_QUALITY_LOW\x10\x01\x12\x18\n\x14IMAGE_QUALITY_MEDIUM\x10\x02\x12\x16\n\x12IMAGE_QUALITY_HIGH\x10\x03\x12\x17\n\x13IMAGE_QUALITY_XHIGH\x10\x04\x12\x15\n\x11IMAGE_QUALITY_MAX\x10\x05\x32\xef\x02\n\rImagesService\x12S\n\x08Generate\x12\".drafter.images.v1.GenerateRequest\x1a#.drafter.images.v1.GenerateResponse\x12G\n\x04\x45\x64it\x12\x1e.drafter.images.v1.EditRequest\x1a\x1f.drafter.images.v1.EditResponse\x12k\n\x10RemoveBackground\x12*.drafter.images.v1.RemoveBackgroundRequest\x1a+.drafter.images.v1.RemoveBackgroundResponse\x12S\n\x08GetImage\x12\".drafter.images.v1.GetImageRequest\x1a#.drafter.images.v1.GetImageResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'drafter.images.v1.images_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_IMAGEFORMAT']._serialized_start=1164
+  _globals['_IMAGEFORMAT']._serialized_end=1275
+  _globals['_IMAGEQUALITY']._serialized_start=1278
+  _globals['_IMAGEQUALITY']._serialized_end=1444
   _globals['_GENERATEREQUEST']._serialized_start=61
-  _globals['_GENERATEREQUEST']._serialized_end=133
-  _globals['_GENERATEDIMAGE']._serialized_start=135
-  _globals['_GENERATEDIMAGE']._serialized_end=200
-  _globals['_GENERATERESPONSE']._serialized_start=202
-  _globals['_GENERATERESPONSE']._serialized_end=287
-  _globals['_REMOVEBACKGROUNDREQUEST']._serialized_start=289
-  _globals['_REMOVEBACKGROUNDREQUEST']._serialized_end=329
-  _globals['_REMOVEBACKGROUNDRESPONSE']._serialized_start=331
-  _globals['_REMOVEBACKGROUNDRESPONSE']._serialized_end=370
-  _globals['_GETIMAGEREQUEST']._serialized_start=372
-  _globals['_GETIMAGEREQUEST']._serialized_end=401
-  _globals['_GETIMAGERESPONSE']._serialized_start=403
-  _globals['_GETIMAGERESPONSE']._serialized_end=434
-  _globals['_IMAGESSERVICE']._serialized_start=437
-  _globals['_IMAGESSERVICE']._serialized_end=731
+  _globals['_GENERATEREQUEST']._serialized_end=181
+  _globals['_IMAGEOUTPUT']._serialized_start=184
+  _globals['_IMAGEOUTPUT']._serialized_end=389
+  _globals['_IMAGEUSAGE']._serialized_start=391
+  _globals['_IMAGEUSAGE']._serialized_end=481
+  _globals['_EDITREQUEST']._serialized_start=484
+  _globals['_EDITREQUEST']._serialized_end=616
+  _globals['_EDITRESPONSE']._serialized_start=618
+  _globals['_EDITRESPONSE']._serialized_end=745
+  _globals['_GENERATEDIMAGE']._serialized_start=747
+  _globals['_GENERATEDIMAGE']._serialized_end=862
+  _globals['_GENERATERESPONSE']._serialized_start=865
+  _globals['_GENERATERESPONSE']._serialized_end=996
+  _globals['_REMOVEBACKGROUNDREQUEST']._serialized_start=998
+  _globals['_REMOVEBACKGROUNDREQUEST']._serialized_end=1038
+  _globals['_REMOVEBACKGROUNDRESPONSE']._serialized_start=1040
+  _globals['_REMOVEBACKGROUNDRESPONSE']._serialized_end=1079
+  _globals['_GETIMAGEREQUEST']._serialized_start=1081
+  _globals['_GETIMAGEREQUEST']._serialized_end=1110
+  _globals['_GETIMAGERESPONSE']._serialized_start=1112
+  _globals['_GETIMAGERESPONSE']._serialized_end=1162
+  _globals['_IMAGESSERVICE']._serialized_start=1447
+  _globals['_IMAGESSERVICE']._serialized_end=1814
 # @@protoc_insertion_point(module_scope)

@@ -42,6 +42,11 @@ class ImagesServiceStub:
                 request_serializer=drafter_dot_images_dot_v1_dot_images__service__pb2.GenerateRequest.SerializeToString,
                 response_deserializer=drafter_dot_images_dot_v1_dot_images__service__pb2.GenerateResponse.FromString,
                 _registered_method=True)
+        self.Edit = channel.unary_unary(
+                '/drafter.images.v1.ImagesService/Edit',
+                request_serializer=drafter_dot_images_dot_v1_dot_images__service__pb2.EditRequest.SerializeToString,
+                response_deserializer=drafter_dot_images_dot_v1_dot_images__service__pb2.EditResponse.FromString,
+                _registered_method=True)
         self.RemoveBackground = channel.unary_unary(
                 '/drafter.images.v1.ImagesService/RemoveBackground',
                 request_serializer=drafter_dot_images_dot_v1_dot_images__service__pb2.RemoveBackgroundRequest.SerializeToString,
@@ -62,6 +67,13 @@ class ImagesServiceServicer:
 
     def Generate(self, request, context):
         """Generates `n` images from a prompt and stores them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Edit(self, request, context):
+        """Edits one or more input images as the prompt says (`n` results), and stores them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -88,6 +100,11 @@ def add_ImagesServiceServicer_to_server(servicer, server):
                     servicer.Generate,
                     request_deserializer=drafter_dot_images_dot_v1_dot_images__service__pb2.GenerateRequest.FromString,
                     response_serializer=drafter_dot_images_dot_v1_dot_images__service__pb2.GenerateResponse.SerializeToString,
+            ),
+            'Edit': grpc.unary_unary_rpc_method_handler(
+                    servicer.Edit,
+                    request_deserializer=drafter_dot_images_dot_v1_dot_images__service__pb2.EditRequest.FromString,
+                    response_serializer=drafter_dot_images_dot_v1_dot_images__service__pb2.EditResponse.SerializeToString,
             ),
             'RemoveBackground': grpc.unary_unary_rpc_method_handler(
                     servicer.RemoveBackground,
@@ -130,6 +147,33 @@ class ImagesService:
             '/drafter.images.v1.ImagesService/Generate',
             drafter_dot_images_dot_v1_dot_images__service__pb2.GenerateRequest.SerializeToString,
             drafter_dot_images_dot_v1_dot_images__service__pb2.GenerateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Edit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.images.v1.ImagesService/Edit',
+            drafter_dot_images_dot_v1_dot_images__service__pb2.EditRequest.SerializeToString,
+            drafter_dot_images_dot_v1_dot_images__service__pb2.EditResponse.FromString,
             options,
             channel_credentials,
             insecure,

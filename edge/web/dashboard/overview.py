@@ -4,6 +4,7 @@ the API documentation rendered with this instance's base URL."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from fastapi import APIRouter
 from starlette.responses import Response
@@ -39,11 +40,33 @@ async def overview(page: PageDep) -> Response:
     return page.render("overview.html", usage=usage, model=usage.plan.models[0])
 
 
+@dataclass(frozen=True, slots=True)
+class CacheTokens:
+    """Today's prompt tokens read from and written to the prompt cache (both part of
+    the input tokens)."""
+
+    read: int
+    written: int
+
+
+def todays_cache_tokens(usage: dash_pb.GetAccountUsageResponse) -> CacheTokens:
+    todays = [d for d in usage.history if d.day == usage.today_date]
+    return CacheTokens(
+        read=sum(d.cache_read_tokens for d in todays),
+        written=sum(d.cache_creation_tokens for d in todays),
+    )
+
+
 @router.get("/dashboard/usage")
 async def usage_page(page: PageDep) -> Response:
     usage = await _usage(page)
     today = dt.date.fromisoformat(usage.today_date)
-    return page.render("usage.html", usage=usage, chart=activity_chart(usage.history, today))
+    return page.render(
+        "usage.html",
+        usage=usage,
+        cache=todays_cache_tokens(usage),
+        chart=activity_chart(usage.history, today),
+    )
 
 
 async def _plans_page(page: Page, *, error: str = "", status: int = 200) -> Response:

@@ -148,6 +148,8 @@ class AccountsServicer(accounts_grpc.AccountsServiceServicer):
             limits=convert.usage_counts(report.limits),
             remaining=convert.usage_counts(report.remaining),
             reset_in_s=report.reset_in_s,
+            cache_read_tokens=report.cache_read_tokens,
+            cache_creation_tokens=report.cache_creation_tokens,
         )
 
     async def GetUsageHistory(

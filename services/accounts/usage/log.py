@@ -12,15 +12,18 @@ never changed again, and a repeated Settle is a no-op, not an error.
   ``FLUSH_INTERVAL_S`` (or at ``MAX_BATCH`` rows) as one multi-row statement; pending
   rows are keyed by id, so a settlement replaces its still-pending journal row.
 * Units to give back (failed, cancelled, rejected, fewer units used): the pending batch
-  is flushed first, then the row is written at once ``RETURNING id``; only when it
-  changed something does the caller refund the quota. So a second Settle of the same
-  reservation never refunds again, whichever replica it reaches.
+  is flushed first, then the row is written at once ``RETURNING id``
+  (:meth:`UsageLog.write_once`), by the quota store together with the refund
+  (``QuotaStore.settle_refund``): only when it changed something is the quota refunded.
+  So a second Settle of the same reservation never refunds again, whichever replica it
+  reaches.
 
 A settlement is acknowledged only once written: the servicer awaits :meth:`UsageLog.written`
 before it answers, so a crash of this process loses no settled record (the edge, which
 had no answer, sends it again). Batches are flushed when the service stops and before any
 read that needs them (usage API, quota rebuild). ``last_used_at`` of keys is batched the
-same way, at most once a minute per key.
+same way, at most once a minute per key. While the database cannot be reached the
+batches wait and are retried (logged once per outage, ``write_outage``).
 """
 
 from __future__ import annotations
@@ -28,16 +31,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from drafter.reservations import Reservation
 from drafter.services.accounts.admission.credentials import touch_statement
-from drafter.services.accounts.admission.reservations import Reservation
 from drafter.services.accounts.db.tables import usage_records_t as records
 from drafter.services.accounts.db.upsert import dialect_insert
+from drafter.services.accounts.quota.store import Row
+from drafter.services.accounts.usage.write_outage import WriteOutage
 from drafter.services.accounts.vocab import RESERVED
 from drafter.tasks import Periodic
 
@@ -49,16 +54,33 @@ RETRY_PAUSE_S = 1.0
 MAX_BATCH = 500
 HISTORY_DAYS = 30
 
-Row = dict[str, Any]
+# Told the ids of every batch written (the Redis store's journal, ``quota.redis_journal``).
+OnWritten = Callable[[list[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class DayTotals:
+    """One day and kind: prompt tokens (``input_tokens``, cache reads and writes
+    included, also counted apart) and completion tokens (thinking excluded)."""
+
     day: dt.date
     kind: str
     requests: int
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TodayTotals:
+    """A day's API calls and billable tokens, with the prompt tokens read from and
+    written to the prompt cache (included in ``tokens``) apart."""
+
+    api_calls: int
+    tokens: int
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +113,10 @@ def settled() -> sa.ColumnElement[bool]:
 class UsageLog:
     """The usage records of one accounts process: the write batches and the reads."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, on_written: OnWritten | None = None) -> None:
         self._engine = engine
+        self._on_written = on_written
+        self._outage = WriteOutage()
         # Built once; rows are passed as parameters. A row replaces only a journal row.
         insert = dialect_insert(engine, records)
         self._write = insert.on_conflict_do_update(
@@ -110,7 +134,7 @@ class UsageLog:
         self._written_changed = asyncio.Condition()
         self._flusher = Periodic(
             "writing usage records",
-            self.flush,
+            self._flush_round,
             FLUSH_INTERVAL_S,
             first_round_at_start=False,
             pause_after_failure_s=RETRY_PAUSE_S,
@@ -126,16 +150,24 @@ class UsageLog:
         await self._flusher.stop()
         await self.flush()
 
-    async def settle(self, row: Row, *, refunds: bool) -> bool:
-        """Records a settled request. With ``refunds`` (the caller will give units back)
-        the row is written now, and False means that reservation was settled before;
-        otherwise it is batched (:meth:`written` waits for it)."""
-        if not refunds:
-            self.enqueue(row)
-            return True
+    async def write_once(self, conn: AsyncConnection, row: Row) -> bool:
+        """Writes a settled row on ``conn`` now; False when its reservation was settled
+        before (nothing changed)."""
+        return (await conn.execute(self._write_once, row)).first() is not None
+
+    async def settle_once(self, row: Row) -> bool:
+        """Flushes the pending batch, then :meth:`write_once` in a statement of its own."""
         await self.flush()
         async with self._engine.begin() as conn:
-            return (await conn.execute(self._write_once, row)).first() is not None
+            return await self.write_once(conn, row)
+
+    async def stored(self, record_id: str) -> Row | None:
+        """The record ``record_id`` as written (status and units), or None."""
+        c = records.c
+        stmt = sa.select(c.status, c.units, c.units_reserved).where(c.id == record_id)
+        async with self._engine.connect() as conn:
+            found = (await conn.execute(stmt)).first()
+        return None if found is None else dict(found._mapping)
 
     def enqueue(self, row: Row) -> None:
         """Adds a row to the next batch (rows that need no once-only check); it replaces
@@ -158,6 +190,16 @@ class UsageLog:
     def touch(self, credential_id: str, now: dt.datetime) -> None:
         self._touches[credential_id] = now
 
+    async def _flush_round(self) -> None:
+        """A round of the writer: a failure to reach the database is waited out (logged
+        once per outage); any other failure raises (logged by the task, with traceback)."""
+        try:
+            await self.flush()
+        except Exception as exc:
+            if not self._outage.failed(exc, len(self._rows)):
+                raise
+            await asyncio.sleep(RETRY_PAUSE_S)
+
     async def flush(self) -> None:
         """Writes every pending row and touch now; on failure they stay pending."""
         async with self._lock:
@@ -175,6 +217,9 @@ class UsageLog:
                     self._rows = {**rows, **self._rows}  # newer rows of the same id win
                     self._touches = {**touches, **self._touches}
                     raise
+                self._outage.written(len(rows))
+                if rows and self._on_written is not None:
+                    await self._on_written(list(rows))
         async with self._written_changed:
             self._written = max(self._written, enqueued)
             self._written_changed.notify_all()
@@ -188,15 +233,19 @@ class UsageLog:
         async with self._engine.connect() as conn:
             return int((await conn.execute(stmt)).scalar_one())
 
-    async def today(self, user_id: str, day: dt.date) -> tuple[int, int]:
-        """(API calls, billable tokens) of ``day``."""
+    async def today(self, user_id: str, day: dt.date) -> TodayTotals:
+        """API calls and billable tokens of ``day``, cache reads and writes apart."""
         await self.flush()
+        c = records.c
         stmt = sa.select(
-            sa.func.count(), sa.func.coalesce(sa.func.sum(billable_tokens()), 0)
-        ).where(records.c.user_id == user_id, records.c.quota_day == day, settled())
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(billable_tokens()), 0),
+            sa.func.coalesce(sa.func.sum(c.cache_read_input_tokens), 0),
+            sa.func.coalesce(sa.func.sum(c.cache_creation_input_tokens), 0),
+        ).where(c.user_id == user_id, c.quota_day == day, settled())
         async with self._engine.connect() as conn:
-            calls, tokens = (await conn.execute(stmt)).one()
-        return int(calls), int(tokens)
+            calls, tokens, read, written = (await conn.execute(stmt)).one()
+        return TodayTotals(int(calls), int(tokens), int(read), int(written))
 
     async def history(self, user_id: str, today: dt.date) -> list[DayTotals]:
         """Per day and kind over the last ``HISTORY_DAYS`` days, oldest first."""
@@ -211,6 +260,8 @@ class UsageLog:
                 sa.func.count(),
                 sa.func.coalesce(sa.func.sum(prompt), 0),
                 sa.func.coalesce(sa.func.sum(c.output_tokens - c.reasoning_tokens), 0),
+                sa.func.coalesce(sa.func.sum(c.cache_read_input_tokens), 0),
+                sa.func.coalesce(sa.func.sum(c.cache_creation_input_tokens), 0),
             )
             .where(c.user_id == user_id, c.quota_day >= since, c.quota_day <= today, settled())
             .group_by(c.quota_day, c.kind)
@@ -218,7 +269,10 @@ class UsageLog:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [DayTotals(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+        return [
+            DayTotals(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6]))
+            for r in rows
+        ]
 
 
 def journal_row(res: Reservation, now: dt.datetime) -> Row:

@@ -29,6 +29,9 @@ class UsageReport:
     limits: dict[str, int]
     remaining: dict[str, int]
     reset_in_s: int
+    # Of ``tokens``, prompt tokens read from and written to the prompt cache.
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +52,21 @@ async def usage_report(admission: Admission, *, credential: str, now: dt.datetim
     principal, plan = await admission.caller(credential)
     day = quota_day(now)
     used = await admission.quotas.used(user_id=principal.user_id, kinds=LIMITED_KINDS, day=day)
-    api_calls, tokens = await admission.usage.today(principal.user_id, day)
+    totals = await admission.usage.today(principal.user_id, day)
     admission.record_api_call(principal)
     limits = plan.limits.by_kind()
     remaining: dict[str, int] = {k: max(0, limits[k] - used[k]) for k in LIMITED_KINDS}
-    return UsageReport(plan, used, api_calls, tokens, limits, remaining, seconds_until_reset(now))
+    return UsageReport(
+        plan,
+        used,
+        totals.api_calls,
+        totals.tokens,
+        limits,
+        remaining,
+        seconds_until_reset(now),
+        cache_read_tokens=totals.cache_read_tokens,
+        cache_creation_tokens=totals.cache_creation_tokens,
+    )
 
 
 async def account_usage(
@@ -65,7 +78,7 @@ async def account_usage(
         user = await user_by_id(conn, user_id)
     day = quota_day(now)
     used = await admission.quotas.used(user_id=user_id, kinds=LIMITED_KINDS, day=day)
-    api_calls, _ = await admission.usage.today(user_id, day)
+    api_calls = (await admission.usage.today(user_id, day)).api_calls
     history = await admission.usage.history(user_id, day)
     todays = [d for d in history if d.day == day]
     return AccountUsage(

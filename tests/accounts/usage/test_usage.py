@@ -130,7 +130,8 @@ async def test_redis_flush_gives_no_extra_quota(
     await spend(stub, account, 8, accounts_pb.OUTCOME_SUCCEEDED)
     with pytest.raises(grpc.RpcError) as caught:
         await spend(stub, account, 1, accounts_pb.OUTCOME_SUCCEEDED)
-    assert error_from_rpc(caught.value).message == "Rate limit exceeded. Daily quota: 20/20 used."
+    message = error_from_rpc(caught.value).message
+    assert message.startswith("Rate limit exceeded. Daily quota: 20/20 used. The daily chat quota")
 
 
 async def test_usage_and_quota_survive_a_restart(
