@@ -48,7 +48,11 @@ class ModelSpec(BaseModel):
     ``efforts`` the ``output_config.effort`` levels it accepts (none: it takes no
     effort); ``sampling`` the sampling parameters it accepts with other than their
     default values (none: only the defaults); ``temperature_with_top_p`` whether those
-    two may be sent together. ``upstream_timeout_s`` bounds each upstream call: a call for
+    two may be sent together. ``thinking_always_on``: the model always thinks (adaptive;
+    it cannot be turned off). ``forced_tool_use``: the upstream takes a forced tool
+    choice. ``structured_outputs`` covers JSON-schema answers and strict
+    tool use (one feature upstream). ``cache_min_tokens`` is the shortest prompt prefix the
+    upstream caches. ``upstream_timeout_s`` bounds each upstream call: a call for
     the whole message must be answered within it; a streamed one must open and then send
     its next event (Anthropic pings while it thinks) within it, however long it runs."""
 
@@ -67,6 +71,13 @@ class ModelSpec(BaseModel):
     sampling: tuple[SamplingParam, ...] = ()
     temperature_with_top_p: bool = False
     structured_outputs: bool = False
+    # The model always thinks: thinking cannot be disabled nor given a budget.
+    thinking_always_on: bool = False
+    # The upstream accepts tool_choice "any" and "tool" (a forced tool call).
+    forced_tool_use: bool = True
+    # The shortest prefix the upstream caches, in tokens (Anthropic's prompt caching page,
+    # "Minimum cacheable prompt length"); automatic cache breakpoints wait for it.
+    cache_min_tokens: int = Field(1024, gt=0)
     upstream_timeout_s: float = Field(DEFAULT_UPSTREAM_TIMEOUT_S, gt=0)
 
     @model_validator(mode="after")
@@ -84,6 +95,13 @@ class ModelSpec(BaseModel):
             raise ValueError(
                 f"model {self.id!r}: adaptive thinking is steered by effort levels; list them"
                 " in efforts"
+            )
+        if self.thinking_always_on and self.thinking != ("adaptive",):
+            raise ValueError(f'model {self.id!r}: thinking_always_on needs thinking = ["adaptive"]')
+        if not self.forced_tool_use and not self.structured_outputs:
+            raise ValueError(
+                f"model {self.id!r}: without forced_tool_use, response_format needs"
+                " structured_outputs"
             )
         return self
 

@@ -16,7 +16,7 @@ from drafter.edge.settings import EdgeSettings
 
 _MISSING_KEY = (
     "You didn't provide an API key. Send it in the Authorization header as "
-    "'Authorization: Bearer YOUR_API_KEY'."
+    "'Authorization: Bearer YOUR_API_KEY' (or in the x-api-key header)."
 )
 
 
@@ -29,9 +29,13 @@ async def get_settings(request: Request) -> EdgeSettings:
 
 
 async def bearer_credential(request: Request) -> str:
-    """The credential of ``Authorization: Bearer ...``; 401 when there is none."""
+    """The credential of ``Authorization: Bearer ...``, or of ``x-api-key`` (Anthropic's
+    SDKs and Claude Code send it there); 401 when there is none."""
     header = request.headers.get("authorization")
     if not header:
+        api_key = request.headers.get("x-api-key", "").strip()
+        if api_key:
+            return api_key
         raise unauthenticated(_MISSING_KEY)
     scheme, _, credential = header.partition(" ")
     credential = credential.strip()

@@ -18,6 +18,7 @@ outage (``edge/web/auth.py``), an image id that cannot exist read as 404
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from starlette.responses import Response
 
 from drafter.common.v1 import errors_pb2 as errors_pb
 from drafter.rpc.errors import RemoteError, error_from_rpc
+from drafter.rpc.interceptors import REQUEST_ID_KEY
 
 log = logging.getLogger("drafter.edge")
 
@@ -91,6 +93,18 @@ _REASON_STATUS: dict[int, tuple[int, str]] = {
     # The upstream did not answer within the model's upstream_timeout_s: a gateway timeout.
     errors_pb.ERROR_REASON_UPSTREAM_TIMEOUT: (504, "timeout_error"),
 }
+# Anthropic's ``error.type`` where it differs from the OpenAI answer's (the table's types
+# are Anthropic's vocabulary already): the Messages API answers a missing model with
+# not_found_error and a body over a limit with request_too_large.
+_ANTHROPIC_TYPES: dict[int, str] = {
+    errors_pb.ERROR_REASON_MODEL_NOT_FOUND: "not_found_error",
+    errors_pb.ERROR_REASON_PAYLOAD_TOO_LARGE: "request_too_large",
+}
+# The API paths answered in Anthropic's error shape always (the Messages API), and those
+# answered in it when the request carries one of ``ANTHROPIC_HEADERS`` (the models list,
+# which both SDKs read).
+ANTHROPIC_PATH_SUFFIXES = ("/messages", "/messages/count_tokens")
+ANTHROPIC_HEADERS = ("anthropic-version", "x-api-key")
 # Failures a client must not retry (``x-should-retry: false``, which the OpenAI SDKs honour):
 # a spent quota, and upstream failures the chat service already retried (one client
 # request never costs more than 3 upstream attempts).
@@ -102,6 +116,8 @@ _NO_CLIENT_RETRY = frozenset(
     }
 )
 # What callers see of a failure whose details are ours (a bug), not theirs.
+# The header Anthropic's answers name their request by (its SDKs read it).
+ANTHROPIC_REQUEST_ID_HEADER = "request-id"
 _OPAQUE_MESSAGE = "The server had an error while processing your request."
 _UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; please retry. See /status."
 
@@ -116,10 +132,25 @@ class APIError(Exception):
     param: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     code: str | None = None
+    # The type in Anthropic's shape, when it differs from ``type``.
+    anthropic_type: str | None = None
 
     def body(self) -> dict[str, object]:
         error = {"message": self.message, "type": self.type, "param": self.param}
         return {"error": {**error, "code": self.code}}
+
+    def anthropic_body(self, request_id: str) -> dict[str, object]:
+        """The same error in Anthropic's shape."""
+        error = {"type": self.anthropic_type or self.type, "message": self.message}
+        return {"type": "error", "error": error, "request_id": request_id}
+
+    def anthropic_response(self, request_id: str) -> Response:
+        return Response(
+            orjson.dumps(self.anthropic_body(request_id)),
+            status_code=self.status,
+            headers={**self.headers, ANTHROPIC_REQUEST_ID_HEADER: request_id},
+            media_type="application/json",
+        )
 
     def response(self) -> Response:
         return Response(
@@ -142,8 +173,17 @@ def unauthenticated(message: str) -> APIError:
 def payload_too_large(message: str, param: str | None = None) -> APIError:
     """What the edge answers itself for a body over a limit, as the table answers a
     service's PAYLOAD_TOO_LARGE."""
-    status, error_type = _REASON_STATUS[errors_pb.ERROR_REASON_PAYLOAD_TOO_LARGE]
-    return APIError(status, message, error_type, param)
+    reason = errors_pb.ERROR_REASON_PAYLOAD_TOO_LARGE
+    status, error_type = _REASON_STATUS[reason]
+    return APIError(status, message, error_type, param, anthropic_type=_ANTHROPIC_TYPES[reason])
+
+
+def model_not_found(message: str) -> APIError:
+    """What the edge answers itself for a model it does not serve, as the table answers a
+    service's MODEL_NOT_FOUND (404, ``model_not_found``, ``param: model``)."""
+    status, error_type = _REASON_STATUS[errors_pb.ERROR_REASON_MODEL_NOT_FOUND]
+    code = _CODES[errors_pb.ERROR_REASON_MODEL_NOT_FOUND]
+    return APIError(status, message, error_type, "model", code=code)
 
 
 def http_status(code: grpc.StatusCode) -> int:
@@ -190,6 +230,7 @@ def api_error_from_remote(err: RemoteError) -> APIError:
         err.metadata.get("param"),
         _headers(err),
         code,
+        _ANTHROPIC_TYPES.get(err.reason),
     )
 
 
@@ -216,27 +257,58 @@ def api_error_from_validation(errors: Sequence[Mapping[str, Any]]) -> APIError:
     return invalid_request(f"Invalid value for '{path}': {first.get('msg', 'invalid')}.", path)
 
 
+def anthropic_shaped(path: str, headers: Mapping[str, str]) -> bool:
+    """Whether an API path answers in Anthropic's shapes: the Messages API always, the
+    models list when the request carries ``anthropic-version`` or ``x-api-key``."""
+    path = path.rstrip("/")
+    if path.endswith(ANTHROPIC_PATH_SUFFIXES):
+        return True
+    models = path.endswith("/models") or "/models/" in path
+    return models and any(name in headers for name in ANTHROPIC_HEADERS)
+
+
+def anthropic_request_id(request: Request) -> str:
+    """The id an Anthropic-shaped answer names: the one its route gave the request, else
+    the client's ``x-request-id``, else a new one."""
+    given = getattr(request.state, "request_id", None) or request.headers.get(REQUEST_ID_KEY)
+    if given and len(given) <= 128:
+        return str(given)
+    return new_request_id()
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(12)
+
+
+def error_response(request: Request, err: APIError) -> Response:
+    """``err`` in the shape of the request's API (OpenAI's, or Anthropic's)."""
+    if anthropic_shaped(request.url.path, request.headers):
+        return err.anthropic_response(anthropic_request_id(request))
+    return err.response()
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Every failure that reaches the framework is answered in the OpenAI error shape."""
+    """Every failure that reaches the framework is answered in the error shape of its API
+    (:func:`error_response`)."""
 
     @app.exception_handler(APIError)
-    async def _api_error(_: Request, exc: APIError) -> Response:
-        return exc.response()
+    async def _api_error(request: Request, exc: APIError) -> Response:
+        return error_response(request, exc)
 
     @app.exception_handler(grpc.RpcError)
-    async def _rpc_error(_: Request, exc: grpc.RpcError) -> Response:
-        return api_error_from_rpc(exc).response()
+    async def _rpc_error(request: Request, exc: grpc.RpcError) -> Response:
+        return error_response(request, api_error_from_rpc(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        return api_error_from_validation(list(exc.errors())).response()
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(request, api_error_from_validation(list(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         error_type = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        return APIError(exc.status_code, str(exc.detail), error_type).response()
+        return error_response(request, APIError(exc.status_code, str(exc.detail), error_type))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return APIError(500, _OPAQUE_MESSAGE, "api_error").response()
+        return error_response(request, APIError(500, _OPAQUE_MESSAGE, "api_error"))

@@ -20,6 +20,8 @@ LIVE_UPSTREAM_IDS = {
     "claude-opus-4-5-20251101",
     "claude-sonnet-4-6",
     "claude-opus-4-6",
+    "claude-sonnet-5",  # Anthropic's "Migrating to Claude Sonnet 5"
+    "claude-opus-5-5",  # Anthropic's "What's new in Claude Opus 5.5"
 }
 # The public reference's ids and dated ids, which clients keep using.
 REFERENCE_NAMES = {
@@ -116,6 +118,31 @@ def test_adaptive_thinking_needs_efforts_in_a_table_too() -> None:
     )
     with pytest.raises(ModelTableError, match="adaptive thinking"):
         parse_model_table(broken)
+
+
+def test_the_current_opus_always_thinks_and_takes_no_forced_tool() -> None:
+    opus = load_model_table().resolve("claude-opus-5-5")
+
+    assert opus.thinking == ("adaptive",) and opus.thinking_always_on
+    assert not opus.forced_tool_use and opus.structured_outputs
+    assert opus.sampling == ()
+    assert all(m.forced_tool_use for m in load_model_table() if m.id != "claude-opus-5-5")
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ('thinking_always_on = true\nthinking = ["adaptive", "budget"]\n', "thinking_always_on"),
+        ("forced_tool_use = false\nstructured_outputs = false\n", "structured_outputs"),
+    ],
+    ids=["always-on-with-budget", "no-forced-tool-without-structured-outputs"],
+)
+def test_the_new_rules_are_validated(extra: str, words: str) -> None:
+    row = OPUS_47.replace('thinking = ["adaptive"]\n', "").replace(
+        "structured_outputs = true\n", ""
+    )
+    with pytest.raises(ModelTableError, match=words):
+        parse_model_table(BUILT_IN + row + extra.replace("\\n", "\n"))
 
 
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:

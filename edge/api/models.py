@@ -21,13 +21,11 @@ from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.edge.deps import ApiContext, ApiDep
-from drafter.edge.errors import APIError, api_error_from_remote
+from drafter.edge.errors import ANTHROPIC_HEADERS, APIError, api_error_from_remote
 from drafter.model_table import ModelNotFound, ModelTable, load_model_table
 from drafter.rpc.errors import RemoteError
 
 router = APIRouter(tags=["models"])
-
-_ANTHROPIC_HEADERS = ("anthropic-version", "x-api-key")
 
 
 @lru_cache(maxsize=4)
@@ -36,7 +34,7 @@ def _model_table(path: Path | None) -> ModelTable:
 
 
 def _wants_anthropic_shape(request: Request) -> bool:
-    return any(name in request.headers for name in _ANTHROPIC_HEADERS)
+    return any(name in request.headers for name in ANTHROPIC_HEADERS)
 
 
 def _openai_model(model: accounts_pb.Model) -> dict[str, Any]:
@@ -53,9 +51,18 @@ def _anthropic_model(model: accounts_pb.Model) -> dict[str, Any]:
     return {
         "type": "model",
         "id": model.id,
-        "display_name": model.id,
+        "display_name": display_name(model.id),
         "created_at": created.isoformat().replace("+00:00", "Z"),
     }
+
+
+def display_name(model_id: str) -> str:
+    """A model's name as Anthropic displays it: ``claude-haiku-4-5`` → "Claude Haiku 4.5"
+    (a name of another form is shown as its id)."""
+    words = model_id.split("-")
+    if len(words) < 3 or words[0] != "claude" or not all(w.isdigit() for w in words[2:]):
+        return model_id
+    return f"Claude {words[1].capitalize()} {'.'.join(words[2:])}"
 
 
 def _json(payload: dict[str, Any]) -> Response:

@@ -4,8 +4,9 @@ as Anthropic's API): a body over it is answered 413 before it is read whole.
 An ASGI middleware: a declared ``Content-Length`` over the limit is refused before the
 app runs; a body without one (chunked) is counted while the app reads it, and the read
 that crosses the limit ends the request with the same 413. The answer has the shape of
-the path's API: OpenAI's error on the API paths, RFC 6749's on the OAuth endpoints,
-plain text on the pages; it closes the connection, so the rest of the body is not read.
+the path's API: OpenAI's error on the API paths (Anthropic's on the Messages API), RFC
+6749's on the OAuth endpoints, plain text on the pages; it closes the connection, so the
+rest of the body is not read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from drafter.edge.errors import payload_too_large
+from drafter.edge.errors import anthropic_shaped, new_request_id, payload_too_large
 from drafter.edge.oauth.errors import OAuthError
 
 API_PREFIXES = ("/api/v1/", "/v1/")
@@ -28,7 +29,9 @@ def too_large_response(path: str, max_bytes: int) -> Response:
     message = f"Request body too large: the limit is {max_bytes} bytes."
     response: Response
     if path.startswith(API_PREFIXES):
-        response = payload_too_large(message).response()
+        error = payload_too_large(message)
+        anthropic = anthropic_shaped(path, {})
+        response = error.anthropic_response(new_request_id()) if anthropic else error.response()
     elif path.startswith(OAUTH_PREFIX):
         response = OAuthError("invalid_request", message, status=413).response()
     else:

@@ -8,8 +8,9 @@ generator is closed, so whatever it reads from (a gRPC stream, and behind it the
 request) is cancelled with it.
 
 While the frames' generator is silent (a model thinking), a comment goes out every
-``keepalive_s`` seconds. One timer follows the last write: it is looked at only when it
-fires, so a frame costs a clock read, not a timer of its own.
+``keepalive_s`` seconds (or the API's own keep-alive frame: Anthropic's ``event: ping``).
+One timer follows the last write: it is looked at only when it fires, so a frame costs a
+clock read, not a timer of its own.
 """
 
 from __future__ import annotations
@@ -29,13 +30,20 @@ _EARLY_S = 0.002
 
 class EventStreamResponse(StreamingResponse):
     """``StreamingResponse`` whose disconnect watch is plain asyncio, and which sends
-    ``KEEPALIVE`` whenever nothing was written for ``keepalive_s`` seconds."""
+    ``keepalive`` (by default ``KEEPALIVE``) whenever nothing was written for
+    ``keepalive_s`` seconds."""
 
     def __init__(
-        self, content: AsyncIterable[bytes], *, keepalive_s: float | None = None, **kwargs: Any
+        self,
+        content: AsyncIterable[bytes],
+        *,
+        keepalive_s: float | None = None,
+        keepalive: bytes = KEEPALIVE,
+        **kwargs: Any,
     ) -> None:
         super().__init__(content, **kwargs)
         self._keepalive_s = keepalive_s
+        self._keepalive = keepalive
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sending = asyncio.current_task()
@@ -69,7 +77,9 @@ class EventStreamResponse(StreamingResponse):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        keepalive = _KeepAlive(send, self._keepalive_s) if self._keepalive_s else None
+        keepalive = (
+            _KeepAlive(send, self._keepalive_s, self._keepalive) if self._keepalive_s else None
+        )
         try:
             async for chunk in self.body_iterator:
                 body = chunk.encode(self.charset) if isinstance(chunk, str) else chunk
@@ -84,11 +94,14 @@ class EventStreamResponse(StreamingResponse):
 
 
 class _KeepAlive:
-    """Writes frames, and ``KEEPALIVE`` after ``interval`` seconds without one."""
+    """Writes frames, and ``frame`` after ``interval`` seconds without one."""
 
-    def __init__(self, send: Callable[[Message], Awaitable[None]], interval: float) -> None:
+    def __init__(
+        self, send: Callable[[Message], Awaitable[None]], interval: float, frame: bytes = KEEPALIVE
+    ) -> None:
         self._send = send
         self._interval = interval
+        self._frame = frame
         self._loop = asyncio.get_running_loop()
         self._last = self._loop.time()
         self._writing = False
@@ -114,7 +127,7 @@ class _KeepAlive:
 
     async def _write_comment(self) -> None:
         try:
-            await self._send({"type": "http.response.body", "body": KEEPALIVE, "more_body": True})
+            await self._send({"type": "http.response.body", "body": self._frame, "more_body": True})
         finally:
             self._comment = None
             self._last = self._loop.time()

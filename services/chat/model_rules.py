@@ -11,6 +11,10 @@ gets ``thinking.type "adaptive"`` with ``output_config.effort`` set to the level
 must be one of its ``efforts``. Either way the budget is added to ``max_tokens``, so the
 answer keeps the room the caller asked for.
 
+A model whose thinking is always on (``thinking_always_on``) thinks adaptively at its own
+default effort when the caller asks for no level; reasoning_effort "none" is a 400 there,
+as the upstream refuses ``thinking.type "disabled"``.
+
 Sampling. The live Messages API, with thinking on, takes temperature 1 only, top_p from
 0.95 and no top_k (Anthropic's "Extended thinking" page); some models refuse temperature
 and top_p together, newer ones take only the defaults (the model table). The reference's
@@ -86,6 +90,14 @@ def thinking_params(req: chat_pb.ChatRequest, model: ModelSpec) -> dict[str, Any
     """``thinking`` (and for adaptive models ``output_config.effort``) for what ``req``
     asks of ``model``; empty without thinking."""
     asked = effort_from_request(req)
+    if model.thinking_always_on and req.reasoning_effort == "none":
+        # The upstream refuses thinking.type "disabled" on these models (400), so "none"
+        # cannot be honoured; leaving thinking to the model would silently drop it.
+        raise InvalidRequest(
+            f"The model `{model.id}` always thinks; reasoning_effort 'none' cannot turn "
+            f"it off. Use {_or(model.efforts)} (the lowest thinks least).",
+            metadata=_param("reasoning_effort"),
+        )
     if asked is None:
         return {}
     effort, param = asked

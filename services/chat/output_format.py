@@ -4,7 +4,9 @@
 ``structured_outputs``) becomes ``output_config.format``. Everywhere else, and for
 ``json_object`` always (structured outputs want closed object schemas), the answer is
 produced as the input of one forced tool whose input schema is the format; the chat
-service returns that input as the message content with finish_reason ``stop``.
+service returns that input as the message content with finish_reason ``stop``. A model
+that refuses forced tool use (``forced_tool_use`` false) has no such path: json_schema
+always goes through ``output_config.format`` and json_object is a 400.
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ def apply_response_format(
         return
     schema = JSON_OBJECT_SCHEMA if kind == Format.TYPE_JSON_OBJECT else _schema(req.response_format)
     tool = format_tool_name(req, model)
+    if tool is not None and not model.forced_tool_use:
+        raise InvalidRequest(
+            f"response_format {_NAMES[kind]} is answered through a forced tool call, which "
+            f"`{model.id}` does not take; use json_schema with a closed object schema.",
+            metadata={"param": "response_format"},
+        )
     if tool is None:
         params.setdefault("output_config", {})["format"] = {"type": "json_schema", "schema": schema}
         return

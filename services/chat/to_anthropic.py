@@ -9,6 +9,14 @@ out and a turn left with nothing is dropped (the upstream refuses both); consecu
 of the same upstream role are merged; a final assistant turn (a prefill) loses its trailing
 whitespace, which the upstream refuses. Whitespace-only stop sequences stay here
 (``stop_sequences``: Drafter enforces them on the way back).
+
+A system prompt whose parts carry cache breakpoints, or that came as several parts, stays
+a list of system blocks; otherwise it is one string. File parts become ``document``
+blocks (``documents``); the caller's ``cache_control`` goes onto the matching block or
+tool, and ``prompt_cache`` checks it or places Drafter's own. ``strict`` tools are sent as
+strict on models with structured outputs (strict tool use is part of that feature,
+Anthropic's "Strict tool use" page; no beta header) and dropped elsewhere, as Anthropic's
+own OpenAI compatibility layer ignores it, so clients that always send it keep working.
 """
 
 from __future__ import annotations
@@ -22,8 +30,14 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.limits import DEFAULT_MAX_TOKENS
 from drafter.model_table import ModelSpec
 from drafter.rpc.errors import InvalidRequest
+from drafter.services.chat.documents import document_block_from_file
 from drafter.services.chat.model_rules import max_tokens_for, sampling_params, thinking_params
 from drafter.services.chat.output_format import apply_response_format
+from drafter.services.chat.prompt_cache import (
+    PromptCacheMode,
+    apply_prompt_cache,
+    cache_control_param,
+)
 from drafter.services.chat.stop_sequences import split_stop_sequences
 
 # Tool choices that force a tool call: the API refuses them while the model thinks.
@@ -49,12 +63,17 @@ KeptThinking = Mapping[str, list[Block]]
 
 
 def message_params_from_request(
-    req: chat_pb.ChatRequest, model: ModelSpec, *, kept_thinking: KeptThinking | None = None
+    req: chat_pb.ChatRequest,
+    model: ModelSpec,
+    *,
+    kept_thinking: KeptThinking | None = None,
+    prompt_cache: PromptCacheMode = "off",
 ) -> dict[str, Any]:
     """The arguments of ``messages.create`` (``stream`` aside) for ``req`` sent to ``model``.
 
     ``kept_thinking`` maps tool-call ids to the signed thinking blocks of the assistant
-    turn that made those calls; they are restored in front of that turn.
+    turn that made those calls; they are restored in front of that turn. ``prompt_cache``
+    "auto" places cache breakpoints when the caller placed none (``prompt_cache``).
     Raises :class:`InvalidRequest` for what the upstream cannot take."""
     thinking = thinking_params(req, model)
     params: dict[str, Any] = {
@@ -71,25 +90,42 @@ def message_params_from_request(
     if req.user:
         params["metadata"] = {"user_id": req.user}
     if req.tools:
-        params["tools"] = [tool_param_from_proto(tool) for tool in req.tools]
+        params["tools"] = [tool_param_from_proto(tool, model) for tool in req.tools]
         choice = tool_choice_from_request(req)
         if choice is not None:
             params["tool_choice"] = choice
     params.update(thinking)
-    if thinking and params.get("tool_choice", {}).get("type") in FORCED_TOOL_CHOICES:
+    forced = params.get("tool_choice", {}).get("type") in FORCED_TOOL_CHOICES
+    if forced and not model.forced_tool_use:
+        raise InvalidRequest(
+            f"The model `{model.id}` does not take tool_choice 'required' or a named "
+            "function; use 'auto' or 'none' and ask for the tool in the prompt.",
+            metadata=_param("tool_choice"),
+        )
+    if (thinking or model.thinking_always_on) and forced:
         raise InvalidRequest(
             "tool_choice 'required' or a named function cannot be combined with thinking; "
             "use 'auto' or 'none', or turn thinking off.",
             metadata=_param("tool_choice"),
         )
     apply_response_format(params, req, model)
-    params.update(sampling_params(req, model, thinking=bool(thinking)))
+    params.update(sampling_params(req, model, thinking=bool(thinking) or model.thinking_always_on))
+    apply_prompt_cache(params, model, prompt_cache)
     return params
 
 
-def system_from_request(messages: Any) -> str:
-    """System and developer messages, joined into the one top-level system prompt."""
-    texts = [_text_of(m) for m in messages if m.role in SYSTEM_ROLES]
+def system_from_request(messages: Any) -> str | list[Block]:
+    """System and developer messages, in order: one string (joined), or a list of text
+    blocks when they came as several parts or carry cache breakpoints."""
+    system = [m for m in messages if m.role in SYSTEM_ROLES]
+    parts = [p for m in system for p in m.content if p.WhichOneof("part") == "text"]
+    if len(parts) > len(system) or any(p.HasField("cache_control") for p in parts):
+        return [
+            _with_cache_control({"type": "text", "text": p.text}, p)
+            for p in parts
+            if p.text.strip()
+        ]
+    texts = [_text_of(m) for m in system]
     return "\n\n".join(t for t in texts if t.strip())
 
 
@@ -100,7 +136,7 @@ def messages_from_request(
     same upstream role are merged (the API wants them alternating)."""
     kept = kept_thinking or {}
     turns: list[dict[str, Any]] = []
-    for message in messages:
+    for position, message in enumerate(messages):
         if message.role in SYSTEM_ROLES:
             continue
         role = UPSTREAM_ROLES.get(message.role)
@@ -108,7 +144,7 @@ def messages_from_request(
             raise InvalidRequest(
                 "messages: every message needs a role", metadata=_param("messages")
             )
-        blocks = blocks_from_message(message)
+        blocks = blocks_from_message(message, f"messages.{position}.content")
         if not blocks:
             continue  # the upstream refuses empty turns; an empty assistant turn says nothing
         if kept and message.tool_calls:
@@ -135,9 +171,10 @@ def _strip_prefill(turns: list[dict[str, Any]]) -> None:
         last["text"] = last["text"].rstrip()
 
 
-def blocks_from_message(message: chat_pb.Message) -> list[Block]:
-    """The content blocks of one message: text, images, tool calls or a tool result."""
-    blocks = [block_from_part(part) for part in message.content]
+def blocks_from_message(message: chat_pb.Message, param: str = "content") -> list[Block]:
+    """The content blocks of one message: text, images, documents, tool calls or a tool
+    result; ``param`` is its content's parameter path, named in a 400."""
+    blocks = [block_from_part(part, f"{param}.{i}") for i, part in enumerate(message.content)]
     # The upstream refuses empty and whitespace-only text blocks.
     blocks = [b for b in blocks if b["type"] != "text" or b["text"].strip()]
     if message.role == chat_pb.ROLE_TOOL:
@@ -155,10 +192,21 @@ def thinking_for_calls(calls: Any, kept: KeptThinking) -> list[Block]:
     return []
 
 
-def block_from_part(part: chat_pb.ContentPart) -> Block:
-    if part.WhichOneof("part") == "image":
-        return image_block_from_url(part.image.url)
-    return {"type": "text", "text": part.text}
+def block_from_part(part: chat_pb.ContentPart, param: str = "content") -> Block:
+    kind = part.WhichOneof("part")
+    if kind == "image":
+        block = image_block_from_url(part.image.url)
+    elif kind == "file":
+        block = document_block_from_file(part.file, f"{param}.file")
+    else:
+        block = {"type": "text", "text": part.text}
+    return _with_cache_control(block, part)
+
+
+def _with_cache_control(block: Block, part: chat_pb.ContentPart | chat_pb.Tool) -> Block:
+    if part.HasField("cache_control"):
+        block["cache_control"] = cache_control_param(part.cache_control)
+    return block
 
 
 def image_block_from_url(url: str) -> Block:
@@ -190,12 +238,14 @@ def tool_use_from_call(call: chat_pb.ToolCall) -> Block:
     }
 
 
-def tool_param_from_proto(tool: chat_pb.Tool) -> Block:
+def tool_param_from_proto(tool: chat_pb.Tool, model: ModelSpec) -> Block:
     schema = _json_object(tool.parameters_json, "tools.function.parameters")
     param: Block = {"name": tool.name, "input_schema": schema or {"type": "object"}}
     if tool.description:
         param["description"] = tool.description
-    return param
+    if tool.strict and model.structured_outputs:
+        param["strict"] = True
+    return _with_cache_control(param, tool)
 
 
 def tool_choice_from_request(req: chat_pb.ChatRequest) -> Block | None:

@@ -485,6 +485,8 @@ THINKING_REFUSALS: list[tuple[dict[str, Any], str]] = [
         for fields, message in THINKING_REFUSALS
         # Opus 4.7 refuses non-default sampling with or without thinking (rule 4).
         if not (model.sampling_defaults_only and "tool_choice" not in fields)
+        # Opus 5.5 always thinks and refuses forced tool use outright (the next test).
+        and model.forced_tool_use
     ],
     ids=lambda v: v.id if isinstance(v, AnthropicModel) else None,
 )
@@ -500,6 +502,20 @@ async def test_thinking_limits_sampling_and_tool_choice(
     response = await post(http, request(model.id, tools=tools, thinking=thinking, **fields))
 
     refused(response, message)
+
+
+@pytest.mark.parametrize("model", **by_id([m for m in MODELS if not m.forced_tool_use]))
+async def test_forced_tool_use_is_refused_outright_where_thinking_is_always_on(
+    http: httpx.AsyncClient, model: AnthropicModel
+) -> None:
+    tools = [{"name": "f", "input_schema": {"type": "object"}}]
+    await accepted(http, request(model.id, tools=tools, tool_choice={"type": "auto"}))
+    for choice in ({"type": "any"}, {"type": "tool", "name": "f"}):
+        response = await post(http, request(model.id, tools=tools, tool_choice=choice))
+        refused(response, 'tool_choice: type "tool" and "any" are not supported for this model.')
+    for off in ({"type": "disabled"}, {"type": "enabled", "budget_tokens": 1024}):
+        response = await post(http, request(model.id, thinking=off))
+        assert response.status_code == 400
 
 
 # --- 6. output_config ------------------------------------------------------------------------
@@ -631,3 +647,42 @@ async def test_stop_sequences_need_non_whitespace(http: httpx.AsyncClient, stop:
     response = await post(http, request(stop_sequences=["END", stop]))
 
     refused(response, "stop_sequences: each stop sequence must contain non-whitespace characters")
+
+
+MID_CONVERSATION_SYSTEM = [
+    {"role": "user", "content": "hi there"},
+    {
+        "role": "system",
+        "content": [{"type": "text", "text": "Answer in French from now on."}],
+        "clear_at": "never",
+        "output_config": {"effort": "low"},
+    },
+]
+
+
+async def test_a_system_message_after_a_user_turn_is_taken_by_the_models_that_take_it(
+    fake: FakeAnthropic, http: httpx.AsyncClient
+) -> None:
+    for model in ("claude-opus-5-5", "claude-sonnet-5"):
+        await accepted(http, request(model, messages=MID_CONVERSATION_SYSTEM))
+    # recorded as sent
+    assert fake.last_request.body["messages"][1]["role"] == "system"
+
+
+async def test_a_system_message_is_refused_elsewhere_or_out_of_place(
+    http: httpx.AsyncClient,
+) -> None:
+    refused(
+        await post(http, request(HAIKU, messages=MID_CONVERSATION_SYSTEM)),
+        "messages: roles must be 'user' or 'assistant'",
+    )
+    first = [MID_CONVERSATION_SYSTEM[1], {"role": "user", "content": "hi"}]
+    refused(
+        await post(http, request("claude-opus-5-5", messages=first)),
+        "messages.0: a system message must come right after a user message",
+    )
+    bad_clear = [MID_CONVERSATION_SYSTEM[0], {**MID_CONVERSATION_SYSTEM[1], "clear_at": "soon"}]
+    refused(
+        await post(http, request("claude-opus-5-5", messages=bad_clear)),
+        "messages.1.clear_at: Input should be 'next_user_message' or 'never'",
+    )

@@ -25,6 +25,25 @@ answers it. Where each column comes from:
 - ``assistant_prefill``: "Prefilling assistant messages returns a 400 error on Claude 4.6
   models" (the migration guide); the live 400 is "This model does not support assistant
   message prefill. The conversation must end with a user message."
+- ``structured_outputs`` also governs ``strict`` tools (strict tool use is the same
+  feature, .../agents-and-tools/tool-use/strict-tool-use; no beta header).
+- ``mid_conversation_system``: "What's new in Claude Opus 4.8" and "Mid-conversation
+  system messages" (.../build-with-claude/mid-conversation-system-messages): a
+  ``{"role": "system"}`` message right after a user turn, content a string or text blocks,
+  with optional ``clear_at`` ("next_user_message" or "never") and its own
+  ``output_config``; no beta header. Claude Code sends them on claude-opus-5-5. Older
+  models answer "messages: roles must be 'user' or 'assistant'".
+- ``thinking_always_on`` and ``forced_tool_use``: "What's new in Claude Opus 5.5"
+  (.../models/opus-5-5/whats-new-opus-5-5): thinking can't be disabled ("disabled" and
+  "enabled" are a 400; a request without ``thinking`` thinks adaptively), and forced tool
+  use returns an error, live 400 'tool_choice: type "tool" and "any" are not supported for
+  this model.' (quoted in can1357/oh-my-pi#12939 and vercel/ai#21364, with and without
+  ``thinking``). Sonnet 5 ("Migrating to Claude Sonnet 5", .../models/sonnet-5/
+  migration-guide): adaptive on by default, "enabled" a 400, non-default sampling a 400
+  (live "`temperature` is deprecated for this model.", braintrustdata/lingua#335).
+- ``cache_min_tokens``: "Minimum cacheable prompt length", .../build-with-claude/
+  prompt-caching (4,096 tokens for Opus 4.7, 4.6, 4.5 and Haiku 4.5; 1,024 for Sonnet 4.6
+  and 4.5); a shorter prefix is processed without caching, no error.
 """
 
 from __future__ import annotations
@@ -48,6 +67,11 @@ class AnthropicModel:
     assistant_prefill: bool  # a conversation may end with an assistant message
     max_output_tokens: int
     context_window: int
+    cache_min_tokens: int = 1024  # the shortest prefix a cache breakpoint caches
+    thinking_always_on: bool = False  # thinks without ``thinking``; sampling rules apply
+    forced_tool_use: bool = True  # tool_choice "any" / "tool" accepted
+    # ``role: "system"`` messages after a user turn (from Claude Opus 4.8 on)
+    mid_conversation_system: bool = False
 
     @property
     def request_ids(self) -> tuple[str, ...]:
@@ -57,6 +81,7 @@ class AnthropicModel:
 BUDGET_THINKING = frozenset({"enabled", "disabled"})
 BOTH_THINKING = frozenset({"enabled", "disabled", "adaptive"})
 ADAPTIVE_ONLY = frozenset({"adaptive"})
+ADAPTIVE_OR_OFF = frozenset({"adaptive", "disabled"})
 
 HAIKU_4_5 = AnthropicModel(
     id="claude-haiku-4-5-20251001",
@@ -69,6 +94,7 @@ HAIKU_4_5 = AnthropicModel(
     assistant_prefill=True,
     max_output_tokens=64_000,
     context_window=200_000,
+    cache_min_tokens=4096,
 )
 SONNET_4_5 = AnthropicModel(
     id="claude-sonnet-4-5-20250929",
@@ -93,6 +119,7 @@ OPUS_4_5 = AnthropicModel(
     assistant_prefill=True,
     max_output_tokens=64_000,
     context_window=200_000,
+    cache_min_tokens=4096,
 )
 SONNET_4_6 = AnthropicModel(
     id="claude-sonnet-4-6",
@@ -117,6 +144,7 @@ OPUS_4_6 = AnthropicModel(
     assistant_prefill=False,
     max_output_tokens=128_000,
     context_window=1_000_000,
+    cache_min_tokens=4096,
 )
 OPUS_4_7 = AnthropicModel(
     id="claude-opus-4-7",
@@ -129,6 +157,36 @@ OPUS_4_7 = AnthropicModel(
     assistant_prefill=False,
     max_output_tokens=128_000,
     context_window=1_000_000,
+    cache_min_tokens=4096,
+)
+SONNET_5 = AnthropicModel(
+    id="claude-sonnet-5",
+    aliases=(),
+    thinking_types=ADAPTIVE_OR_OFF,
+    effort_levels=("low", "medium", "high", "xhigh", "max"),
+    sampling_defaults_only=True,
+    temperature_with_top_p=False,  # n/a: only the defaults are accepted
+    structured_outputs=True,
+    assistant_prefill=False,
+    max_output_tokens=128_000,
+    context_window=1_000_000,
+    mid_conversation_system=True,
+)
+OPUS_5_5 = AnthropicModel(
+    id="claude-opus-5-5",
+    aliases=(),
+    thinking_types=ADAPTIVE_ONLY,
+    effort_levels=("low", "medium", "high", "xhigh", "max"),
+    sampling_defaults_only=True,
+    temperature_with_top_p=False,  # n/a: only the defaults are accepted
+    structured_outputs=True,
+    assistant_prefill=False,
+    max_output_tokens=128_000,
+    context_window=1_000_000,
+    cache_min_tokens=4096,
+    thinking_always_on=True,
+    forced_tool_use=False,
+    mid_conversation_system=True,
 )
 
 MODELS: tuple[AnthropicModel, ...] = (
@@ -138,6 +196,8 @@ MODELS: tuple[AnthropicModel, ...] = (
     SONNET_4_6,
     OPUS_4_6,
     OPUS_4_7,
+    SONNET_5,
+    OPUS_5_5,
 )
 
 

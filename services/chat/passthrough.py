@@ -1,0 +1,191 @@
+"""Anthropic's Messages API passed through (``Messages`` and ``CountTokens``).
+
+Nothing is translated. The client's body goes upstream with its ``model`` replaced by the
+model table's upstream id, after Drafter's own limits (``passthrough_body``); of the
+client's headers only ``anthropic-version`` and ``anthropic-beta`` go on (over the
+client's defaults, whose credentials are the service's own upstream key), and the query
+string (``?beta=true``) as sent. The answer comes back as the upstream sent it: its status
+and the headers a client reads, then its body (the whole JSON, or one message per complete
+server-sent event as it arrives, ``passthrough_events``), then the usage when the message
+ended.
+
+One upstream attempt per call: the client's own SDK retries what it wants to (Anthropic's
+``x-should-retry`` and ``retry-after`` reach it unchanged), so retries never multiply. An
+error status is passed on verbatim, except the ones that are the operator's to fix and
+must never read as the caller's (the upstream refusing the service's key, 401/403, or a
+model id of the model table, 404): those go through the one error table
+(``upstream.errors``), as on the chat completions path. Every wait on the upstream is
+bounded by the model's ``upstream_timeout_s`` (``upstream.clock``): the whole answer, or
+for a stream its opening and each next event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import anthropic
+import httpx2
+
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.model_table import ModelSpec, ModelTable
+from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
+from drafter.services.chat.passthrough_body import upstream_body
+from drafter.services.chat.passthrough_events import EventSplitter, UsageReader
+from drafter.services.chat.upstream.client import MESSAGES_PATH, MessagesApi
+from drafter.services.chat.upstream.clock import UpstreamClock
+from drafter.services.chat.upstream.errors import error_from_upstream
+
+COUNT_TOKENS_PATH = MESSAGES_PATH + "/count_tokens"
+# The client's headers the upstream sees; never a credential.
+FORWARDED_HEADERS = frozenset({"anthropic-version", "anthropic-beta"})
+# The upstream's headers a client reads.
+ANSWER_HEADERS = frozenset(
+    {"content-type", "request-id", "retry-after", "retry-after-ms", "x-should-retry"}
+)
+# Upstream refusals that are the operator's to fix (our key, our model table).
+OPERATOR_STATUSES = frozenset({401, 403, 404})
+
+Answer = chat_pb.MessagesResponse
+
+
+@dataclass(frozen=True, slots=True)
+class PassthroughCall:
+    """A Messages request ready to send: where, what, with which headers."""
+
+    model: ModelSpec
+    path: str
+    content: bytes
+    headers: dict[str, str]
+    stream: bool
+
+
+def forwarded_headers(headers: Iterable[chat_pb.HttpHeader]) -> dict[str, str]:
+    """The client's headers the upstream must see; a repeated one joined with commas."""
+    kept: dict[str, str] = {}
+    for header in headers:
+        name = header.name.lower()
+        if name in FORWARDED_HEADERS:
+            kept[name] = f"{kept[name]},{header.value}" if name in kept else header.value
+    return kept
+
+
+def _head(response: httpx2.Response) -> chat_pb.UpstreamHead:
+    headers = [
+        chat_pb.HttpHeader(name=name, value=value)
+        for name, value in response.headers.items()
+        if name in ANSWER_HEADERS
+    ]
+    return chat_pb.UpstreamHead(status=response.status_code, headers=headers)
+
+
+def _path(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
+
+
+class MessagesPassthrough:
+    """Sends passed-through requests over the service's one upstream client."""
+
+    def __init__(self, messages: MessagesApi, models: ModelTable) -> None:
+        self._messages = messages
+        self._models = models
+
+    def _chat_model(self, name: str) -> ModelSpec:
+        model = self._models.resolve(name)
+        if model.kind != "chat":
+            raise InvalidRequest(
+                f"The model `{name}` is not a chat model.", metadata={"param": "model"}
+            )
+        return model
+
+    def prepare(self, request: chat_pb.MessagesRequest) -> PassthroughCall:
+        """The upstream request for ``request``; a 400 for what Drafter refuses itself."""
+        model = self._chat_model(request.model)
+        body = upstream_body(request.body, model)
+        return PassthroughCall(
+            model,
+            _path(MESSAGES_PATH, request.query),
+            body.content,
+            forwarded_headers(request.headers),
+            body.stream,
+        )
+
+    async def answers(self, call: PassthroughCall) -> AsyncGenerator[Answer, None]:
+        """The head, the body (whole, or event by event), then the usage when the message
+        ended; upstream failures before an answer as DrafterErrors."""
+        upstream = call.model.upstream
+        clock = UpstreamClock(call.model.upstream_timeout_s, per_event=call.stream, model=upstream)
+        try:
+            async with AsyncExitStack() as stack:
+                response = await clock.wait(
+                    self._messages.send_once(call.path, call.content, call.headers)
+                )
+                stack.push_async_callback(response.aclose)
+                await self._refuse_operator_errors(response, clock)
+                yield Answer(head=_head(response))
+                if not response.is_success or not call.stream:
+                    body = await clock.wait(response.aread())
+                    yield Answer(body=body)
+                    if response.is_success:
+                        reader = UsageReader()
+                        reader.read_message(body)
+                        yield Answer(usage=reader.usage)
+                    return
+                async for answer in _stream_answers(response, clock):
+                    yield answer
+        except anthropic.AnthropicError as exc:
+            raise error_from_upstream(exc, upstream) from exc
+        except httpx2.HTTPError as exc:
+            raise UpstreamUnavailable("The upstream stream broke off.") from exc
+
+    async def count_tokens(
+        self, request: chat_pb.CountTokensRequest
+    ) -> chat_pb.CountTokensResponse:
+        """The upstream's token count for the body (no limits: nothing is generated)."""
+        model = self._chat_model(request.model)
+        body = upstream_body(request.body, model, with_limits=False)
+        headers = forwarded_headers(request.headers)
+        clock = UpstreamClock(model.upstream_timeout_s, per_event=False, model=model.upstream)
+        path = _path(COUNT_TOKENS_PATH, request.query)
+        try:
+            response = await clock.wait(self._messages.send_once(path, body.content, headers))
+            try:
+                await self._refuse_operator_errors(response, clock)
+                content = await clock.wait(response.aread())
+            finally:
+                await response.aclose()
+        except anthropic.AnthropicError as exc:
+            raise error_from_upstream(exc, model.upstream) from exc
+        except httpx2.HTTPError as exc:
+            raise UpstreamUnavailable("The upstream answer broke off.") from exc
+        return chat_pb.CountTokensResponse(head=_head(response), body=content)
+
+    async def _refuse_operator_errors(
+        self, response: httpx2.Response, clock: UpstreamClock
+    ) -> None:
+        if response.status_code in OPERATOR_STATUSES:
+            await clock.wait(response.aread())
+            raise self._messages.status_error(response)
+
+
+async def _stream_answers(
+    response: httpx2.Response, clock: UpstreamClock
+) -> AsyncGenerator[Answer, None]:
+    """A streamed answer's events, one message each as it completes, then its usage (only
+    when the message ended: after an upstream ``error`` event there is none)."""
+    splitter, reader = EventSplitter(), UsageReader()
+    failed = False
+    chunks = aiter(response.aiter_bytes())
+    while (chunk := await clock.wait(anext(chunks, None))) is not None:
+        for event in splitter.feed(chunk):
+            failed = reader.read_event(event) == b"error" or failed
+            yield Answer(body=event)
+    rest = splitter.rest()
+    if rest.strip():
+        failed = reader.read_event(rest) == b"error" or failed
+        yield Answer(body=rest)
+    if reader.stopped:
+        yield Answer(usage=reader.usage)
+    elif not failed:
+        raise UpstreamUnavailable("The upstream stream ended before the message did.")
