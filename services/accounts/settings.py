@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 
 from drafter.config import CommonSettings
 
@@ -22,12 +22,12 @@ class AccountsSettings(CommonSettings):
     # Notification mail: smtp://user:pass@host:port (smtps:// for TLS); unset: logged.
     smtp_url: str | None = Field(None, validation_alias="DRAFTER_SMTP_URL")
     mail_from: str = Field("Drafter <noreply@localhost>", validation_alias="DRAFTER_MAIL_FROM")
-    # Signs reservation ids; unset: generated into the data dir (replicas that do not
-    # share a data dir must share this). Never logged.
-    reservation_key: SecretStr | None = Field(None, validation_alias="DRAFTER_RESERVATION_KEY")
-    # A reservation still open this long after Authorize is settled as abandoned.
-    reservation_deadline_s: float = Field(
-        900.0, gt=0, validation_alias="DRAFTER_RESERVATION_DEADLINE_S"
+    # Stored responses of the Responses API are deleted this many days after they were
+    # stored. OpenAI's default: "Response objects are saved for 30 days by default"
+    # (platform.openai.com, the conversation-state guide, as quoted at
+    # https://community.openai.com/t/data-retention-for-model-response-need-clarification/1355501).
+    responses_retention_days: float = Field(
+        30.0, gt=0, validation_alias="DRAFTER_RESPONSES_RETENTION_DAYS"
     )
 
     @model_validator(mode="after")

@@ -208,7 +208,7 @@ class GetUsageRequest(_message.Message):
     def __init__(self, credential: _Optional[str] = ...) -> None: ...
 
 class GetUsageResponse(_message.Message):
-    __slots__ = ("plan", "today", "api_calls", "tokens", "limits", "remaining", "reset_in_s")
+    __slots__ = ("plan", "today", "api_calls", "tokens", "limits", "remaining", "reset_in_s", "cache_read_tokens", "cache_creation_tokens")
     PLAN_FIELD_NUMBER: _ClassVar[int]
     TODAY_FIELD_NUMBER: _ClassVar[int]
     API_CALLS_FIELD_NUMBER: _ClassVar[int]
@@ -216,6 +216,8 @@ class GetUsageResponse(_message.Message):
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     REMAINING_FIELD_NUMBER: _ClassVar[int]
     RESET_IN_S_FIELD_NUMBER: _ClassVar[int]
+    CACHE_READ_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_CREATION_TOKENS_FIELD_NUMBER: _ClassVar[int]
     plan: str
     today: UsageCounts
     api_calls: int
@@ -223,7 +225,9 @@ class GetUsageResponse(_message.Message):
     limits: UsageCounts
     remaining: UsageCounts
     reset_in_s: int
-    def __init__(self, plan: _Optional[str] = ..., today: _Optional[_Union[UsageCounts, _Mapping]] = ..., api_calls: _Optional[int] = ..., tokens: _Optional[int] = ..., limits: _Optional[_Union[UsageCounts, _Mapping]] = ..., remaining: _Optional[_Union[UsageCounts, _Mapping]] = ..., reset_in_s: _Optional[int] = ...) -> None: ...
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    def __init__(self, plan: _Optional[str] = ..., today: _Optional[_Union[UsageCounts, _Mapping]] = ..., api_calls: _Optional[int] = ..., tokens: _Optional[int] = ..., limits: _Optional[_Union[UsageCounts, _Mapping]] = ..., remaining: _Optional[_Union[UsageCounts, _Mapping]] = ..., reset_in_s: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_creation_tokens: _Optional[int] = ...) -> None: ...
 
 class GetUsageHistoryRequest(_message.Message):
     __slots__ = ("user_id",)
@@ -232,18 +236,22 @@ class GetUsageHistoryRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ...) -> None: ...
 
 class DayUsage(_message.Message):
-    __slots__ = ("day", "kind", "requests", "input_tokens", "output_tokens")
+    __slots__ = ("day", "kind", "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
     DAY_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_READ_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_CREATION_TOKENS_FIELD_NUMBER: _ClassVar[int]
     day: str
     kind: UsageKind
     requests: int
     input_tokens: int
     output_tokens: int
-    def __init__(self, day: _Optional[str] = ..., kind: _Optional[_Union[UsageKind, str]] = ..., requests: _Optional[int] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ...) -> None: ...
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    def __init__(self, day: _Optional[str] = ..., kind: _Optional[_Union[UsageKind, str]] = ..., requests: _Optional[int] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cache_read_tokens: _Optional[int] = ..., cache_creation_tokens: _Optional[int] = ...) -> None: ...
 
 class GetUsageHistoryResponse(_message.Message):
     __slots__ = ("days",)

@@ -290,3 +290,23 @@ status_probe_hours_t = sa.Table(
     sa.Column("latency_ms_sum", sa.Float, nullable=False, default=0.0),
     sa.Index("ix_status_probe_hours_hour", "hour"),
 )
+
+# Stored responses of the Responses API (``store``), per user, until ``expires_at``
+# (migration 0007; ``responses/store.py``). The JSON columns hold what the client got
+# (``response_json``), the request's own input items and the whole conversation to continue
+# from; ``previous_response_id`` is "" when the response started the conversation.
+stored_responses_t = sa.Table(
+    "stored_responses",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    _user_fk(),
+    sa.Column("previous_response_id", sa.String(128), nullable=False),
+    sa.Column("response_json", sa.Text(), nullable=False),
+    sa.Column("input_items_json", sa.Text(), nullable=False),
+    sa.Column("conversation_json", sa.Text(), nullable=False),
+    sa.Column("instructions", sa.Text(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_stored_responses_user_id", "user_id"),
+    sa.Index("ix_stored_responses_expires_at", "expires_at"),
+)

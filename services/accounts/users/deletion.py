@@ -1,7 +1,8 @@
 """Deleting an account from the dashboard: the password is checked, then the user's keys,
-apps (and the tokens they issued), connections, sessions, tickets, usage records and
-quota counters go with the user row, and the email is held for ``EMAIL_COOLDOWN`` so it
-cannot sign up again at once. Call the credential cache's ``Invalidate`` afterwards."""
+apps (and the tokens they issued), connections, sessions, tickets, usage records,
+quota counters and stored responses go with the user row, and the email is held for
+``EMAIL_COOLDOWN`` so it cannot sign up again at once. Call the credential cache's
+``Invalidate`` afterwards."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from drafter.services.accounts.db.tables import (
     oauth_tokens_t,
     quota_counters_t,
     replies_t,
+    stored_responses_t,
     tickets_t,
     usage_records_t,
     users_t,
@@ -63,6 +65,7 @@ def _user_rows(user_id: str) -> list[sa.Delete]:
         sa.delete(code_redemptions_t).where(code_redemptions_t.c.user_id == user_id),
         sa.delete(usage_records_t).where(usage_records_t.c.user_id == user_id),
         sa.delete(quota_counters_t).where(quota_counters_t.c.user_id == user_id),
+        sa.delete(stored_responses_t).where(stored_responses_t.c.user_id == user_id),
         sa.delete(users_t).where(users_t.c.id == user_id),
     ]
 

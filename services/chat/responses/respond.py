@@ -1,0 +1,194 @@
+"""One Responses call (``ChatService.Respond``): the body translated (``request``), one
+upstream call over the chat service's Messages API client, its events translated
+(``output``) and sent as JSON, then the usage.
+
+The upstream is always asked for a stream, each wait on it bounded by the model's
+``upstream_timeout_s`` (``upstream.clock``); failures go through the one error table
+(``upstream.errors``). ``response.created`` is sent only once the upstream has answered
+2xx, so a refusal before it keeps its own status at the edge. With thinking on, the
+signed thinking of a turn that called tools is also kept in the thinking store (as chat
+completions keep it), for clients that send tool outputs back without the reasoning item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import AsyncExitStack, aclosing
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import httpx2
+import orjson
+
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.model_table import ModelSpec, ModelTable
+from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
+from drafter.services.chat.model_rules import effort_from_request
+from drafter.services.chat.output_format import format_tool_name
+from drafter.services.chat.passthrough_body import parsed_body
+from drafter.services.chat.prompt_cache import PromptCacheMode
+from drafter.services.chat.responses.output import ResponseWriter
+from drafter.services.chat.responses.request import Translation, translate
+from drafter.services.chat.responses.tools import add_server_tools
+from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
+from drafter.services.chat.to_anthropic import message_params_from_request
+from drafter.services.chat.upstream.client import MessagesApi
+from drafter.services.chat.upstream.clock import UpstreamClock
+from drafter.services.chat.upstream.errors import error_from_upstream
+from drafter.services.chat.upstream.events import upstream_event_batches
+from drafter.upstream_observer import observed_upstream
+
+Answer = chat_pb.RespondResponse
+# The chat request's parameter names, as the Responses API names them in a 400.
+PARAM_NAMES: dict[str, str] = {
+    "max_tokens": "max_output_tokens",
+    "reasoning_effort": "reasoning.effort",
+    "thinking": "reasoning.effort",
+    "response_format": "text.format",
+    "response_format.json_schema.schema": "text.format.schema",
+    "messages": "input",
+    "tools.function.parameters": "tools",
+    "tool_choice": "tool_choice",
+}
+# Fields of the request echoed in the response object, with OpenAI's defaults.
+ECHOED: dict[str, Any] = {
+    "instructions": None,
+    "max_output_tokens": None,
+    "metadata": {},
+    "parallel_tool_calls": True,
+    "previous_response_id": None,
+    "prompt_cache_key": None,
+    "reasoning": {"effort": None, "summary": None},
+    "safety_identifier": None,
+    "store": True,
+    "temperature": 1.0,
+    "text": {"format": {"type": "text"}},
+    "tool_choice": "auto",
+    "tools": [],
+    "top_p": 1.0,
+    "truncation": "disabled",
+    "user": None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCall:
+    """A validated Responses request, ready to send."""
+
+    model: ModelSpec
+    params: dict[str, Any]
+    writer: ResponseWriter
+    translation: Translation
+
+
+def response_object(body: dict[str, Any], request: chat_pb.RespondRequest) -> dict[str, Any]:
+    """The response's fields that do not depend on the answer."""
+    response: dict[str, Any] = {
+        "id": request.response_id,
+        "object": "response",
+        "created_at": request.created_at,
+        "status": "in_progress",
+        "background": False,
+        "error": None,
+        "incomplete_details": None,
+        "model": body.get("model") or request.model,
+        "output": [],
+        "service_tier": "default",
+        "usage": None,
+    }
+    for name, default in ECHOED.items():
+        value = body.get(name)
+        response[name] = default if value is None else value
+    return response
+
+
+def _renamed(exc: InvalidRequest) -> InvalidRequest:
+    param = exc.metadata.get("param")
+    if param in PARAM_NAMES:
+        exc.metadata["param"] = PARAM_NAMES[param]
+    return exc
+
+
+class Responder:
+    """Runs Responses calls over the service's one upstream client."""
+
+    def __init__(
+        self,
+        messages: MessagesApi,
+        models: ModelTable,
+        thinking: ThinkingStore,
+        prompt_cache: PromptCacheMode = "auto",
+    ) -> None:
+        self._messages = messages
+        self._models = models
+        self._thinking = thinking
+        self._prompt_cache: PromptCacheMode = prompt_cache
+
+    async def prepare(self, request: chat_pb.RespondRequest) -> ResponseCall:
+        """The upstream request for ``request``; a 400 for what cannot be honoured."""
+        body = parsed_body(request.body)
+        model = self._models.resolve(request.model)
+        if model.kind != "chat":
+            raise InvalidRequest(
+                f"The model `{request.model}` is not a chat model.", metadata={"param": "model"}
+            )
+        try:
+            translation = translate(body, model.id)
+            chat = translation.chat
+            kept = dict(translation.kept_thinking)
+            if translation.unthought_calls and effort_from_request(chat) is not None:
+                kept.update(await get_quietly(self._thinking, translation.unthought_calls))
+            params = message_params_from_request(
+                chat, model, kept_thinking=kept, prompt_cache=self._prompt_cache
+            )
+            add_server_tools(params, translation.tools)
+            format_tool = format_tool_name(chat, model)
+        except InvalidRequest as exc:
+            raise _renamed(exc) from None
+        writer = ResponseWriter(
+            response_object(body, request),
+            translation.tools,
+            summary=chat.include_reasoning,
+            format_tool=format_tool,
+        )
+        return ResponseCall(model, params, writer, translation)
+
+    async def answers(self, call: ResponseCall) -> AsyncGenerator[Answer, None]:
+        """The response's events as JSON, then its usage."""
+        upstream = call.model.upstream
+        batches = observed_upstream(upstream, self._event_batches(call))
+        async with aclosing(batches):
+            async for batch in batches:
+                for event in batch:
+                    yield Answer(data=orjson.dumps(event))
+        writer = call.writer
+        if "thinking" in call.params and writer.tool_call_ids and writer.thinking_blocks:
+            await put_quietly(self._thinking, writer.tool_call_ids, writer.thinking_blocks)
+        for event in writer.finish():
+            yield Answer(data=orjson.dumps(event))
+        yield Answer(usage=writer.usage)
+
+    async def _event_batches(
+        self, call: ResponseCall
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        upstream = call.model.upstream
+        writer = call.writer
+        clock = UpstreamClock(call.model.upstream_timeout_s, per_event=True, model=upstream)
+        try:
+            async with AsyncExitStack() as stack:
+                response = await clock.wait(
+                    stack.enter_async_context(self._messages.open(call.params, stream=True))
+                )
+                yield writer.start()
+                batches = aiter(upstream_event_batches(response))
+                while (batch := await clock.wait(anext(batches, None))) is not None:
+                    events = [event for item in batch for event in writer.events_from(item)]
+                    if events:
+                        yield events
+        except anthropic.AnthropicError as exc:
+            raise error_from_upstream(exc, upstream) from exc
+        except httpx2.HTTPError as exc:
+            raise UpstreamUnavailable("The upstream stream broke off.") from exc
+        if writer.stop_reason is None:
+            raise UpstreamUnavailable("The upstream stream ended before the message did.")
