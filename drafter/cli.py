@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from drafter import logs
 from drafter.config import ConfigError
 from drafter.rpc.errors import DrafterError
 
@@ -24,10 +25,8 @@ SERVICES = ("accounts", "chat", "images", "edge")
 QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "uvicorn.access")
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def configure_logging(level: str, fmt: str = "text") -> None:
+    logs.configure_logging(level, fmt)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
@@ -108,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(os.environ.get("DRAFTER_LOG_LEVEL", "INFO"))
+    configure_logging(
+        os.environ.get("DRAFTER_LOG_LEVEL", "INFO"), os.environ.get(logs.LOG_FORMAT_ENV, "text")
+    )
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

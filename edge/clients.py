@@ -14,11 +14,12 @@ from drafter.accounts.v1 import dashboard_service_pb2_grpc as dashboard_grpc
 from drafter.accounts.v1 import identity_service_pb2_grpc as identity_grpc
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
+from drafter.accounts.v1 import responses_service_pb2_grpc as responses_grpc
 from drafter.accounts.v1 import status_service_pb2_grpc as status_grpc
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.edge.settings import EdgeSettings
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
-from drafter.limits import IMAGE_MAX_MESSAGE_BYTES
+from drafter.limits import CHAT_MAX_MESSAGE_BYTES, IMAGE_MAX_MESSAGE_BYTES
 from drafter.rpc.channels import open_channel
 from drafter.rpc.internal_auth import InternalAuth, load_internal_auth
 
@@ -35,9 +36,9 @@ class ServiceChannel:
 
 @dataclass(frozen=True)
 class Services:
-    """Stubs for every service the edge calls. The accounts process serves six of them:
+    """Stubs for every service the edge calls. The accounts process serves seven of them:
     the API's (accounts), OAuth, sign-in (identity), the dashboard's, notification
-    preferences and the status history."""
+    preferences, the status history and the stored responses of the Responses API."""
 
     accounts: accounts_grpc.AccountsServiceStub
     oauth: oauth_grpc.OAuthServiceStub
@@ -45,6 +46,7 @@ class Services:
     dashboard: dashboard_grpc.DashboardServiceStub
     notifications: notifications_grpc.NotificationsServiceStub
     status: status_grpc.StatusServiceStub
+    responses: responses_grpc.ResponsesServiceStub
     chat: chat_grpc.ChatServiceStub
     images: images_grpc.ImagesServiceStub
     peers: tuple[ServiceChannel, ...]
@@ -84,7 +86,7 @@ def connect_services(
     auth = load_internal_auth(settings) if remote else None
     peers = (
         _peer("accounts", settings.accounts_addr, None, local, auth),
-        _peer("chat", settings.chat_addr, None, local, auth),
+        _peer("chat", settings.chat_addr, CHAT_MAX_MESSAGE_BYTES, local, auth),
         _peer("images", settings.images_addr, IMAGE_MAX_MESSAGE_BYTES, local, auth),
     )
     accounts, chat, images = (peer.channel for peer in peers)
@@ -95,6 +97,7 @@ def connect_services(
         dashboard=dashboard_grpc.DashboardServiceStub(accounts),
         notifications=notifications_grpc.NotificationsServiceStub(accounts),
         status=status_grpc.StatusServiceStub(accounts),
+        responses=responses_grpc.ResponsesServiceStub(accounts),
         chat=chat_grpc.ChatServiceStub(chat),
         images=images_grpc.ImagesServiceStub(images),
         peers=peers,

@@ -15,6 +15,7 @@ import grpc
 from grpc_health.v1 import health_pb2
 
 from drafter.accounts.v1 import status_service_pb2 as status_pb
+from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.edge.clients import ServiceChannel, Services
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.rpc.healthcheck import PROBE_TIMEOUT_S
@@ -126,6 +127,35 @@ async def collect_status(services: Services) -> dict[str, Any]:
         "services": checks,
         "checked_at": int(time.time()),
     }
+
+
+async def fetch_upstream_keys(services: Services) -> list[dict[str, Any]] | None:
+    """The chat service's upstream API keys (label, fingerprint, load, cooling, counts:
+    never a key); None when the chat service does not answer."""
+    try:
+        found = await services.chat.GetUpstreamKeys(
+            chat_pb.GetUpstreamKeysRequest(), timeout=PROBE_TIMEOUT_S
+        )
+    except grpc.RpcError:
+        return None
+    return [
+        {
+            "label": key.label,
+            "fingerprint": key.fingerprint,
+            "in_flight": key.in_flight,
+            "cooling": key.cooling,
+            "cooling_until": (
+                key.cooling_until.ToDatetime().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                if key.cooling
+                else None
+            ),
+            "requests": key.requests,
+            "rate_limited": key.rate_limited,
+            "overloaded": key.overloaded,
+            "last_status": key.last_status or None,
+        }
+        for key in found.keys
+    ]
 
 
 def _bucket(bucket: status_pb.StatusBucket) -> dict[str, Any]:

@@ -8,14 +8,16 @@ answered as that error, without a traceback; the rest is a bug, logged with its 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import grpc
 from grpc import aio
 
+from drafter import logs, request_scope, tracing
 from drafter.rpc.errors import STATUS_DETAILS_KEY, DrafterError
 
 log = logging.getLogger("drafter.rpc")
@@ -28,10 +30,7 @@ ExceptionTranslator = Callable[[Exception], DrafterError | None]
 
 
 def _request_id(context: aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
-        if key == REQUEST_ID_KEY:
-            return str(value)
-    return "-"
+    return _metadata_value(context.invocation_metadata(), REQUEST_ID_KEY) or "-"
 
 
 async def _abort(
@@ -80,16 +79,28 @@ class ErrorInterceptor(aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        wrapped = wrap_handler(method, handler, self._translate)
+        wrapped = wrap_handler(method, handler, self._translate, remote=True)
         self._wrapped[method] = wrapped
         return wrapped
 
 
 def wrap_handler(
-    method: str, handler: grpc.RpcMethodHandler, translate: ExceptionTranslator | None = None
+    method: str,
+    handler: grpc.RpcMethodHandler,
+    translate: ExceptionTranslator | None = None,
+    *,
+    remote: bool = False,
 ) -> grpc.RpcMethodHandler:
-    """``handler`` with every exception it raises turned into a status (``_abort``); used
-    by the server's interceptor and by in-process calls (``drafter.rpc.local``).
+    """``handler`` with every exception it raises turned into a status (``_abort``), and
+    observed (``observed_handler``); used by the server's interceptor (``remote``) and by
+    in-process calls (``drafter.rpc.local``)."""
+    return observed_handler(method, _status_handler(method, handler, translate), remote=remote)
+
+
+def _status_handler(
+    method: str, handler: grpc.RpcMethodHandler, translate: ExceptionTranslator | None
+) -> grpc.RpcMethodHandler:
+    """``handler`` with every exception it raises turned into a status (``_abort``).
 
     A server-streaming handler is either an async generator (it yields its messages) or a
     coroutine that writes them with ``context.write`` (grpc's own health ``Watch``); the
@@ -137,3 +148,96 @@ def wrap_handler(
             unary_stream, handler.request_deserializer, handler.response_serializer
         )
     return handler
+
+
+# Probes and reflection are not traced.
+_UNOBSERVED = ("/grpc.health.", "/grpc.reflection.")
+
+
+@contextlib.contextmanager
+def _call_scope(method: str, metadata: Any, remote: bool) -> Iterator[None]:
+    """A call served from another process starts its own request scope (the caller's
+    ``x-request-id``) and continues the caller's trace (``traceparent``); an in-process
+    call already runs in its caller's context."""
+    token = None
+    if remote:
+        _, token = request_scope.begin(_metadata_value(metadata, REQUEST_ID_KEY))
+    try:
+        parent = tracing.extract(metadata) if remote else None
+        with tracing.span(method.lstrip("/"), kind=tracing.SERVER, parent=parent):
+            yield
+    finally:
+        if token is not None:
+            request_scope.end(token)
+
+
+def _metadata_value(metadata: Any, name: str) -> str:
+    for key, value in metadata or ():
+        if key == name:
+            return str(value)
+    return ""
+
+
+def observed_handler(
+    method: str, handler: grpc.RpcMethodHandler, *, remote: bool
+) -> grpc.RpcMethodHandler:
+    """``handler`` inside a server span and the call's request scope, when tracing is on
+    or logs are JSON (decided once, when the handler is wrapped); as it is otherwise.
+
+    An in-process server stream is left as it is: its messages are read by whichever task
+    reads the call (a span made current inside it could not be ended in another), and it
+    runs in its caller's context, whose span its own spans join."""
+    if method.startswith(_UNOBSERVED) or not (tracing.enabled() or logs.json_enabled()):
+        return handler
+    if handler.unary_unary is not None:
+        inner = handler.unary_unary
+
+        async def unary_unary(request: Any, context: aio.ServicerContext) -> Any:
+            with _call_scope(method, context.invocation_metadata(), remote):
+                return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary, handler.request_deserializer, handler.response_serializer
+        )
+    stream = handler.unary_stream
+    if stream is None or not remote or not inspect.isasyncgenfunction(stream):
+        return handler
+
+    async def unary_stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+        with _call_scope(method, context.invocation_metadata(), remote):
+            async for item in stream(request, context):
+                yield item
+
+    return grpc.unary_stream_rpc_method_handler(
+        unary_stream, handler.request_deserializer, handler.response_serializer
+    )
+
+
+def _traced_details(details: aio.ClientCallDetails) -> aio.ClientCallDetails:
+    return details._replace(metadata=aio.Metadata(*tracing.inject(tuple(details.metadata or ()))))
+
+
+class TraceContextUnaryUnary(aio.UnaryUnaryClientInterceptor):
+    """Client side: the current span's ``traceparent`` in every unary call's metadata."""
+
+    async def intercept_unary_unary(
+        self, continuation: Callable[..., Any], client_call_details: Any, request: Any
+    ) -> Any:
+        return await continuation(_traced_details(client_call_details), request)
+
+
+class TraceContextUnaryStream(aio.UnaryStreamClientInterceptor):
+    """Client side: the current span's ``traceparent`` in every server stream's metadata."""
+
+    async def intercept_unary_stream(
+        self, continuation: Callable[..., Any], client_call_details: Any, request: Any
+    ) -> Any:
+        return await continuation(_traced_details(client_call_details), request)
+
+
+def trace_context_interceptors() -> list[aio.ClientInterceptor]:
+    """What a channel needs to carry the trace to the services: nothing when tracing is
+    off."""
+    if not tracing.enabled():
+        return []
+    return [TraceContextUnaryUnary(), TraceContextUnaryStream()]

@@ -13,6 +13,8 @@ from typing import Any
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from drafter.rpc.interceptors import ErrorInterceptor, ExceptionTranslator
 from drafter.rpc.internal_auth import InternalAuth
@@ -24,6 +26,35 @@ log = logging.getLogger("drafter.rpc")
 MiB = 1024 * 1024
 DEFAULT_MAX_MESSAGE_BYTES = 4 * MiB
 STOP_GRACE_S = 5.0
+# Clients ping idle connections every 30 s (drafter.rpc.channels): allowed from every 20 s
+# on, so a ping never counts as abuse; more often, twice, and the server sends GOAWAY.
+KEEPALIVE_MIN_PING_INTERVAL_MS = 20_000
+KEEPALIVE_MAX_PING_STRIKES = 2
+
+
+class ConnectionSettings(BaseSettings):
+    """How long a client connection lives. Clients balance over the replicas they
+    resolved when they connected (drafter.rpc.channels); ending every connection after
+    ``max_age_s`` (gRPC adds up to 10% jitter) makes them resolve again and spread over
+    the replicas started since. Calls under way when the age is reached go on for up to
+    ``max_age_grace_s`` (a streamed answer may last many minutes); new calls open a new
+    connection at once."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    max_age_s: float = Field(300.0, gt=0, validation_alias="DRAFTER_GRPC_MAX_CONNECTION_AGE_S")
+    max_age_grace_s: float = Field(
+        3600.0, ge=0, validation_alias="DRAFTER_GRPC_MAX_CONNECTION_AGE_GRACE_S"
+    )
+
+    def server_options(self) -> list[tuple[str, int]]:
+        return [
+            ("grpc.max_connection_age_ms", round(self.max_age_s * 1000)),
+            ("grpc.max_connection_age_grace_ms", round(self.max_age_grace_s * 1000)),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MIN_PING_INTERVAL_MS),
+            ("grpc.http2.max_ping_strikes", KEEPALIVE_MAX_PING_STRIKES),
+        ]
 
 
 @dataclass(frozen=True)
@@ -66,13 +97,16 @@ async def start_server(
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     maximum_concurrent_rpcs: int | None = None,
     translate: ExceptionTranslator | None = None,
+    connections: ConnectionSettings | None = None,
 ) -> RunningServer:
     """Builds a grpc.aio server that refuses callers without ``auth``'s credentials (all
     but health checks), with the error interceptor, health, and reflection when ``auth``
     asks for it; binds ``addr`` (port 0 picks a free one) and starts it. The same servicers
     are registered for in-process calls too (``RunningServer.local``). ``translate`` is
     what the service knows of exceptions that are not ``DrafterError``s (see
-    ``drafter.rpc.interceptors``), for both."""
+    ``drafter.rpc.interceptors``), for both. ``connections``: the connection lifetime and
+    keepalive rules (read from the environment when not given)."""
+    connections = connections or ConnectionSettings()
     server = aio.server(
         interceptors=[*auth.server_interceptors(), ErrorInterceptor(translate)],
         maximum_concurrent_rpcs=maximum_concurrent_rpcs,
@@ -80,6 +114,7 @@ async def start_server(
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
             ("grpc.so_reuseport", 0),
+            *connections.server_options(),
         ],
     )
     health_servicer = health.aio.HealthServicer()

@@ -33,15 +33,18 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable
+from contextvars import Context
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import grpc
 from starlette.requests import Request
 
+from drafter import metrics, tracing
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import usage_pb2 as usage_pb
+from drafter.request_scope import note_model
 from drafter.token_estimate import estimated_tokens
 
 log = logging.getLogger("drafter.edge")
@@ -82,9 +85,13 @@ class Settlement:
     # Choices that sent content to the client, and the characters sent (streams).
     delivered: set[int] = field(default_factory=set)
     delivered_chars: int = 0
+    # When the first content went out (monotonic; 0: none yet): the time to first token.
+    first_at: float = 0.0
 
     def deliver(self, choice_index: int, chars: int) -> None:
         """Content of ``choice_index`` went to the client (from then on, it counts)."""
+        if not self.first_at:
+            self.first_at = time.monotonic()
         self.delivered.add(choice_index)
         self.delivered_chars += chars
 
@@ -150,6 +157,7 @@ class Accounting:
         # Settlements in batches being sent (or retried at once) by ``_settle``.
         self._sending = 0
         self.dropped = 0
+        metrics.watch_settlement_queue(lambda: self.unsent)
 
     @property
     def unsent(self) -> int:
@@ -171,6 +179,7 @@ class Accounting:
             credential=credential, kind=kind, model=model, units=units
         )
         response = await self._accounts.Authorize(request, timeout=self._timeout_s)
+        note_model(response.model)
         return Reservation(
             response.reservation_id, response.caller, response.model, time.monotonic(), units
         )
@@ -205,6 +214,8 @@ class Accounting:
         usage = estimated_usage(settlement) if units else settlement.usage
         if outcome != accounts_pb.OUTCOME_SUCCEEDED and units:
             outcome = accounts_pb.OUTCOME_SUCCEEDED
+        first = settlement.first_at and settlement.first_at - settlement.reservation.started
+        metrics.record_settled(settlement.reservation.model, usage, first)
         await self.settle(settlement.reservation, outcome, units_used=units, usage=usage)
 
     async def settle(
@@ -235,6 +246,9 @@ class Accounting:
         """Settles in the background; never raises, never blocks the response. A
         settlement that gives units back goes out at once (with what is queued): the
         sending task is returned then."""
+        tracing.mark(
+            "Settle", {"drafter.reservation_id": reservation.id, "drafter.outcome": outcome}
+        )
         self._queued.append(
             accounts_pb.SettleRequest(
                 reservation_id=reservation.id,
@@ -260,7 +274,8 @@ class Accounting:
         batch, self._queued = self._queued, []
         if not batch:
             return None
-        task = asyncio.get_running_loop().create_task(self._settle(batch))
+        # A batch belongs to no one request: it runs outside their trace and log scope.
+        task = asyncio.get_running_loop().create_task(self._settle(batch), context=Context())
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
         return task

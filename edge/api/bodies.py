@@ -10,6 +10,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from drafter.edge.errors import api_error_from_validation, invalid_request
+from drafter.request_scope import note_request_id
 from drafter.rpc.interceptors import REQUEST_ID_KEY
 
 M = TypeVar("M", bound=BaseModel)
@@ -38,4 +39,5 @@ def new_id(prefix: str) -> str:
 
 
 def request_id(header_value: str | None) -> str:
-    return header_value if header_value and len(header_value) <= 128 else new_id("req_")
+    rid = header_value if header_value and len(header_value) <= 128 else new_id("req_")
+    return note_request_id(rid)

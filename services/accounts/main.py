@@ -1,12 +1,14 @@
 """Starts the accounts service, the composition root: settings → plan and model tables,
-migrations → stores (engines, Redis, usage log, quota store) → background work → the six
-servicers → server. Everything started is stopped with the server, last started first.
+migrations → stores (engines, Redis, usage log, quota store, stored responses) → background
+work → the seven servicers → server. Everything started is stopped with the server, last
+started first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,27 +30,33 @@ from drafter.accounts.v1 import notifications_service_pb2 as notifications_pb
 from drafter.accounts.v1 import notifications_service_pb2_grpc as notifications_grpc
 from drafter.accounts.v1 import oauth_service_pb2 as oauth_pb
 from drafter.accounts.v1 import oauth_service_pb2_grpc as oauth_grpc
+from drafter.accounts.v1 import responses_service_pb2 as responses_pb
+from drafter.accounts.v1 import responses_service_pb2_grpc as responses_grpc
 from drafter.accounts.v1 import status_service_pb2 as status_pb
 from drafter.accounts.v1 import status_service_pb2_grpc as status_grpc
 from drafter.model_table import ModelTable, load_model_table
+from drafter.reservations import load_reservation_key
 from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from drafter.services.accounts.admission.authorize import Admission
 from drafter.services.accounts.admission.credential_cache import Invalidate, invalidator
-from drafter.services.accounts.admission.reservation_key import load_reservation_key
 from drafter.services.accounts.db.engine import create_engine, run_migrations
 from drafter.services.accounts.db.outage import DatabaseOutage
 from drafter.services.accounts.oauth.provider import OAuthProvider
 from drafter.services.accounts.plans.table import PlanTable, load_plans
 from drafter.services.accounts.quota.memory import MemoryQuotaStore, SqlEpoch, SqliteEpoch
 from drafter.services.accounts.quota.redis import RedisQuotaStore
+from drafter.services.accounts.quota.redis_journal import RedisJournal
 from drafter.services.accounts.quota.sql import SqlQuotaStore
 from drafter.services.accounts.quota.store import QuotaStore
+from drafter.services.accounts.responses.retention import RetentionSweep
+from drafter.services.accounts.responses.store import ResponseStore
 from drafter.services.accounts.servicers.accounts import AccountsServicer
 from drafter.services.accounts.servicers.dashboard import DashboardServicer
 from drafter.services.accounts.servicers.identity import IdentityServicer
 from drafter.services.accounts.servicers.notifications import NotificationsServicer
 from drafter.services.accounts.servicers.oauth import OAuthServicer
+from drafter.services.accounts.servicers.responses import ResponsesServicer
 from drafter.services.accounts.servicers.status import StatusServicer
 from drafter.services.accounts.settings import AccountsSettings
 from drafter.services.accounts.tasks import Background, start_background
@@ -96,6 +104,8 @@ class Stores:
     invalidate: Invalidate
     # Signs reservation ids (never logged).
     reservation_key: bytes = field(repr=False)
+    # The Responses API's stored responses (``responses.store``).
+    responses: ResponseStore
 
 
 def build_stores(
@@ -116,16 +126,26 @@ def build_stores(
     outage.watch(engine)
     outage.watch(hot_engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    usage = UsageLog(hot_engine)
+    journal = RedisJournal(redis) if redis is not None else None
+    usage = UsageLog(hot_engine, on_written=journal.written if journal is not None else None)
     quotas = build_quota_store(hot_engine, usage, redis, clock, in_process=in_process_quotas)
     usage.start()
     cleanups.push_async_callback(quotas.close)
     cleanups.push_async_callback(usage.stop)
-    abandoned = AbandonedSweep(hot_engine, deadline_s=settings.reservation_deadline_s, clock=clock)
+    abandoned = AbandonedSweep(
+        hot_engine, deadline_s=settings.reservation_deadline_s, clock=clock, journal=journal
+    )
     abandoned.start()
     cleanups.push_async_callback(abandoned.stop)
+    retention = RetentionSweep(engine, clock=clock)
+    retention.start()
+    cleanups.push_async_callback(retention.stop)
+    responses = ResponseStore(
+        engine, retention=dt.timedelta(days=settings.responses_retention_days), clock=clock
+    )
     key = load_reservation_key(settings.reservation_key, settings.data_dir)
-    return Stores(engine, hot_engine, redis, usage, quotas, invalidator(hot_engine, redis), key)
+    invalidate = invalidator(hot_engine, redis)
+    return Stores(engine, hot_engine, redis, usage, quotas, invalidate, key, responses)
 
 
 @dataclass(frozen=True)
@@ -138,6 +158,7 @@ class Servicers:
     dashboard: DashboardServicer
     status: StatusServicer
     notifications: NotificationsServicer
+    responses: ResponsesServicer
 
 
 def build_servicers(
@@ -176,6 +197,7 @@ def build_servicers(
             clock=clock,
         ),
         notifications=NotificationsServicer(engine=engine, clock=clock),
+        responses=ResponsesServicer(admission=admission, store=stores.responses),
     )
 
 
@@ -218,6 +240,12 @@ def build_registrations(s: Servicers) -> list[Registration]:
             s.notifications,
             notifications_pb,
             "NotificationsService",
+        ),
+        _registration(
+            responses_grpc.add_ResponsesServiceServicer_to_server,
+            s.responses,
+            responses_pb,
+            "ResponsesService",
         ),
     ]
 

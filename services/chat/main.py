@@ -11,13 +11,17 @@ import anthropic
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
+from drafter.limits import CHAT_MAX_MESSAGE_BYTES
 from drafter.model_table import ModelTable, load_model_table
+from drafter.reservations import load_reservation_key
 from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
+from drafter.services.chat.reservation_check import ReservationCheck
 from drafter.services.chat.servicer import ChatServicer
 from drafter.services.chat.settings import ChatSettings
 from drafter.services.chat.thinking_store import build_thinking_store
 from drafter.services.chat.upstream.client import ANTHROPIC_VERSION, MessagesApi
+from drafter.services.chat.upstream.key_pool import KeyPool
 from drafter.services.chat.upstream.transport import UpstreamTransport
 
 log = logging.getLogger("drafter.chat")
@@ -55,9 +59,10 @@ def build_client(
         "open_telemetry": open_telemetry_option(os.environ),
     }
     version = {"anthropic-version": ANTHROPIC_VERSION}
-    if settings.anthropic_api_key is not None:
-        key = settings.anthropic_api_key.get_secret_value()
-        return anthropic.AsyncAnthropic(api_key=key, default_headers=version, **options)
+    keys = settings.upstream_api_keys()
+    if keys:
+        # The first key is the client's own; MessagesApi sends each attempt's leased key.
+        return anthropic.AsyncAnthropic(api_key=keys[0], default_headers=version, **options)
     # The SDK's own credential sources.
     client = anthropic.AsyncAnthropic(default_headers=version, **options)
     if client.api_key is None and client.auth_token is None and client.credentials is None:
@@ -70,6 +75,17 @@ def build_client(
     return client
 
 
+def upstream_key_pool(settings: ChatSettings, client: anthropic.AsyncAnthropic) -> KeyPool:
+    """The configured keys as a pool (one key: a pool of one), else the SDK's own API key
+    (its environment); logged by label and fingerprint only."""
+    keys = settings.upstream_api_keys() or ([client.api_key] if client.api_key else [])
+    pool = KeyPool(keys)
+    if len(pool) > 1:
+        named = ", ".join(f"{k.label} ({k.fingerprint})" for k in pool.keys)
+        log.info("upstream key pool: %s", named)
+    return pool
+
+
 async def start(
     settings: ChatSettings, addr: str, *, models: ModelTable | None = None
 ) -> RunningServer:
@@ -80,14 +96,23 @@ async def start(
     thinking = build_thinking_store(
         settings.redis_url, ttl_s=settings.thinking_ttl_s, max_entries=settings.thinking_max_entries
     )
+    reservations = ReservationCheck(
+        load_reservation_key(settings.reservation_key, settings.data_dir),
+        settings.reservation_deadline_s,
+    )
     servicer = ChatServicer(
-        MessagesApi(client, transport), models or load_model_table(settings.models_file), thinking
+        MessagesApi(client, transport, upstream_key_pool(settings, client)),
+        models or load_model_table(settings.models_file),
+        thinking,
+        reservations,
+        prompt_cache=settings.prompt_cache,
     )
     try:
         running = await start_server(
             [Registration(chat_grpc.add_ChatServiceServicer_to_server, servicer, SERVICE_NAME)],
             addr,
             auth=auth,
+            max_message_bytes=CHAT_MAX_MESSAGE_BYTES,
         )
     except BaseException:
         await client.close()

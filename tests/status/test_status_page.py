@@ -42,6 +42,9 @@ async def test_json_with_every_service_up(stack: Stack) -> None:
         assert body["memory"]["accounts_rss_bytes"] > 1_000_000
         assert body["response_time_ms"] >= 0
         assert "redis" not in body["services"] and "mail" not in body["services"]
+        # The chat service's one key (ANTHROPIC_API_KEY), named without its text.
+        assert [k["label"] for k in body["upstream_keys"]] == ["key-1"]
+        assert "sk-ant-test" not in str(body)
 
 
 async def test_html_page_with_every_service_up(stack: Stack) -> None:
@@ -64,6 +67,7 @@ async def test_one_service_stopped_shows_down_and_degraded(stack: Stack) -> None
     code, body = await _status(stack)
     assert code == 503 and body["status"] == "degraded"
     assert body["services"]["chat"]["status"] == "down"
+    assert body["upstream_keys"] is None  # the chat service does not answer
     assert body["services"]["images"]["status"] == "up"
     assert body["health_percent"] < 100 and body["api_status"] == "degraded"
     page = await stack.client.get("/status")

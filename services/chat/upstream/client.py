@@ -17,7 +17,14 @@ The request body is JSON built here with orjson, from parameters that are alread
 the wire format (``to_anthropic``); the headers are the SDK's, without
 ``Accept-Encoding`` (answers are small, and compressing them costs CPU at both ends). A
 client whose credentials are a token provider (they may be refreshed per request) uses
-the SDK's own request path instead.
+the SDK's own request path instead, with that one credential.
+
+Several API keys (``ANTHROPIC_API_KEYS``) are a ``KeyPool``: each attempt sends the key
+it leased (held until the answer is closed). A 429 or 529 cools that key down, and when
+another key is ready the next attempt goes to it at once, without the backoff wait, within
+the same attempt budget (``max_retries`` + 1, so at most 3 upstream calls per request);
+the status comes before any of the body, so the caller has seen nothing of the failed
+attempt. When every key cools, the SDK's backoff applies as with one key.
 """
 
 from __future__ import annotations
@@ -25,13 +32,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anthropic
 import httpx2
 import orjson
 from anthropic._models import FinalRequestOptions
+
+from drafter.services.chat.upstream.key_pool import KeyHealth, KeyPool, Lease
 
 log = logging.getLogger("drafter.chat")
 
@@ -48,9 +57,16 @@ _RAW_RESPONSE = {"X-Stainless-Raw-Response": "stream"}
 
 
 class MessagesApi:
-    """Sends Messages API requests over ``transport`` with ``client``'s configuration."""
+    """Sends Messages API requests over ``transport`` with ``client``'s configuration and,
+    when ``keys`` holds any, one of those keys per attempt (by default the client's own
+    API key, a pool of one)."""
 
-    def __init__(self, client: anthropic.AsyncAnthropic, transport: httpx2.AsyncBaseTransport):
+    def __init__(
+        self,
+        client: anthropic.AsyncAnthropic,
+        transport: httpx2.AsyncBaseTransport,
+        keys: KeyPool | None = None,
+    ):
         self._client = client
         self._transport = transport
         self._url = httpx2.URL(str(client.base_url).rstrip("/") + MESSAGES_PATH)
@@ -64,6 +80,22 @@ class MessagesApi:
         self._headers = {k: v for k, v in headers.items() if isinstance(v, str)}
         self._retry_options = FinalRequestOptions.construct(method="post", url=MESSAGES_PATH)
         self._direct = client.credentials is None
+        # A token provider keeps its one credential (refreshed by the SDK): no pool.
+        if keys is None:
+            keys = KeyPool([client.api_key] if self._direct and client.api_key else [])
+        self.keys = keys if self._direct else KeyPool([])
+        # Each key's headers: the client's, its credential header(s) as the SDK writes them
+        # for that key instead of the client's own.
+        auth_names = {name.lower() for name in client.auth_headers}
+        base = {k: v for k, v in self._headers.items() if k.lower() not in auth_names}
+        self._key_headers = {
+            key.label: {**base, **client.with_options(api_key=key.secret).auth_headers}
+            for key in self.keys.keys
+        }
+
+    def key_health(self) -> list[KeyHealth]:
+        """The state of every upstream key (never the key itself)."""
+        return self.keys.health()
 
     @contextlib.asynccontextmanager
     async def open(self, params: dict[str, Any], *, stream: bool) -> AsyncIterator[httpx2.Response]:
@@ -71,8 +103,9 @@ class MessagesApi:
         Failures raise the SDK's exceptions (``APIStatusError`` subclasses,
         ``APIConnectionError``, ``APITimeoutError``) after the SDK's retries."""
         body = {**params, "stream": stream}
+        lease: Lease | None = None
         if self._direct:
-            response = await self._send(orjson.dumps(body))
+            response, lease = await self._send(orjson.dumps(body))
         else:
             response = await self._client.post(
                 MESSAGES_PATH,
@@ -83,37 +116,123 @@ class MessagesApi:
         try:
             yield response
         finally:
-            await response.aclose()
+            try:
+                await response.aclose()
+            finally:
+                if lease is not None:
+                    lease.release()
 
-    async def _send(self, content: bytes) -> httpx2.Response:
+    async def send_once(
+        self, path: str, content: bytes, headers: Mapping[str, str]
+    ) -> httpx2.Response:
+        """One attempt at ``path`` (a path under the base URL, with its query string) with
+        the client's credentials and headers, ``headers`` over them: the answer whatever
+        its status, its body unread (the caller closes it). No retries: the Messages
+        passthrough hands the upstream's answer to a client that retries as it chooses;
+        only a 429 or 529 of one key moves to another ready key (at most ``max_retries``
+        more attempts), since the client's retry would not change the key."""
+        if not self._direct:
+            return await self._send_through_sdk(path, content, headers)
+        url = httpx2.URL(str(self._client.base_url).rstrip("/") + path)
+        for attempt in range(self._client.max_retries + 1):
+            response, lease = await self._attempt(url, content, "0", headers)
+            last = attempt == self._client.max_retries
+            if not self._moves_on(response, lease) or last:
+                if lease is not None:
+                    response.stream = _LeasedStream(response.stream, lease)
+                return response
+            await self._discard(response, lease)
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def status_error(self, response: httpx2.Response) -> anthropic.APIStatusError:
+        """The SDK's exception for an error answer (its body read), as ``open`` raises it."""
+        return self._client._make_status_error_from_response(response)
+
+    async def _send_through_sdk(
+        self, path: str, content: bytes, headers: Mapping[str, str]
+    ) -> httpx2.Response:
+        """``send_once`` for a client whose credentials may be refreshed per request."""
+        options: Any = {"headers": {**_RAW_RESPONSE, **headers}, "max_retries": 0}
+        try:
+            return await self._client.post(
+                path, body=orjson.loads(content), cast_to=httpx2.Response, options=options
+            )
+        except anthropic.APIStatusError as exc:
+            return exc.response
+
+    async def _attempt(
+        self,
+        url: httpx2.URL,
+        content: bytes,
+        retry_count: str,
+        extra: Mapping[str, str] | None = None,
+    ) -> tuple[httpx2.Response, Lease | None]:
+        """One request with a leased key (released here unless an answer came): the answer,
+        its body unread, and the lease; the SDK's connection errors when none came."""
+        lease = self.keys.lease() if self._key_headers else None
+        headers = self._key_headers[lease.key.label] if lease is not None else self._headers
+        request = httpx2.Request(
+            "POST",
+            url,
+            headers={**headers, "X-Stainless-Retry-Count": retry_count, **(extra or {})},
+            content=content,
+            extensions={"timeout": self._timeout},
+        )
+        try:
+            response = await self._transport.handle_async_request(request)
+        except BaseException as exc:
+            if lease is not None:
+                lease.release()
+            if isinstance(exc, httpx2.TimeoutException):
+                raise anthropic.APITimeoutError(request=request) from exc
+            if isinstance(exc, httpx2.TransportError):
+                raise anthropic.APIConnectionError(request=request) from exc
+            raise
+        response.request = request
+        return response, lease
+
+    def _moves_on(self, response: httpx2.Response, lease: Lease | None) -> bool:
+        """Records the answer for the leased key; True when it cooled the key (429, 529)
+        and another key is ready to take the next attempt at once."""
+        if lease is None:
+            return False
+        cooled = self.keys.record(lease.key, response.status_code, response.headers)
+        if not cooled:
+            return False
+        status, label = response.status_code, lease.key.label
+        if self.keys.has_ready_key():
+            log.info("upstream key %s answered %d: cooling, next attempt on another", label, status)
+            return True
+        log.info("upstream key %s answered %d: cooling, no other key ready", label, status)
+        return False
+
+    async def _discard(self, response: httpx2.Response, lease: Lease | None) -> None:
+        try:
+            await response.aread()
+            await response.aclose()
+        finally:
+            if lease is not None:
+                lease.release()
+
+    async def _send(self, content: bytes) -> tuple[httpx2.Response, Lease | None]:
         client, max_retries = self._client, self._client.max_retries
         for retries_taken in range(max_retries + 1):
             remaining = max_retries - retries_taken
-            headers = {**self._headers, "X-Stainless-Retry-Count": str(retries_taken)}
-            request = httpx2.Request(
-                "POST",
-                self._url,
-                headers=headers,
-                content=content,
-                extensions={"timeout": self._timeout},
-            )
             try:
-                response = await self._transport.handle_async_request(request)
-            except httpx2.TimeoutException as exc:
+                response, lease = await self._attempt(self._url, content, str(retries_taken))
+            except (anthropic.APITimeoutError, anthropic.APIConnectionError):
                 if remaining > 0:
                     await self._wait(remaining, None)
                     continue
-                raise anthropic.APITimeoutError(request=request) from exc
-            except httpx2.TransportError as exc:
-                if remaining > 0:
-                    await self._wait(remaining, None)
-                    continue
-                raise anthropic.APIConnectionError(request=request) from exc
-            response.request = request
+                raise
             if response.is_success:
-                return response
-            await response.aread()
-            await response.aclose()
+                if lease is not None:
+                    self.keys.record(lease.key, response.status_code, response.headers)
+                return response, lease
+            moves_on = self._moves_on(response, lease)
+            await self._discard(response, lease)
+            if remaining > 0 and moves_on:
+                continue
             if remaining > 0 and client._should_retry(response):
                 await self._wait(remaining, response.headers)
                 continue
@@ -124,3 +243,23 @@ class MessagesApi:
         delay = self._client._calculate_retry_timeout(remaining, self._retry_options, headers)
         log.info("retrying %s in %.2f s (%d retries left)", MESSAGES_PATH, delay, remaining)
         await asyncio.sleep(delay)
+
+
+class _LeasedStream(httpx2.AsyncByteStream):
+    """A response body that releases its key's lease when it is closed."""
+
+    def __init__(self, stream: httpx2.AsyncByteStream | httpx2.SyncByteStream, lease: Lease):
+        self._stream = stream
+        self._lease = lease
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        assert isinstance(self._stream, httpx2.AsyncByteStream)
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            if isinstance(self._stream, httpx2.AsyncByteStream):
+                await self._stream.aclose()
+        finally:
+            self._lease.release()

@@ -1,0 +1,60 @@
+"""Each upstream call, observed once: its duration and outcome by model
+(``drafter_upstream_*``) and its client span under the call that made it.
+
+The outcome is the upstream's HTTP status, read from the exception the service raised
+(its cause, the SDK's ``APIStatusError``, carries ``status_code``), or ``timeout``,
+``connection``, ``cancelled`` (the caller went away) or ``error``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import TypeVar
+
+from opentelemetry.trace import Status, StatusCode
+
+from drafter import metrics, tracing
+
+_T = TypeVar("_T")
+SPAN_NAME = "upstream POST /v1/messages"
+
+
+def upstream_status(exc: BaseException) -> str:
+    """The label of a failed upstream call (see the module's docstring)."""
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit):
+        return "cancelled"
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "status_code", None)
+        if isinstance(code, int):
+            return str(code)
+        name = type(seen).__name__
+        if "Timeout" in name:
+            return "timeout"
+        if "Connection" in name:
+            return "connection"
+        seen = seen.__cause__
+    return "error"
+
+
+async def observed_upstream(
+    model: str, batches: AsyncGenerator[_T, None]
+) -> AsyncGenerator[_T, None]:
+    """``batches`` (one upstream call's), timed and counted when the call ends."""
+    started = time.perf_counter()
+    span = tracing.start(SPAN_NAME, kind=tracing.CLIENT, attributes={"gen_ai.request.model": model})
+    status = "200"
+    try:
+        async with aclosing(batches):
+            async for batch in batches:
+                yield batch
+    except BaseException as exc:
+        status = upstream_status(exc)
+        span.set_status(Status(StatusCode.ERROR, status))
+        raise
+    finally:
+        span.set_attribute("http.response.status_code", status)
+        span.end()
+        metrics.record_upstream(model, status, time.perf_counter() - started)
