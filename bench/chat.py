@@ -1,5 +1,7 @@
 """Chat benchmark: ``drafter up`` against the fake Anthropic upstream, and the same load
-straight at the upstream, so the difference is what Drafter adds.
+straight at the upstream, so the difference is what Drafter adds; through each of
+Drafter's chat surfaces: chat completions and the Responses API (translated) and the
+Messages API (passed through).
 
     python -m bench.chat [--requests 2000] [--chunks 20]
 
@@ -18,9 +20,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.compare import gateway_target, upstream_target
+import orjson
+
+from bench.compare import PROMPT, gateway_target, upstream_target
 from bench.gateways import Gateway, start_drafter
-from bench.loadgen import Result, percentile, run_load
+from bench.loadgen import Result, Target, percentile, run_load
 from bench.procs import (
     ROOT,
     machine_speed_s,
@@ -30,6 +34,44 @@ from bench.procs import (
     tree_rss_mb,
 )
 from tests.support.stack import free_port
+
+APIS = ("chat", "messages", "responses")
+
+
+def messages_target(gateway: Gateway, stream: bool) -> Target:
+    """The same request as ``gateway_target``'s, on Drafter's Messages API."""
+    body = {"model": "claude-haiku-4-5", "messages": PROMPT, "max_tokens": 64, "stream": stream}
+    return Target(
+        f"{gateway.base_url}/v1/messages",
+        orjson.dumps(body),
+        {"x-api-key": gateway.api_key, "anthropic-version": "2023-06-01"},
+        b"text_delta",
+    )
+
+
+def responses_target(gateway: Gateway, stream: bool) -> Target:
+    """The same request on Drafter's Responses API (not stored, as Codex sends it)."""
+    body = {
+        "model": "claude-haiku-4-5",
+        "input": PROMPT,
+        "max_output_tokens": 64,
+        "stream": stream,
+        "store": False,
+    }
+    return Target(
+        f"{gateway.base_url}/v1/responses",
+        orjson.dumps(body),
+        {"Authorization": f"Bearer {gateway.api_key}"},
+        b"output_text.delta",
+    )
+
+
+def drafter_target(gateway: Gateway, api: str, stream: bool) -> Target:
+    if api == "responses":
+        return responses_target(gateway, stream)
+    return (
+        messages_target(gateway, stream) if api == "messages" else gateway_target(gateway, stream)
+    )
 
 
 def ms(seconds: float) -> str:
@@ -50,18 +92,18 @@ def row(name: str, r: Result, cpu_ms: float | None = None) -> list[str]:
 
 
 async def scenario(
-    drafter: Gateway, upstream: str, stream: bool, concurrency: int, requests: int
+    drafter: Gateway, upstream: str, api: str, stream: bool, concurrency: int, requests: int
 ) -> list[list[str]]:
     direct = await run_load(
         upstream_target(upstream, stream), concurrency=concurrency, requests=requests
     )
     before = tree_cpu_seconds(drafter.process.pid)
     through = await run_load(
-        gateway_target(drafter, stream), concurrency=concurrency, requests=requests
+        drafter_target(drafter, api, stream), concurrency=concurrency, requests=requests
     )
     used_s = tree_cpu_seconds(drafter.process.pid) - before
     cpu_ms = used_s * 1000 / max(1, len(through.latencies))
-    label = f"{'stream' if stream else 'json'} c={concurrency}"
+    label = f"{api} {'stream' if stream else 'json'} c={concurrency}"
     added = percentile(through.latencies, 50) - percentile(direct.latencies, 50)
     rows = [row(f"{label} upstream", direct), row(f"{label} drafter", through, cpu_ms)]
     extra = f"added p50 {ms(added)} ms"
@@ -79,13 +121,16 @@ async def main_async(args: argparse.Namespace) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         drafter = start_drafter(Path(tmp), upstream)
         try:
-            for stream in (False, True):  # warm-up
-                await run_load(gateway_target(drafter, stream), concurrency=4, requests=100)
+            for api in APIS:  # warm-up
+                for stream in (False, True):
+                    target = drafter_target(drafter, api, stream)
+                    await run_load(target, concurrency=4, requests=100)
             rows = []
             for stream in (False, True):
                 for concurrency in (1, 32):
                     n = args.requests if concurrency > 1 else max(100, args.requests // 4)
-                    rows += await scenario(drafter, upstream, stream, concurrency, n)
+                    for api in APIS:
+                        rows += await scenario(drafter, upstream, api, stream, concurrency, n)
             rss = tree_rss_mb(drafter.process.pid)
         finally:
             drafter.stop()

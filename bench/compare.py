@@ -25,6 +25,7 @@ import orjson
 from bench.gateways import Gateway, start_drafter, start_litellm
 from bench.growth import growth_report
 from bench.loadgen import Result, Target, percentile, run_load
+from bench.long_streams import add_long_stream_arguments, long_streams_from_args
 from bench.procs import (
     ROOT,
     machine_speed_s,
@@ -237,16 +238,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-growth", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "compare.md")
+    add_long_stream_arguments(parser)
     args = parser.parse_args()
+    if args.long_streams:
+        args.out = args.out.with_name("long-streams.md")
     with tempfile.TemporaryDirectory() as tmp:
-        lines = asyncio.run(compare(args, Path(tmp)))
-        if not args.skip_growth:
+        if args.long_streams:
+            lines = asyncio.run(long_streams_from_args(args, Path(tmp)))
+        else:
+            lines = asyncio.run(compare(args, Path(tmp)))
+        if not args.skip_growth and not args.long_streams:
             lines += ["", *asyncio.run(growth_report(Path(tmp) / "growth"))]
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     lines += [
         "",
         f"{when}, {platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}, 1 worker each, fake upstream without delay; "
+        f"{platform.python_version()}, 1 worker each"
+        f"{'' if args.long_streams else ', fake upstream without delay'}; "
         f"machine speed {machine_speed_s():.2f} CPU s per 10M Python loop iterations "
         f"(lower is faster).",
     ]

@@ -46,6 +46,7 @@ class Gateway:
     api_key: str
     process: subprocess.Popen
     logs: list[Path] = field(default_factory=list)
+    extra_headers: dict[str, str] = field(default_factory=dict)  # e.g. Portkey's routing
 
     @property
     def chat_url(self) -> str:

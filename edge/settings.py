@@ -8,6 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from drafter.config import DEFAULT_EDGE_HOST, DEFAULT_EDGE_PORT, CommonSettings
 from drafter.edge.server.client_address import TrustedProxies
 from drafter.edge.server.cors import CorsOrigins
+from drafter.edge.server.stream_cap import DEFAULT_MAX_STREAMS
 from drafter.edge.web.secret_key import check_secret_key
 
 # Anthropic's API refuses request bodies over 32 MB; so does the edge, on every path.
@@ -47,6 +48,9 @@ class EdgeSettings(CommonSettings):
     # A connection that has not sent a complete request head (request line and headers)
     # this many seconds after it opened or after its previous request is closed.
     header_timeout_s: float = Field(10.0, gt=0, validation_alias="DRAFTER_HEADER_TIMEOUT_S")
+    # Streams open at once in this edge process; past it a new streaming request is
+    # answered 503 with Retry-After (edge/server/stream_cap.py).
+    max_streams: int = Field(DEFAULT_MAX_STREAMS, ge=1, validation_alias="DRAFTER_MAX_STREAMS")
     # Peers (comma-separated CIDRs or addresses, ``*`` for any) whose X-Forwarded-For is
     # believed (edge/server/client_address.py). FORWARDED_ALLOW_IPS, uvicorn's name for
     # it, is still read when DRAFTER_TRUSTED_PROXIES is not set.

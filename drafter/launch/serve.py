@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drafter.launch.observability import observed_process
 from drafter.launch.processes import GRPC_SERVICES
 
 
@@ -13,13 +14,14 @@ def _addr(default: str, host: str | None, port: int | None) -> str:
 async def serve_one(
     name: str, host: str | None = None, port: int | None = None, *, reuse_port: bool = False
 ) -> None:
-    if name == "edge":
-        await _serve_edge(host, port, reuse_port=reuse_port)
-        return
-    service = next(s for s in GRPC_SERVICES if s.name == name)
-    settings = service.settings()
-    settings.ensure_data_dir()
-    await service.server()(settings, _addr(service.default_addr(settings), host, port))
+    with observed_process(name):
+        if name == "edge":
+            await _serve_edge(host, port, reuse_port=reuse_port)
+            return
+        service = next(s for s in GRPC_SERVICES if s.name == name)
+        settings = service.settings()
+        settings.ensure_data_dir()
+        await service.server()(settings, _addr(service.default_addr(settings), host, port))
 
 
 async def _serve_edge(host: str | None, port: int | None, *, reuse_port: bool) -> None:
@@ -36,6 +38,7 @@ async def _serve_edge(host: str | None, port: int | None, *, reuse_port: bool) -
             settings.host,
             settings.port,
             header_timeout_s=settings.header_timeout_s,
+            max_streams=settings.max_streams,
         ),
         [sock],
     )

@@ -17,6 +17,7 @@ from grpc import aio
 from pydantic import SecretStr
 
 from drafter.config import CommonSettings
+from drafter.launch.observability import start_observing, worker_metrics_env
 from drafter.launch.processes import GRPC_SERVICES
 from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import RunningServer
@@ -52,7 +53,10 @@ async def _start_edge_workers(
         str(port),
         "--reuse-port",
     ]
-    return [await asyncio.create_subprocess_exec(*command, env=env) for _ in range(count)]
+    return [
+        await asyncio.create_subprocess_exec(*command, env={**env, **worker_metrics_env(i + 1)})
+        for i in range(count)
+    ]
 
 
 async def _stop_edge_workers(workers: list[asyncio.subprocess.Process]) -> None:
@@ -82,6 +86,7 @@ async def run_stack(
     addrs: dict[str, str] = {}
     local_channels: dict[str, aio.Channel] = {}
     shared = _shared_token()
+    stop_observing = start_observing("up")
     try:
         for service in GRPC_SERVICES:
             settings = service.settings().model_copy(update={**addrs, **shared})
@@ -107,6 +112,7 @@ async def run_stack(
             edge_settings.host,
             edge_settings.port,
             header_timeout_s=edge_settings.header_timeout_s,
+            max_streams=edge_settings.max_streams,
         )
         log.info("Drafter is up: API at %s/api/v1", edge_settings.base_url)
         await serve_edge_until_signal(server, [sock])
@@ -114,4 +120,5 @@ async def run_stack(
         await _stop_edge_workers(workers)
         for running in reversed(started):
             await running.stop()
+        stop_observing()
         log.info("Drafter stopped")

@@ -252,12 +252,20 @@ class _UnaryStream:
 
 
 class LocalStreamCall(aio.UnaryStreamCall):
-    """One in-process server-streaming call (``aio.UnaryStreamCall``'s interface)."""
+    """One in-process server-streaming call (``aio.UnaryStreamCall``'s interface).
+
+    Its deadline is one timer for the whole call, armed at the first read: when it fires
+    during a read, the reading task is cancelled there and the read fails with
+    DEADLINE_EXCEEDED; between reads, the next read fails so. A stream's reads are its
+    events, so a read costs no timer of its own."""
 
     def __init__(self, messages: AsyncIterator[Any], context: LocalContext) -> None:
         self._messages = messages
         self._context = context
         self._reader: asyncio.Task[Any] | None = None
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._expired = False  # the deadline passed
+        self._cancelled_for_deadline = False  # ... during a read, whose task it cancelled
         self._code: grpc.StatusCode | None = None
         self._error: aio.AioRpcError | None = None
         self._callbacks: list[Callable[[Any], None]] = []
@@ -266,26 +274,48 @@ class LocalStreamCall(aio.UnaryStreamCall):
     async def read(self) -> Any:
         if self._code is not None:
             return self._after_end()
-        self._reader = asyncio.current_task()
-        deadline = self._context.deadline
+        if self._expired:  # it passed between reads: the handler never resumes
+            self._closing = asyncio.get_running_loop().create_task(self._close_messages())
+            return self._past_deadline()
+        reader = self._reader = asyncio.current_task()
+        if self._deadline_timer is None and self._context.deadline is not None:
+            self._deadline_timer = asyncio.get_running_loop().call_at(
+                self._context.deadline, self._deadline_passed
+            )
         try:
-            if deadline is None:
-                return await anext(self._messages)
-            async with asyncio.timeout_at(deadline) as scope:
-                return await anext(self._messages)
+            return await anext(self._messages)
         except StopAsyncIteration:
             self._end(grpc.StatusCode.OK)
             return aio.EOF
         except aio.AbortError:
             self._end(self._context.code(), self._context.error())
             raise self._error from None  # type: ignore[misc]
-        except TimeoutError:
-            if deadline is not None and scope.expired():
-                self._end(grpc.StatusCode.DEADLINE_EXCEEDED, _deadline_exceeded())
-                raise self._error from None  # type: ignore[misc]
+        except asyncio.CancelledError:
+            # Ours (the deadline) unless the task was also cancelled by someone else.
+            if self._cancelled_for_deadline and reader is not None:
+                self._cancelled_for_deadline = False
+                if reader.uncancel() == 0:
+                    return self._past_deadline()
             raise
         finally:
             self._reader = None
+
+    def _deadline_passed(self) -> None:
+        self._deadline_timer = None
+        if self._code is not None:
+            return
+        self._expired = True
+        if self._reader is not None:
+            self._cancelled_for_deadline = True
+            self._reader.cancel()
+
+    async def _close_messages(self) -> None:
+        if hasattr(self._messages, "aclose"):
+            await self._messages.aclose()
+
+    def _past_deadline(self) -> Any:
+        self._end(grpc.StatusCode.DEADLINE_EXCEEDED, _deadline_exceeded())
+        raise self._error from None  # type: ignore[misc]
 
     def _after_end(self) -> Any:
         if self._code == grpc.StatusCode.CANCELLED:
@@ -298,6 +328,9 @@ class LocalStreamCall(aio.UnaryStreamCall):
         if self._code is not None:
             return
         self._code, self._error = code, error
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback(self)

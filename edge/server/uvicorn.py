@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from drafter.edge.server.http_protocol import DEFAULT_HEADER_TIMEOUT_S, with_header_timeout
+from drafter.edge.server.stream_cap import DEFAULT_MAX_STREAMS, listen_backlog
 from drafter.rpc.server import stop_on_signals
 from drafter.runtime import tune_collector_for_serving
 
@@ -24,10 +25,16 @@ class EdgeServer(uvicorn.Server):
 
 
 def edge_server(
-    app: Any, host: str, port: int, *, header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
+    max_streams: int = DEFAULT_MAX_STREAMS,
 ) -> EdgeServer:
     """uvicorn for the edge. Its proxy-header handling is off: the client's address
-    behind trusted proxies is the edge's own rule (``client_address``)."""
+    behind trusted proxies is the edge's own rule (``client_address``). The listen queue
+    is sized for the stream cap (``stream_cap.listen_backlog``)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -40,6 +47,7 @@ def edge_server(
         log_config=None,
         timeout_graceful_shutdown=10,
         server_header=False,
+        backlog=listen_backlog(max_streams),
     )
     return EdgeServer(config)
 

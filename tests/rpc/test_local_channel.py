@@ -240,6 +240,24 @@ async def test_a_stream_deadline_ends_it(channel: aio.Channel) -> None:
     assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
 
 
+async def test_a_stream_deadline_passed_between_reads_ends_it(
+    channel: aio.Channel, servicer: ScriptedChat
+) -> None:
+    stub = chat_grpc.ChatServiceStub(channel)
+    before = servicer.closed_streams
+    call = stub.StreamComplete(_stream("slow"), timeout=0.3)
+    assert (await call.read()).delta.text == "a"
+    await asyncio.sleep(0.5)  # the caller is busy elsewhere when the deadline passes
+
+    with pytest.raises(aio.AioRpcError) as info:
+        for _ in range(3):  # "b" may already be on its way; "c" never comes
+            await call.read()
+
+    assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert await call.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert await _eventually(lambda: servicer.closed_streams == before + 1)
+
+
 @pytest.mark.parametrize("pending_read", [True, False])
 async def test_cancelling_a_stream_closes_the_handler(
     channel: aio.Channel, servicer: ScriptedChat, pending_read: bool

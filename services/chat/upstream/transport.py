@@ -9,7 +9,10 @@ CPU per call than the SDK's own transports (the figures are bench/'s).
   and allowed keep-alive; TCP keep-alive probes as the SDK's own client sets them.
 - Timeouts come from the request (``connect``, ``read`` between two reads, ``write`` while
   the socket's buffer is full) and fail as httpx2's ``ConnectTimeout``, ``ReadTimeout``
-  and ``WriteTimeout``, so the SDK retries them as it would its own.
+  and ``WriteTimeout``, so the SDK retries them as it would its own. The read timeout is
+  one timer per connection, looked at only when it fires (and moved on to the current
+  wait's deadline then), so a read costs a clock read rather than a timer of its own:
+  a stream's reads are its events.
 - A pooled connection the server closed while it sat idle is replaced once, when it fails
   before any byte of the answer arrived (the request cannot have been processed).
 - Body bytes that arrived since the last read are handed over as one piece, so what
@@ -32,6 +35,8 @@ import httptools
 import httpx2
 
 IDLE_TIMEOUT_S = 30.0
+# A timer that fires this close to its time is taken as on time (the loop's clock is coarse).
+_EARLY_S = 0.002
 MAX_IDLE_PER_ORIGIN = 100
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _KEEPALIVE_OPTIONS = tuple(
@@ -62,6 +67,11 @@ class _Connection(asyncio.Protocol):
         self.status = 0
         self.complete = False
         self.keep_alive = False
+        # The read-timeout watchdog: the wait in progress, its deadline, and one timer.
+        self._waiting: asyncio.Future[None] | None = None
+        self._wait_deadline = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._timed_out = False
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -79,6 +89,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if not self.complete:
             self._fail(exc or httpx2.RemoteProtocolError("the server closed the connection"))
 
@@ -167,12 +180,35 @@ class _Connection(asyncio.Protocol):
     ) -> None:
         """Waits for the parser to wake ``waiter``; past ``read_timeout`` the connection
         is closed and ``ReadTimeout`` raised."""
+        if read_timeout is None:
+            await waiter
+            return
+        loop = asyncio.get_running_loop()
+        self._wait_deadline = loop.time() + read_timeout
+        self._waiting = waiter
+        if self._watchdog is None:
+            self._watchdog = loop.call_at(self._wait_deadline, self._watch)
         try:
-            async with asyncio.timeout(read_timeout):
-                await waiter
-        except TimeoutError:
-            self._close()
-            raise httpx2.ReadTimeout(f"timed out {doing}") from None
+            await waiter
+        finally:
+            self._waiting = None
+        if self._timed_out:
+            raise httpx2.ReadTimeout(f"timed out {doing}")
+
+    def _watch(self) -> None:
+        """The watchdog fired: ends the wait in progress if its deadline has passed, else
+        waits on for it; with no wait in progress it stops (the next wait restarts it)."""
+        self._watchdog = None
+        waiter = self._waiting
+        if waiter is None or waiter.done() or self.closed:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() + _EARLY_S < self._wait_deadline:
+            self._watchdog = loop.call_at(self._wait_deadline, self._watch)
+            return
+        self._timed_out = True
+        self._close()
+        waiter.set_result(None)
 
     def _close(self) -> None:
         self.closed = True

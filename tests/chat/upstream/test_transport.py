@@ -194,6 +194,35 @@ async def test_no_answer_in_time_is_a_read_timeout(
             await client.post(url, content=b"x")
 
 
+async def test_a_body_that_stalls_is_a_read_timeout_but_a_slow_steady_one_is_not(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
+) -> None:
+    """The read timeout bounds each wait between two reads, not the whole body: chunks
+    0.1 s apart for 0.6 s pass under a 0.25 s timeout, a 1 s silence does not."""
+
+    async def steady_then_silent(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(6):
+            writer.write(b"1\r\nx\r\n")
+            await writer.drain()
+            await asyncio.sleep(0.1)
+        if body == b"stall":
+            await asyncio.sleep(1.0)
+        writer.write(b"0\r\n\r\n")
+        return True
+
+    _, url = await serve(steady_then_silent)
+    async with httpx2.AsyncClient(transport=UpstreamTransport(), timeout=0.25) as client:
+        answer = await client.post(url, content=b"steady")
+        assert answer.content == b"x" * 6
+        async with client.stream("POST", url, content=b"stall") as stalled:
+            received = b""
+            with pytest.raises(httpx2.ReadTimeout):
+                async for chunk in stalled.aiter_bytes():
+                    received += chunk
+            assert received == b"x" * 6
+
+
 async def test_a_refused_connection_is_a_connect_error(client: httpx2.AsyncClient) -> None:
     probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = probe.sockets[0].getsockname()[1]

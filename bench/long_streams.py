@@ -1,0 +1,276 @@
+"""Thousands of long streams held at once: what each gateway adds per event and per stream.
+
+    bench/compare --long-streams [--levels 500,2000,5000] [--rounds 2] [--edge-workers 1]
+                  [--max-streams N] [--only drafter,litellm,portkey]
+
+The fake upstream streams each answer as 200 text deltas 50 ms apart (about 10 s a
+stream). For each level the load generator opens that many streams over a few seconds and
+holds them to the end, in interleaved rounds (gateway A, B, C, then again), after a run
+against the bare upstream at the same level. Per gateway: completed streams and errors;
+added inter-token latency (client-observed gap minus the upstream's 50 ms); added time to
+first token (minus the bare upstream's at the lowest level); CPU seconds per 1,000 relayed
+events (the gateway's process tree, from /proc); peak RSS, RSS per open stream and open
+fds (sampled while the streams are open). Every figure sits beside the load average of
+this machine at the time, since other work shares its cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from bench.gateways import Gateway, start_drafter, start_litellm
+from bench.growth import start_fake
+from bench.loadgen import Target, percentile
+from bench.portkey_env import start_portkey
+from bench.procs import process_tree, stop, tree_cpu_seconds
+from bench.stream_clients import StreamsResult, hold_streams, raise_fd_limit
+
+DELTAS = 200
+DELAY_MS = 50
+LEVELS = (500, 2000, 5000)
+# The fake echoes the prompt split into DELTAS pieces, so it must be longer than DELTAS.
+PROMPT = [{"role": "user", "content": "Tell me a long story. " * 20}]
+
+
+def stream_target(gateway: Gateway) -> Target:
+    body = {"model": "claude-haiku-4-5", "messages": PROMPT, "max_tokens": 4096, "stream": True}
+    headers = {"Authorization": f"Bearer {gateway.api_key}", **gateway.extra_headers}
+    return Target(gateway.chat_url, orjson.dumps(body), headers, b'"content":"')
+
+
+def upstream_target(upstream: str) -> Target:
+    body = {
+        "model": "claude-haiku-4-5-20251001",
+        "messages": PROMPT,
+        "max_tokens": 4096,
+        "stream": True,
+    }
+    headers = {"x-api-key": "sk-ant-bench", "anthropic-version": "2023-06-01"}
+    return Target(f"{upstream}/v1/messages", orjson.dumps(body), headers, b"text_delta")
+
+
+def ramp_seconds(streams: int) -> float:
+    return min(5.0, 1.0 + streams / 1000)
+
+
+@dataclass
+class Sampled:
+    peak_rss_mb: float = 0.0
+    peak_fds: int = 0
+
+
+def _rss_and_fds(pids: list[int]) -> tuple[float, int]:
+    rss, fds = 0.0, 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1]) / 1024
+            fds += len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            pass
+    return rss, fds
+
+
+async def _sample(
+    pids: list[int], result: StreamsResult, into: Sampled, stop_at: list[bool]
+) -> None:
+    while not stop_at[0]:
+        rss, fds = _rss_and_fds(pids)
+        into.peak_rss_mb = max(into.peak_rss_mb, rss)
+        into.peak_fds = max(into.peak_fds, fds)
+        await asyncio.sleep(0.25)
+
+
+@dataclass
+class Run:
+    gateway: str
+    streams: int
+    result: StreamsResult
+    cpu_s: float
+    idle_rss_mb: float
+    sampled: Sampled
+    load: float
+    seconds: float
+
+    @property
+    def cpu_per_1000_events(self) -> float:
+        return self.cpu_s * 1000 / max(1, self.result.events)
+
+    @property
+    def kb_per_stream(self) -> float:
+        grown = max(0.0, self.sampled.peak_rss_mb - self.idle_rss_mb)
+        return grown * 1024 / max(1, self.result.peak_streaming)
+
+
+async def run_level(pid: int | None, name: str, target: Target, streams: int) -> Run:
+    pids = process_tree(pid) if pid else []
+    idle, _ = _rss_and_fds(pids)
+    before = tree_cpu_seconds(pid) if pid else 0.0
+    result = StreamsResult()
+    sampled, done = Sampled(), [False]
+    started = time.perf_counter()
+    sampler = asyncio.create_task(_sample(pids, result, sampled, done))
+    result = await hold_streams(
+        target, streams, ramp_s=ramp_seconds(streams), upstream=pid is None, into=result
+    )
+    done[0] = True
+    await sampler
+    cpu = tree_cpu_seconds(pid) - before if pid else 0.0
+    load = os.getloadavg()[0]
+    return Run(name, streams, result, cpu, idle, sampled, load, time.perf_counter() - started)
+
+
+@dataclass
+class Level:
+    bare: Run
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+
+
+def _ms(values: list[float], q: float, minus: float = 0.0) -> str:
+    return f"{(percentile(values, q) - minus) * 1000:.1f}" if values else "-"
+
+
+def level_rows(streams: int, level: Level, base: list[float]) -> list[str]:
+    """``base``: the bare upstream's first-token times at the lowest level, before the
+    fake upstream and the load generator themselves run short of CPU."""
+    bare_first = level.bare.result.first_tokens
+    rows = [
+        f"| {streams} | upstream alone | {level.bare.result.completed}/{streams} | "
+        f"{level.bare.result.errors} | {_ms(level.bare.result.gaps, 50, DELAY_MS / 1000)} / "
+        f"{_ms(level.bare.result.gaps, 99, DELAY_MS / 1000)} | {_ms(bare_first, 50)} / "
+        f"{_ms(bare_first, 99)} "
+        f"(absolute) | - | - | - | - | {level.bare.load:.1f} |"
+    ]
+    for name, runs in level.runs.items():
+        gaps = [g for r in runs for g in r.result.gaps]
+        firsts = [f for r in runs for f in r.result.first_tokens]
+        completed = sum(r.result.completed for r in runs)
+        errors = sum(r.result.errors for r in runs)
+        refused = sum(r.result.refused for r in runs)
+        cpu = sum(r.cpu_s for r in runs) * 1000 / max(1, sum(r.result.events for r in runs))
+        base50 = percentile(base, 50) if base else 0.0
+        base99 = percentile(base, 99) if base else 0.0
+        rows.append(
+            f"| {streams} | {name} | {completed}/{streams * len(runs)} | {errors}"
+            f"{f' (+{refused} 503)' if refused else ''} | "
+            f"{_ms(gaps, 50, DELAY_MS / 1000)} / {_ms(gaps, 99, DELAY_MS / 1000)} | "
+            f"{_ms(firsts, 50, base50)} / {_ms(firsts, 99, base99)} | {cpu:.3f} | "
+            f"{max(r.sampled.peak_rss_mb for r in runs):.0f} | "
+            f"{max(r.kb_per_stream for r in runs):.0f} | "
+            f"{max(r.sampled.peak_fds for r in runs)} | "
+            f"{', '.join(f'{r.load:.1f}' for r in runs)} |"
+        )
+    return rows
+
+
+HEADER = [
+    "| streams | gateway | completed | errors | added inter-token p50 / p99 ms | "
+    "added TTFT p50 / p99 ms | CPU s per 1k events | peak RSS MB | KB per open stream | "
+    "open fds | load avg (1 min) per round |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+]
+
+
+async def long_streams_report(
+    workdir: Path,
+    *,
+    levels: tuple[int, ...],
+    rounds: int,
+    edge_workers: int = 1,
+    max_streams: int = 0,
+    only: tuple[str, ...] = (),
+) -> list[str]:
+    limit = raise_fd_limit()
+    fake, upstream = start_fake(DELTAS, DELAY_MS)
+    wanted = set(only or ("drafter", "litellm", "portkey"))
+    gateways: list[Gateway] = []
+    portkey = None
+    if "drafter" in wanted:
+        cap = {"DRAFTER_MAX_STREAMS": str(max_streams)} if max_streams else {}
+        drafter = start_drafter(workdir / "drafter", upstream, edge_workers=edge_workers, **cap)
+        gateways.append(drafter)
+    if "litellm" in wanted:
+        gateways.append(start_litellm(workdir / "litellm", upstream))
+    if "portkey" in wanted:
+        portkey = start_portkey(workdir / "portkey", upstream)
+        if portkey is not None:
+            gateways.append(portkey)
+    lines = [*HEADER]
+    base: list[float] = []
+    try:
+        for gateway in gateways:  # warm-up: imports, pools, first-request paths
+            await hold_streams(stream_target(gateway), 20, ramp_s=0.5)
+        for streams in levels:
+            bare = await run_level(None, "upstream", upstream_target(upstream), streams)
+            level = Level(bare)
+            for _ in range(rounds):
+                for gateway in gateways:
+                    await asyncio.sleep(2)  # let closed sockets and the load settle
+                    run = await run_level(
+                        gateway.process.pid, gateway.name, stream_target(gateway), streams
+                    )
+                    level.runs.setdefault(gateway.name, []).append(run)
+                    print(
+                        f"{streams} streams, {gateway.name}: {run.result.completed} done, "
+                        f"{run.result.errors} errors, HTTP statuses {run.result.statuses} "
+                        f"{run.result.refusals or ''}, "
+                        f"{run.seconds:.0f} s, load {run.load:.1f}",
+                        flush=True,
+                    )
+            base = base or bare.result.first_tokens
+            lines += level_rows(streams, level, base)
+    finally:
+        for gateway in gateways:
+            gateway.stop()
+        stop(fake)  # type: ignore[arg-type]
+    names = ", ".join(g.name for g in gateways)
+    lines += [
+        "",
+        f"Long streams: {DELTAS} deltas {DELAY_MS} ms apart, {rounds} interleaved round(s) of "
+        f"{names}, one process each (Drafter with {edge_workers} edge worker(s)"
+        f"{f', DRAFTER_MAX_STREAMS={max_streams}' if max_streams else ''}); "
+        f"fd limit {limit}. Added TTFT is against the bare upstream at the lowest level; "
+        f"KB per open stream is the RSS grown over the most streams answered 200 at once.",
+    ]
+    if portkey is None and "portkey" in wanted:
+        lines.append("Portkey was skipped (see the reason printed above).")
+    return lines
+
+
+def add_long_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--long-streams",
+        action="store_true",
+        help="the long-stream scenario instead of the instant-answer phases",
+    )
+    parser.add_argument(
+        "--levels",
+        default=",".join(map(str, LEVELS)),
+        help="concurrent streams per level, comma-separated (long streams)",
+    )
+    parser.add_argument("--edge-workers", type=int, default=1, help="Drafter's edge workers")
+    parser.add_argument(
+        "--max-streams", type=int, default=0, help="DRAFTER_MAX_STREAMS (default: its own)"
+    )
+    parser.add_argument("--only", default="", help="comma-separated gateways to run (default: all)")
+
+
+async def long_streams_from_args(args: argparse.Namespace, workdir: Path) -> list[str]:
+    levels = tuple(int(n) for n in args.levels.split(","))
+    only = tuple(n for n in args.only.split(",") if n)
+    return await long_streams_report(
+        workdir,
+        levels=levels,
+        rounds=args.rounds,
+        edge_workers=args.edge_workers,
+        max_streams=args.max_streams,
+        only=only,
+    )

@@ -1,0 +1,69 @@
+"""Profiles Drafter's per-event path with py-spy while long streams run.
+
+    python -m bench.profile_streams [--streams 500] [--seconds 10] [--out profile.svg]
+
+Starts the fake upstream (200 deltas 50 ms apart) and ``drafter up``, opens the streams,
+and records the ``drafter up`` process with ``py-spy record`` (``pip install py-spy``;
+reading another process's memory may need root or ``ptrace`` rights). With ``--top`` the
+output is py-spy's raw frame list, from which the busiest functions are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench.gateways import start_drafter
+from bench.growth import start_fake
+from bench.long_streams import DELAY_MS, DELTAS, stream_target
+from bench.procs import stop
+from bench.stream_clients import hold_streams, raise_fd_limit
+
+
+async def profile(streams: int, seconds: float, out: Path, workdir: Path) -> None:
+    raise_fd_limit()
+    fake, upstream = start_fake(DELTAS, DELAY_MS)
+    gateway = start_drafter(workdir, upstream)
+    try:
+        target = stream_target(gateway)
+        await hold_streams(target, 20, ramp_s=0.5)
+        load = asyncio.create_task(hold_streams(target, streams, ramp_s=2.0))
+        await asyncio.sleep(3.0)  # all streams open
+        record = await asyncio.create_subprocess_exec(
+            "py-spy",
+            "record",
+            "--pid",
+            str(gateway.process.pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "200",
+            "--format",
+            "raw" if out.suffix == ".txt" else "flamegraph",
+            "-o",
+            str(out),
+            stdout=subprocess.DEVNULL,
+        )
+        await record.wait()
+        result = await load
+        print(f"{result.completed} streams completed, {result.errors} errors; profile: {out}")
+    finally:
+        gateway.stop()
+        stop(fake)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--streams", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--out", type=Path, default=Path("profile.svg"), help=".svg or .txt")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(profile(args.streams, args.seconds, args.out, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
