@@ -7,7 +7,10 @@ Where things are (one request: route → ``deps`` → ``errors``/``clients`` →
   history behind both ``/status`` answers).
 - ``api/``: the OpenAI-compatible routers under ``/api/v1`` and ``/v1``, and their
   plumbing: ``accounting`` (reserve, then settle), ``bodies``, ``uploads``.
+- ``anthropic/``: Anthropic's Messages API (a passthrough) under the same prefixes.
 - ``openai/``: OpenAI ⇄ proto translation (pure) and ``chat_stream`` (one SSE stream).
+- ``responses/``: OpenAI's Responses API; ``store`` is the one door to its stored
+  responses (kept by the accounts service), ``stored_routes`` reads and deletes them.
 - ``oauth/``: the authorization, token and revocation endpoints (RFC 6749 bodies).
 - ``web/``: sign-in, the dashboard and the status page (HTML, at the root).
 - ``server/``: how the app is served (uvicorn, its protocol with its request-head
@@ -24,23 +27,38 @@ from fastapi import FastAPI
 from grpc import aio
 from starlette.staticfiles import StaticFiles
 
+from drafter.edge.anthropic import routes as anthropic
 from drafter.edge.api import chat, images, models, status, usage
 from drafter.edge.api.accounting import Accounting
 from drafter.edge.clients import connect_services
 from drafter.edge.errors import install_error_handlers
 from drafter.edge.oauth import authorize, token
+from drafter.edge.responses import routes as responses
+from drafter.edge.responses import stored_routes as stored_responses
 from drafter.edge.server.body_limit import BodyLimit
 from drafter.edge.server.cors import ApiCors
+from drafter.edge.server.stream_cap import StreamCap
 from drafter.edge.settings import EdgeSettings
 from drafter.edge.web import auth, dashboard, status_page
 from drafter.edge.web.context import STATIC_DIR, build_web
 from drafter.edge.web.forms import install_form_handlers
+from drafter.http_observer import RequestObserver
 
 API_PREFIXES = ("/api/v1", "/v1")
-API_ROUTERS = (chat.router, images.router, models.router, usage.router, status.router)
+API_ROUTERS = (
+    chat.router,
+    anthropic.router,
+    images.router,
+    models.router,
+    usage.router,
+    status.router,
+    responses.router,
+    stored_responses.router,
+)
 # Mounted at the root: liveness, stored images, sign-in and dashboard pages, and OAuth
 # (RFC 6749 errors, not the OpenAI shape).
 ROOT_ROUTERS = (
+    anthropic.probe,
     status.liveness,
     images.public,
     auth.router,
@@ -80,10 +98,13 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
     )
+    app.add_middleware(StreamCap, max_streams=settings.max_streams)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     # Added last, so outermost: a preflight is answered before the body limit, and a 413
     # carries the CORS headers a browser needs to read it.
     app.add_middleware(ApiCors, allowed=settings.cors)
+    # Outermost: every answer is counted (drafter.http_observer).
+    app.add_middleware(RequestObserver, prefixes=API_PREFIXES)
     install_error_handlers(app)
     install_form_handlers(app)
     for prefix in API_PREFIXES:

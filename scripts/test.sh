@@ -40,6 +40,21 @@ redis-cli -h 127.0.0.1 -p 6379 ping
 log "Python packages"
 python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
 
+log "Node.js clients"
+# the pinned Node clients the tests drive (tests/clients/package-lock.json), installed again
+# only when the lockfile changed: its hash is kept inside node_modules
+lock_hash=$(sha256sum tests/clients/package-lock.json | cut -d ' ' -f 1)
+lock_stamp=tests/clients/node_modules/.package-lock.sha256
+if ! command -v npm >/dev/null; then
+  [ -n "${CI:-}" ] && { echo "npm is required on CI (Node.js 20+, for tests/clients)" >&2; exit 1; }
+  echo "npm not found: the Node.js client tests will be skipped"
+elif [ "$(cat "$lock_stamp" 2>/dev/null)" = "$lock_hash" ]; then
+  echo "up to date"
+else
+  (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" >"$lock_stamp"
+fi
+
 log "ruff"
 ruff check .
 ruff format --check .
@@ -54,6 +69,22 @@ lint-imports
 
 log "mypy"
 mypy drafter
+
+log "Kubernetes manifests"
+# each overlay rendered by kubectl's kustomize, validated offline against the schemas of
+# the oldest Kubernetes with gRPC probes and of the newest kubernetes-validate carries
+if ! command -v kubectl >/dev/null; then
+  [ -n "${CI:-}" ] && { echo "kubectl (1.27+, with kustomize) is required on CI" >&2; exit 1; }
+  echo "kubectl not found: the manifests are not rendered (tests/deploy is skipped)"
+else for overlay in deploy/kubernetes/overlays/*/; do
+  rendered=$(mktemp)
+  kubectl kustomize "$overlay" >"$rendered"
+  for version in 1.27.0 1.37.0; do
+    kubernetes-validate --strict --quiet -k "$version" "$rendered"
+  done
+  rm -f "$rendered"
+  echo "$overlay: valid"
+done; fi
 
 log "pytest"
 python3 -m pytest "$@"

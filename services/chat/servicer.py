@@ -19,11 +19,10 @@ long answer that keeps coming is never cut). Past it the call is closed and fail
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import anthropic
 import httpx2
@@ -31,28 +30,33 @@ from grpc import aio
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
-from drafter.common.v1 import errors_pb2
 from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.limits import MAX_CHOICES
 from drafter.model_table import DEFAULT_UPSTREAM_TIMEOUT_S, ModelTable
-from drafter.rpc.errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailable
+from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from drafter.services.chat.coalesce import coalesced
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from drafter.services.chat.model_rules import effort_from_request
 from drafter.services.chat.output_format import format_tool_name
+from drafter.services.chat.passthrough import MessagesPassthrough
+from drafter.services.chat.prompt_cache import PromptCacheMode
+from drafter.services.chat.reservation_check import ReservationCheck
+from drafter.services.chat.responses.respond import Responder
 from drafter.services.chat.stop_sequences import split_stop_sequences
 from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
+from drafter.services.chat.upstream.clock import UpstreamClock as _UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
 from drafter.services.chat.upstream.events import upstream_event_batches, whole_message_batches
+from drafter.services.chat.upstream.key_pool import upstream_keys_response
+from drafter.upstream_observer import observed_upstream
 
 # Up to this max_tokens (thinking included), Complete asks the upstream for the whole
 # Message; the SDK's own guard for Opus 4 allows 8,192 tokens without streaming.
 WHOLE_ANSWER_MAX_TOKENS = 8_192
 
 Event = chat_pb.StreamCompleteResponse
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +96,31 @@ class UpstreamCall:
 
 class ChatServicer(chat_grpc.ChatServiceServicer):
     """Complete and StreamComplete over one shared ``AsyncAnthropic`` client (its
-    Messages API: ``upstream.client``)."""
+    Messages API: ``upstream.client``), Respond (OpenAI's Responses API, ``responses``)
+    over the same client, and Messages and CountTokens passing that API through
+    untranslated (``passthrough``); each request admitted by the reservation it
+    names (``reservation_check``)."""
 
-    def __init__(self, messages: MessagesApi, models: ModelTable, thinking: ThinkingStore) -> None:
+    def __init__(
+        self,
+        messages: MessagesApi,
+        models: ModelTable,
+        thinking: ThinkingStore,
+        reservations: ReservationCheck,
+        prompt_cache: PromptCacheMode = "auto",
+    ) -> None:
         self._messages = messages
         self._models = models
+        self._prompt_cache: PromptCacheMode = prompt_cache
         self._thinking = thinking
+        self._reservations = reservations
+        self._passthrough = MessagesPassthrough(messages, models)
+        self._responder = Responder(messages, models, thinking, prompt_cache)
 
     async def Complete(
         self, request: chat_pb.CompleteRequest, context: aio.ServicerContext
     ) -> chat_pb.CompleteResponse:
-        call = await self._prepare(request.request)
+        call = await self._prepare(request.request, request.reservation_id)
         builders = [ChoiceBuilder(i) for i in range(call.n)]
         response = chat_pb.CompleteResponse(upstream_model=call.upstream_model)
         async with aclosing(self._events(call, stream=not call.short)) as events:
@@ -117,22 +135,54 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     async def StreamComplete(
         self, request: chat_pb.StreamCompleteRequest, context: aio.ServicerContext
     ) -> AsyncIterator[Event]:
-        call = await self._prepare(request.request)
+        call = await self._prepare(request.request, request.reservation_id)
         async with aclosing(self._events(call, stream=True)) as events:
             async for event in events:
                 yield event
 
-    async def _prepare(self, req: chat_pb.ChatRequest) -> UpstreamCall:
+    async def Messages(
+        self, request: chat_pb.MessagesRequest, context: aio.ServicerContext
+    ) -> AsyncIterator[chat_pb.MessagesResponse]:
+        call = self._passthrough.prepare(request)
+        self._reservations.admit(request.reservation_id, call.model.id)
+        async with aclosing(self._passthrough.answers(call)) as answers:
+            async for answer in answers:
+                yield answer
+
+    async def CountTokens(
+        self, request: chat_pb.CountTokensRequest, context: aio.ServicerContext
+    ) -> chat_pb.CountTokensResponse:
+        return await self._passthrough.count_tokens(request)
+
+    async def GetUpstreamKeys(
+        self, request: chat_pb.GetUpstreamKeysRequest, context: aio.ServicerContext
+    ) -> chat_pb.GetUpstreamKeysResponse:
+        # An operator's read of the key pool (upstream/key_pool.py): no reservation.
+        return upstream_keys_response(self._messages.key_health())
+
+    async def Respond(
+        self, request: chat_pb.RespondRequest, context: aio.ServicerContext
+    ) -> AsyncIterator[chat_pb.RespondResponse]:
+        call = await self._responder.prepare(request)
+        self._reservations.admit(request.reservation_id, call.model.id)
+        async with aclosing(self._responder.answers(call)) as answers:
+            async for answer in answers:
+                yield answer
+
+    async def _prepare(self, req: chat_pb.ChatRequest, reservation_id: str) -> UpstreamCall:
         model = self._models.resolve(req.model)
         if model.kind != "chat":
             raise InvalidRequest(
                 f"The model `{req.model}` is not a chat model.", metadata={"param": "model"}
             )
+        self._reservations.admit(reservation_id, model.id)
         n = req.n or 1
         if not 1 <= n <= MAX_CHOICES:
             raise InvalidRequest(f"n must be between 1 and {MAX_CHOICES}.", metadata={"param": "n"})
         kept = await self._kept_thinking(req)
-        params = message_params_from_request(req, model, kept_thinking=kept)
+        params = message_params_from_request(
+            req, model, kept_thinking=kept, prompt_cache=self._prompt_cache
+        )
         _, local_stops = split_stop_sequences(req.stop)
         return UpstreamCall(
             params,
@@ -155,7 +205,10 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         choices = [call.choice(i) for i in range(call.n)]
         store = self._thinking if call.thinking else None
         streams = [
-            _choice_batches(self._messages, call.params, c, store, stream, call.timeout_s)
+            observed_upstream(
+                str(call.params["model"]),
+                _choice_batches(self._messages, call.params, c, store, stream, call.timeout_s),
+            )
             for c in choices
         ]
         async with aclosing(coalesced(streams)) as events:
@@ -205,38 +258,6 @@ async def _choice_batches(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     if choice.stop_reason is None:
         raise UpstreamUnavailable("The upstream stream ended before the message did.")
-
-
-class _UpstreamClock:
-    """Bounds the waits of one upstream call: all of them together within ``timeout_s``
-    (a call for the whole Message), or each one (``per_event``: a stream's opening and
-    each next event). Only the waits on the upstream count, never the caller's."""
-
-    def __init__(self, timeout_s: float, *, per_event: bool, model: str) -> None:
-        self._timeout_s = timeout_s
-        self._per_event = per_event
-        self._model = model
-        self._deadline = asyncio.get_running_loop().time() + timeout_s
-
-    async def wait(self, step: Awaitable[_T]) -> _T:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout_s if self._per_event else self._deadline
-        try:
-            async with asyncio.timeout_at(deadline) as scope:
-                return await step
-        except TimeoutError:
-            if not scope.expired():
-                raise
-            raise self._timed_out() from None
-
-    def _timed_out(self) -> UpstreamTimeout:
-        what = "send its next event" if self._per_event else "answer"
-        return UpstreamTimeout(
-            f"The upstream did not {what} within {self._timeout_s:g} s"
-            f" (the model's upstream timeout).",
-            reason=errors_pb2.ERROR_REASON_UPSTREAM_TIMEOUT,
-            metadata={"model": self._model, "timeout_s": f"{self._timeout_s:g}"},
-        )
 
 
 def _choice_index(event: Event) -> int:

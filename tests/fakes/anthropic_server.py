@@ -12,7 +12,10 @@ words, or answered with the next scripted :class:`Reply` from ``enqueue(...)``, 
 an echo of the last user text split into ``chunks`` text deltas. A scripted error status
 wins over validation; a scripted answer waits for a request the live API would serve.
 Token counts are deterministic: input tokens are the words of the request's text, output
-tokens the chunks streamed. Responses name the model by the id the live API echoes.
+tokens the chunks streamed (``POST /v1/messages/count_tokens`` answers the same input
+count). A thinking block sent back must carry a signature the fake issued for its text,
+unchanged (:mod:`tests.fakes.anthropic_thinking`). Responses name the model by the id the
+live API echoes.
 """
 
 from __future__ import annotations
@@ -31,13 +34,24 @@ from typing import Any
 import orjson
 import uvicorn
 
+from tests.fakes.anthropic_cache import PromptCache, cache_control_error
+from tests.fakes.anthropic_documents import document_error
 from tests.fakes.anthropic_models import MODELS, AnthropicModel, find_model
+from tests.fakes.anthropic_thinking import SignedThinking
+from tests.fakes.anthropic_web_search import (
+    WebSearch,
+    search_blocks,
+    web_search_tool,
+    web_search_tool_error,
+)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Frame = tuple[str, dict[str, Any]]
 
+MESSAGES = "/v1/messages"  # ``?beta=true`` (what Claude Code sends) is the same endpoint
+COUNT_TOKENS = "/v1/messages/count_tokens"
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -81,6 +95,8 @@ class Reply:
     error_message: str = "scripted error from the fake Anthropic server"
     headers: Mapping[str, str] = field(default_factory=dict)
     error_after: int | None = None
+    # Searches the upstream runs before its text (only with the web search tool sent).
+    web_searches: Sequence[WebSearch] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,7 @@ class ReceivedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    query: str = ""  # the query string, without "?" (``beta=true``)
 
 
 def _split(text: str, n: int) -> list[str]:
@@ -195,9 +212,15 @@ def validate(
     _check_sampling(body, model, version)
     _check_tool_choice(body)
     _check_thinking(body, model)
+    _check_forced_tool(body, model)
     _check_output_config(body, model)
-    _check_content(body, model)
+    turns = _check_system_messages(body, model)
+    _check_content({**body, "messages": turns}, model)  # the conversation's own turns
     _check_stop_sequences(body)
+    _check_tools(body, model)
+    cache_error = cache_control_error(body)
+    if cache_error:
+        raise Invalid(cache_error)
     return model
 
 
@@ -233,7 +256,7 @@ def _check_shape(body: Any) -> None:
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             raise Invalid(f"messages.{i}: {NOT_AN_OBJECT}")
-        if message.get("role") not in ("user", "assistant"):
+        if message.get("role") not in ("user", "assistant", "system"):
             raise Invalid("messages: roles must be 'user' or 'assistant'")
         if "content" not in message:
             raise Invalid(f"messages.{i}.content: Field required")
@@ -290,8 +313,21 @@ def _check_tool_choice(body: dict[str, Any]) -> None:
         )
 
 
+def _check_forced_tool(body: dict[str, Any], model: AnthropicModel) -> None:
+    # Quoted live with thinking left out (can1357/oh-my-pi#12939); with thinking sent, the
+    # older "Thinking may not be enabled ..." answer is kept (which comes first there is
+    # not documented).
+    if body.get("tool_choice", {}).get("type") in FORCED_TOOL_CHOICES and not (
+        model.forced_tool_use
+    ):
+        raise Invalid('tool_choice: type "tool" and "any" are not supported for this model.')
+
+
 def _check_thinking(body: dict[str, Any], model: AnthropicModel) -> None:
     if "thinking" not in body:
+        if model.thinking_always_on:  # it thinks anyway: the thinking rules apply
+            _check_forced_tool(body, model)
+            _check_while_thinking(body)
         return
     thinking = body["thinking"]
     if not isinstance(thinking, dict):
@@ -325,6 +361,10 @@ def _check_thinking(body: dict[str, Any], model: AnthropicModel) -> None:
         raise Invalid("`max_tokens` must be greater than `thinking.budget_tokens`.")
     if kind == "disabled":
         return
+    _check_while_thinking(body)
+
+
+def _check_while_thinking(body: dict[str, Any]) -> None:
     if "temperature" in body and body["temperature"] != 1:
         raise Invalid("`temperature` may only be set to 1 when thinking is enabled.")
     if "top_p" in body and body["top_p"] < THINKING_MIN_TOP_P:
@@ -375,6 +415,32 @@ def _check_text(text: Any, where: str) -> None:
         raise Invalid("messages: text content blocks must contain non-whitespace text")
 
 
+CLEAR_AT = ("next_user_message", "never")
+
+
+def _check_system_messages(body: dict[str, Any], model: AnthropicModel) -> list[Any]:
+    """Mid-conversation ``system`` messages: only on models that take them, right after a
+    user turn, text only (the placement and content rules of anthropic_models.py); the
+    messages without them."""
+    messages = body["messages"]
+    for i, message in enumerate(messages):
+        if message["role"] != "system":
+            continue
+        if not model.mid_conversation_system:
+            raise Invalid("messages: roles must be 'user' or 'assistant'")
+        if i == 0 or messages[i - 1]["role"] != "user":
+            raise Invalid(  # the fake's wording of the placement rule
+                f"messages.{i}: a system message must come right after a user message"
+            )
+        content = message["content"]
+        blocks = [{"type": "text"}] if isinstance(content, str) else content
+        if any(block.get("type") != "text" for block in blocks):
+            raise Invalid(f"messages.{i}.content: system messages take text blocks only")
+        if message.get("clear_at", "never") not in CLEAR_AT:
+            raise Invalid(f"messages.{i}.clear_at: Input should be 'next_user_message' or 'never'")
+    return [m for m in messages if m["role"] != "system"]
+
+
 def _check_content(body: dict[str, Any], model: AnthropicModel) -> None:
     system = body.get("system")
     if "system" in body and not isinstance(system, str | list):
@@ -398,6 +464,10 @@ def _check_content(body: dict[str, Any], model: AnthropicModel) -> None:
         for j, block in enumerate(blocks):
             if block["type"] == "text":
                 _check_text(block.get("text"), f"messages.{i}.content.{j}")
+            if block["type"] == "document":
+                error = document_error(block, f"messages.{i}.content.{j}")
+                if error:
+                    raise Invalid(error)
     if messages[last]["role"] != "assistant":
         return
     if not model.assistant_prefill:
@@ -427,13 +497,43 @@ def _check_stop_sequences(body: dict[str, Any]) -> None:
             )
 
 
+def _check_tools(body: dict[str, Any], model: AnthropicModel) -> None:
+    tools = body.get("tools")
+    if tools is None:
+        return
+    if not isinstance(tools, list):
+        raise Invalid("tools: Input should be a valid list")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            raise Invalid(f"tools.{i}: {NOT_AN_OBJECT}")
+        if tool.get("type") == "web_search_20250305":
+            error = web_search_tool_error(tool, f"tools.{i}")
+            if error:
+                raise Invalid(error)
+        if "strict" not in tool:
+            continue
+        if not isinstance(tool["strict"], bool):
+            raise Invalid(f"tools.{i}.custom.strict: Input should be a valid boolean")
+        if tool["strict"] and not model.structured_outputs:
+            # The fake's wording: strict tools are structured outputs (anthropic_models).
+            raise Invalid(f"tools.{i}.strict: strict tool use is not supported for this model")
+
+
 class _Script:
-    """Turns a request and a :class:`Reply` into a Message and its stream frames."""
+    """Turns a request and a :class:`Reply` into a Message and its stream frames;
+    ``cache`` is the request's (cache read, cache creation) tokens."""
 
     def __init__(
-        self, body: dict[str, Any], model: str, reply: Reply, chunks: int, msg_id: str
+        self,
+        body: dict[str, Any],
+        model: str,
+        reply: Reply,
+        chunks: int,
+        msg_id: str,
+        cache: tuple[int, int] = (0, 0),
     ) -> None:
         self.body, self.model, self.reply = body, model, reply
+        self.cache_read, self.cache_creation = cache
         self.chunks = reply.chunks or chunks
         text = reply.text if reply.text is not None else self._echo()
         self.stop_reason, self.stop_sequence = reply.stop_reason, reply.stop_sequence
@@ -453,6 +553,8 @@ class _Script:
         ]
         self.stop_reason = self.stop_reason or ("tool_use" if self.tools else "end_turn")
         self.msg_id = msg_id
+        searches = reply.web_searches if web_search_tool(body) is not None else ()
+        self.search_blocks = search_blocks(searches, msg_id)
 
     def _echo(self) -> str:
         last = _last_user_text(self.body)
@@ -461,15 +563,21 @@ class _Script:
     def usage(self) -> dict[str, Any]:
         output = len(self.text_pieces) + len(self.thinking_pieces) + len(self.tools)
         usage: dict[str, Any] = {
-            "input_tokens": max(1, _words(self.body.get("system")) + _words(self.body["messages"])),
+            "input_tokens": max(1, self._prompt_words() - self.cache_read - self.cache_creation),
             "output_tokens": max(1, output),
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": self.cache_creation,
+            "cache_read_input_tokens": self.cache_read,
         }
+        if self.search_blocks:
+            searches = len(self.search_blocks) // 2
+            usage["server_tool_use"] = {"web_search_requests": searches}
         usage |= dict(self.reply.usage or {})
         if "thinking_tokens" in usage:
             usage["output_tokens_details"] = {"thinking_tokens": usage.pop("thinking_tokens")}
         return usage
+
+    def _prompt_words(self) -> int:
+        return _words(self.body.get("system")) + _words(self.body["messages"])
 
     def blocks(self) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
@@ -478,6 +586,7 @@ class _Script:
             blocks.append(
                 {"type": "thinking", "thinking": thinking, "signature": self.reply.signature}
             )
+        blocks.extend(self.search_blocks)
         if self.text_pieces:
             blocks.append({"type": "text", "text": "".join(self.text_pieces)})
         for tool in self.tools:
@@ -525,6 +634,8 @@ class _Script:
         elif kind == "text":
             start = {"type": "text", "text": ""}
             deltas = [{"type": "text_delta", "text": t} for t in self.text_pieces]
+        elif kind == "web_search_tool_result":  # streamed whole in its start
+            start, deltas = block, []
         else:
             start = {**block, "input": {}}
             # Like the real API, a call without arguments streams one empty fragment.
@@ -577,9 +688,13 @@ class FakeAnthropic:
         self.api_key = api_key
         self.models: tuple[AnthropicModel, ...] = tuple(models)
         self.requests: list[ReceivedRequest] = []
+        self.prompt_cache = PromptCache()
         self.disconnects = 0
         self.completed_streams = 0
         self._replies: collections.deque[Reply] = collections.deque()
+        # Error replies by API key: every Messages request carrying that key gets it.
+        self.key_replies: dict[str, Reply] = {}
+        self.signed_thinking = SignedThinking()  # kept across reset(): signatures don't expire
         self._disconnected = threading.Event()
         self._ids = itertools.count(1)
         self._server: uvicorn.Server | None = None
@@ -602,6 +717,8 @@ class FakeAnthropic:
         """Forgets requests, scripted replies and counters (between tests)."""
         self.requests.clear()
         self._replies.clear()
+        self.key_replies.clear()
+        self.prompt_cache.clear()
         self.disconnects = self.completed_streams = 0
         self._disconnected.clear()
 
@@ -655,7 +772,7 @@ class FakeAnthropic:
         if scope["path"] == "/healthz":
             await self._json(send, 200, {"ok": True})
             return
-        if scope["method"] != "POST" or scope["path"] != "/v1/messages":
+        if scope["method"] != "POST" or scope["path"] not in (MESSAGES, COUNT_TOKENS):
             await self._json(send, 404, _error_body("not_found_error", "Not found"))
             return
         chunks = []
@@ -670,8 +787,33 @@ class FakeAnthropic:
         except orjson.JSONDecodeError:
             body = None
         recorded = body if isinstance(body, dict) else {}
-        self.requests.append(ReceivedRequest("POST", scope["path"], headers, recorded))
+        query = scope.get("query_string", b"").decode()
+        self.requests.append(ReceivedRequest("POST", scope["path"], headers, recorded, query))
+        if scope["path"] == COUNT_TOKENS:
+            await self._count_tokens(headers, body, send)
+            return
         await self._messages(headers, body, receive, send)
+
+    async def _count_tokens(self, headers: dict[str, str], body: Any, send: Send) -> None:
+        """``/v1/messages/count_tokens``: the input tokens the request would use, counted as
+        a Messages request counts them (its words); nothing is generated."""
+        if not self._authorized(headers):
+            await self._json(send, 401, _error_body("authentication_error", "invalid x-api-key"))
+            return
+        try:
+            _check_version(headers)
+            if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+                raise Invalid("model: Field required")
+            if find_model(self.models, body["model"]) is None:
+                raise Invalid(f"model: {body['model']}", 404)
+            if not isinstance(body.get("messages"), list) or not body["messages"]:
+                raise Invalid("messages: Field required")
+        except Invalid as invalid:
+            error = _error_body(invalid.error_type, invalid.message)
+            await self._json(send, invalid.status, error)
+            return
+        words = _words(body.get("system")) + _words(body["messages"])
+        await self._json(send, 200, {"input_tokens": max(1, words)})
 
     async def _messages(
         self, headers: dict[str, str], body: Any, receive: Receive, send: Send
@@ -682,21 +824,30 @@ class FakeAnthropic:
             return
         # A scripted failure wins over validation (tests script upstream failures); a
         # scripted answer is used only by a request the live API would have served.
-        if self._replies and self._replies[0].status != 200:
+        # A key's own failure (``key_replies``) wins over both: a rate limit is per key.
+        reply = self.key_replies.get(self._key(headers))
+        if reply is None and self._replies and self._replies[0].status != 200:
             reply = self._replies.popleft()
+        if reply is not None:
             error_type = reply.error_type or ERROR_TYPES.get(reply.status, "api_error")
             error = _error_body(error_type, reply.error_message)
             await self._json(send, reply.status, error, reply.headers)
             return
         try:
             model = validate(headers, body, self.models)
+            signature_error = self.signed_thinking.error(body)
+            if signature_error:
+                raise Invalid(signature_error)
         except Invalid as invalid:
             error = _error_body(invalid.error_type, invalid.message)
             await self._json(send, invalid.status, error)
             return
         reply = self._replies.popleft() if self._replies else Reply()
         msg_id = f"msg_fake_{next(self._ids):08d}"
-        script = _Script(body, model.id, reply, self.chunks, msg_id)
+        cache = self.prompt_cache.account(body, model.id, model.cache_min_tokens, _words)
+        script = _Script(body, model.id, reply, self.chunks, msg_id, cache)
+        if script.thinking_pieces:
+            self.signed_thinking.issue(reply.signature, "".join(script.thinking_pieces))
         delay = self.delay_s if reply.delay_s is None else reply.delay_s
         if body.get("stream"):
             await self._stream(send, receive, script.frames(), reply, delay)
@@ -719,9 +870,13 @@ class FakeAnthropic:
         finally:
             watch.cancel()
 
-    def _authorized(self, headers: dict[str, str]) -> bool:
+    @staticmethod
+    def _key(headers: dict[str, str]) -> str:
         key = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer")
-        key = key.strip()
+        return key.strip()
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        key = self._key(headers)
         return bool(key) and (self.api_key is None or key == self.api_key)
 
     async def _json(

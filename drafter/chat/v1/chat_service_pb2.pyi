@@ -1,4 +1,7 @@
+import datetime
+
 from drafter.common.v1 import usage_pb2 as _usage_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -57,13 +60,31 @@ class ImagePart(_message.Message):
     detail: str
     def __init__(self, url: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
 
+class FilePart(_message.Message):
+    __slots__ = ("file_data", "filename")
+    FILE_DATA_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    file_data: str
+    filename: str
+    def __init__(self, file_data: _Optional[str] = ..., filename: _Optional[str] = ...) -> None: ...
+
+class CacheControl(_message.Message):
+    __slots__ = ("ttl",)
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    ttl: str
+    def __init__(self, ttl: _Optional[str] = ...) -> None: ...
+
 class ContentPart(_message.Message):
-    __slots__ = ("text", "image")
+    __slots__ = ("text", "image", "file", "cache_control")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    CACHE_CONTROL_FIELD_NUMBER: _ClassVar[int]
     text: str
     image: ImagePart
-    def __init__(self, text: _Optional[str] = ..., image: _Optional[_Union[ImagePart, _Mapping]] = ...) -> None: ...
+    file: FilePart
+    cache_control: CacheControl
+    def __init__(self, text: _Optional[str] = ..., image: _Optional[_Union[ImagePart, _Mapping]] = ..., file: _Optional[_Union[FilePart, _Mapping]] = ..., cache_control: _Optional[_Union[CacheControl, _Mapping]] = ...) -> None: ...
 
 class ToolCall(_message.Message):
     __slots__ = ("id", "name", "arguments_json")
@@ -90,14 +111,18 @@ class Message(_message.Message):
     def __init__(self, role: _Optional[_Union[Role, str]] = ..., content: _Optional[_Iterable[_Union[ContentPart, _Mapping]]] = ..., tool_calls: _Optional[_Iterable[_Union[ToolCall, _Mapping]]] = ..., tool_call_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class Tool(_message.Message):
-    __slots__ = ("name", "description", "parameters_json")
+    __slots__ = ("name", "description", "parameters_json", "strict", "cache_control")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_JSON_FIELD_NUMBER: _ClassVar[int]
+    STRICT_FIELD_NUMBER: _ClassVar[int]
+    CACHE_CONTROL_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     parameters_json: str
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., parameters_json: _Optional[str] = ...) -> None: ...
+    strict: bool
+    cache_control: CacheControl
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., parameters_json: _Optional[str] = ..., strict: _Optional[bool] = ..., cache_control: _Optional[_Union[CacheControl, _Mapping]] = ...) -> None: ...
 
 class ToolChoice(_message.Message):
     __slots__ = ("mode", "name")
@@ -318,3 +343,57 @@ class CountTokensResponse(_message.Message):
     head: UpstreamHead
     body: bytes
     def __init__(self, head: _Optional[_Union[UpstreamHead, _Mapping]] = ..., body: _Optional[bytes] = ...) -> None: ...
+
+class RespondRequest(_message.Message):
+    __slots__ = ("reservation_id", "model", "body", "response_id", "created_at")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    model: str
+    body: bytes
+    response_id: str
+    created_at: int
+    def __init__(self, reservation_id: _Optional[str] = ..., model: _Optional[str] = ..., body: _Optional[bytes] = ..., response_id: _Optional[str] = ..., created_at: _Optional[int] = ...) -> None: ...
+
+class RespondResponse(_message.Message):
+    __slots__ = ("data", "usage")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    usage: _usage_pb2.TokenUsage
+    def __init__(self, data: _Optional[bytes] = ..., usage: _Optional[_Union[_usage_pb2.TokenUsage, _Mapping]] = ...) -> None: ...
+
+class GetUpstreamKeysRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetUpstreamKeysResponse(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[UpstreamKeyHealth]
+    def __init__(self, keys: _Optional[_Iterable[_Union[UpstreamKeyHealth, _Mapping]]] = ...) -> None: ...
+
+class UpstreamKeyHealth(_message.Message):
+    __slots__ = ("label", "fingerprint", "in_flight", "cooling", "cooling_until", "requests", "rate_limited", "overloaded", "last_status")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    COOLING_FIELD_NUMBER: _ClassVar[int]
+    COOLING_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMITED_FIELD_NUMBER: _ClassVar[int]
+    OVERLOADED_FIELD_NUMBER: _ClassVar[int]
+    LAST_STATUS_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    fingerprint: str
+    in_flight: int
+    cooling: bool
+    cooling_until: _timestamp_pb2.Timestamp
+    requests: int
+    rate_limited: int
+    overloaded: int
+    last_status: int
+    def __init__(self, label: _Optional[str] = ..., fingerprint: _Optional[str] = ..., in_flight: _Optional[int] = ..., cooling: _Optional[bool] = ..., cooling_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., requests: _Optional[int] = ..., rate_limited: _Optional[int] = ..., overloaded: _Optional[int] = ..., last_status: _Optional[int] = ...) -> None: ...

@@ -59,6 +59,16 @@ class ChatServiceStub:
                 request_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensRequest.SerializeToString,
                 response_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensResponse.FromString,
                 _registered_method=True)
+        self.Respond = channel.unary_stream(
+                '/drafter.chat.v1.ChatService/Respond',
+                request_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.RespondRequest.SerializeToString,
+                response_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.RespondResponse.FromString,
+                _registered_method=True)
+        self.GetUpstreamKeys = channel.unary_unary(
+                '/drafter.chat.v1.ChatService/GetUpstreamKeys',
+                request_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.GetUpstreamKeysRequest.SerializeToString,
+                response_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.GetUpstreamKeysResponse.FromString,
+                _registered_method=True)
 
 
 class ChatServiceServicer:
@@ -102,6 +112,23 @@ class ChatServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Respond(self, request, context):
+        """OpenAI's Responses API, translated to the Messages API: the request as JSON,
+        the answer as Responses stream events (JSON) with `sequence_number`, then the
+        usage. Cancelling the call cancels the upstream request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUpstreamKeys(self, request, context):
+        """The health of each upstream API key of the service's key pool, for an
+        operator (the edge's status): never a key itself. Takes no reservation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChatServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -124,6 +151,16 @@ def add_ChatServiceServicer_to_server(servicer, server):
                     servicer.CountTokens,
                     request_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensRequest.FromString,
                     response_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensResponse.SerializeToString,
+            ),
+            'Respond': grpc.unary_stream_rpc_method_handler(
+                    servicer.Respond,
+                    request_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.RespondRequest.FromString,
+                    response_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.RespondResponse.SerializeToString,
+            ),
+            'GetUpstreamKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUpstreamKeys,
+                    request_deserializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.GetUpstreamKeysRequest.FromString,
+                    response_serializer=drafter_dot_chat_dot_v1_dot_chat__service__pb2.GetUpstreamKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -239,6 +276,60 @@ class ChatService:
             '/drafter.chat.v1.ChatService/CountTokens',
             drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensRequest.SerializeToString,
             drafter_dot_chat_dot_v1_dot_chat__service__pb2.CountTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Respond(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/drafter.chat.v1.ChatService/Respond',
+            drafter_dot_chat_dot_v1_dot_chat__service__pb2.RespondRequest.SerializeToString,
+            drafter_dot_chat_dot_v1_dot_chat__service__pb2.RespondResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUpstreamKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/drafter.chat.v1.ChatService/GetUpstreamKeys',
+            drafter_dot_chat_dot_v1_dot_chat__service__pb2.GetUpstreamKeysRequest.SerializeToString,
+            drafter_dot_chat_dot_v1_dot_chat__service__pb2.GetUpstreamKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,
