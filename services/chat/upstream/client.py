@@ -193,14 +193,15 @@ class MessagesApi:
 
     def _moves_on(self, response: httpx2.Response, lease: Lease | None) -> bool:
         """Records the answer for the leased key; True when it cooled the key (429, 529)
-        and another key is ready to take the next attempt at once."""
+        and another key (never the same one, even when its retry-after was 0) is ready to
+        take the next attempt at once."""
         if lease is None:
             return False
         cooled = self.keys.record(lease.key, response.status_code, response.headers)
-        if not cooled:
+        if not cooled or len(self.keys) == 1:
             return False
         status, label = response.status_code, lease.key.label
-        if self.keys.has_ready_key():
+        if self.keys.has_ready_key(other_than=lease.key):
             log.info("upstream key %s answered %d: cooling, next attempt on another", label, status)
             return True
         log.info("upstream key %s answered %d: cooling, no other key ready", label, status)

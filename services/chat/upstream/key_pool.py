@@ -133,10 +133,10 @@ class KeyPool:
         key.last_lease = next(self._sequence)
         return Lease(key)
 
-    def has_ready_key(self) -> bool:
-        """Whether some key is not cooling down now."""
+    def has_ready_key(self, other_than: UpstreamKey | None = None) -> bool:
+        """Whether some key (other than ``other_than``) is not cooling down now."""
         now = self._clock()
-        return any(not self._cooling(k, now) for k in self.keys)
+        return any(k is not other_than and not self._cooling(k, now) for k in self.keys)
 
     def record(self, key: UpstreamKey, status: int, headers: Mapping[str, str]) -> bool:
         """Notes the upstream's answer status for ``key``; a 429 or 529 cools the key (see

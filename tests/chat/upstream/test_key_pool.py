@@ -134,3 +134,12 @@ def test_health_and_its_proto_carry_no_key(pool: KeyPool, clock: Clock) -> None:
 def test_an_empty_pool_refuses_to_lease() -> None:
     with pytest.raises(LookupError):
         KeyPool([]).lease()
+
+
+def test_a_key_that_rests_zero_seconds_is_not_another_key(pool: KeyPool) -> None:
+    first = pool.keys[0]
+    pool.cool_down(pool.keys[1], 30, 429)
+    pool.cool_down(pool.keys[2], 30, 429)
+    pool.record(first, 529, {"retry-after": "0"})  # ready again at once, but the same key
+    assert pool.has_ready_key()
+    assert not pool.has_ready_key(other_than=first)
