@@ -27,6 +27,7 @@ from grpc import aio
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.edge.api.accounting import Accounting, Settlement, outcome_of_failure
+from drafter.edge.api.relayed_call import RelayedCall
 from drafter.edge.errors import APIError, api_error_from_rpc
 
 PING = b'event: ping\ndata: {"type": "ping"}\n\n'
@@ -47,7 +48,7 @@ def outcome_of_status(status: int) -> accounts_pb.Outcome:
     return accounts_pb.OUTCOME_FAILED
 
 
-class MessagesCall:
+class MessagesCall(RelayedCall):
     """Reads one ``Messages`` call and settles its :class:`Settlement` when it ends."""
 
     def __init__(
@@ -57,33 +58,20 @@ class MessagesCall:
         settlement: Settlement,
         request_id: str,
     ) -> None:
-        self._rpc = rpc
-        self._accounting = accounting
-        self._settlement = settlement
+        super().__init__(rpc, accounting, settlement)
         self._request_id = request_id
-        self._pending: asyncio.Future[object] | None = None
         self.head: chat_pb.UpstreamHead | None = None
 
     async def first_head(self, wait_s: float | None) -> chat_pb.UpstreamHead | None:
         """The upstream's head; None when it did not come within ``wait_s`` (it is still
         awaited, by :meth:`frames`). A failure settles and raises."""
-        pending = self._pending = asyncio.ensure_future(self._rpc.read())
+        answer = await self.first_answer(wait_s)
+        if answer is None:
+            return None
         try:
-            done, _ = await asyncio.wait((pending,), timeout=wait_s)
-            if not done:
-                return None
-            self._pending = None
-            return self._take_head(pending.result())
-        except grpc.RpcError as exc:
-            await self._accounting.conclude(self._settlement, outcome_of_failure(exc.code()))
-            raise
+            return self._take_head(answer)
         except APIError:
             await self._accounting.conclude(self._settlement, accounts_pb.OUTCOME_FAILED)
-            raise
-        except asyncio.CancelledError:
-            pending.cancel()
-            self._rpc.cancel()
-            await self._accounting.conclude(self._settlement, accounts_pb.OUTCOME_CANCELLED)
             raise
 
     def _take_head(self, answer: object) -> chat_pb.UpstreamHead:
@@ -91,12 +79,6 @@ class MessagesCall:
             raise APIError(500, _MISSING_HEAD, "api_error")
         self.head = answer.head  # type: ignore[attr-defined]
         return self.head
-
-    async def _read(self) -> object:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            return await pending
-        return await self._rpc.read()
 
     def _record(self, answer: chat_pb.MessagesResponse) -> bytes | None:
         """The body bytes of ``answer`` (None for the usage, which is recorded)."""

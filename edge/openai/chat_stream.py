@@ -11,7 +11,6 @@ however the stream ends (the rule is ``Accounting.conclude``'s).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -19,53 +18,21 @@ from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
-from drafter.edge.api.accounting import (
-    Accounting,
-    Settlement,
-    outcome_of_failure,
-)
+from drafter.edge.api.accounting import outcome_of_failure
+from drafter.edge.api.relayed_call import RelayedCall
 from drafter.edge.errors import api_error_from_rpc
 from drafter.edge.openai import sse
 from drafter.edge.openai.from_proto import FINISH_REASONS, delta_from_proto, usage_from_proto
 from drafter.edge.server.event_stream import KEEPALIVE
 
 
-class ChatStream:
+class ChatStream(RelayedCall):
     """Reads gRPC events, writes SSE frames, and records the choices finished and the
     tokens used on its :class:`Settlement`, concluded when the stream ends."""
 
-    def __init__(
-        self, rpc: aio.UnaryStreamCall, accounting: Accounting, settlement: Settlement
-    ) -> None:
-        self._rpc = rpc
-        self._accounting = accounting
-        self._settlement = settlement
-        self._pending: asyncio.Future[object] | None = None
-
     async def first_event(self, wait_s: float) -> object | None:
         """The first event; None when none came within ``wait_s`` (it is still awaited)."""
-        pending = self._pending = asyncio.ensure_future(self._rpc.read())
-        try:
-            done, _ = await asyncio.wait((pending,), timeout=wait_s)
-            if not done:
-                return None
-            self._pending = None
-            event: object = pending.result()
-            return event
-        except grpc.RpcError as exc:
-            await self._accounting.conclude(self._settlement, outcome_of_failure(exc.code()))
-            raise
-        except asyncio.CancelledError:
-            pending.cancel()
-            self._rpc.cancel()
-            await self._accounting.conclude(self._settlement, accounts_pb.OUTCOME_CANCELLED)
-            raise
-
-    async def _read(self) -> object:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            return await pending
-        return await self._rpc.read()
+        return await self.first_answer(wait_s)
 
     async def frames(
         self, first: object | None, writer: sse.ChunkWriter, include_usage: bool

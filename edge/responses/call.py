@@ -24,6 +24,7 @@ from grpc import aio
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.edge.api.accounting import Accounting, Settlement, outcome_of_failure
+from drafter.edge.api.relayed_call import RelayedCall
 from drafter.edge.errors import APIError, api_error_from_rpc
 from drafter.edge.responses.sealing import Sealer
 
@@ -48,7 +49,7 @@ def sse_frame(event_type: str, data: bytes) -> bytes:
     return b"event: " + event_type.encode() + b"\ndata: " + data + b"\n\n"
 
 
-class ResponseCall:
+class ResponseCall(RelayedCall):
     """Reads one ``Respond`` call; :attr:`final` is the response as the client got it and
     :attr:`output` its output items as a conversation keeps them (reasoning sealed)."""
 
@@ -61,38 +62,15 @@ class ResponseCall:
         *,
         include_encrypted: bool,
     ) -> None:
-        self._rpc = rpc
-        self._accounting = accounting
-        self._settlement = settlement
+        super().__init__(rpc, accounting, settlement)
         self._sealer = sealer
         self._include = include_encrypted
-        self._pending: asyncio.Future[object] | None = None
         self._sealed: dict[str, str] = {}
         self._started: dict[str, Any] | None = None
         self._done_items: list[Item] = []
         self._next_sequence = 0
         self.final: dict[str, Any] | None = None
         self.output: list[Item] = []
-
-    async def first_answer(self, wait_s: float | None) -> object | None:
-        """The first answer; None when none came within ``wait_s`` (it is still awaited).
-        A failure settles and raises."""
-        pending = self._pending = asyncio.ensure_future(self._rpc.read())
-        try:
-            done, _ = await asyncio.wait((pending,), timeout=wait_s)
-            if not done:
-                return None
-            self._pending = None
-            answer: object = pending.result()
-            return answer
-        except grpc.RpcError as exc:
-            await self._accounting.conclude(self._settlement, outcome_of_failure(exc.code()))
-            raise
-        except asyncio.CancelledError:
-            pending.cancel()
-            self._rpc.cancel()
-            await self._accounting.conclude(self._settlement, accounts_pb.OUTCOME_CANCELLED)
-            raise
 
     async def _answers(self, first: object | None) -> AsyncIterator[chat_pb.RespondResponse]:
         answer = first
@@ -101,12 +79,6 @@ class ResponseCall:
         while answer is not aio.EOF:
             yield answer  # type: ignore[misc]
             answer = await self._read()
-
-    async def _read(self) -> object:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            return await pending
-        return await self._rpc.read()
 
     def _take(self, answer: chat_pb.RespondResponse) -> tuple[str, bytes] | None:
         """The event (its type, its JSON as the client gets it); None for the usage."""
