@@ -50,10 +50,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str, fmt: str = "text") -> None:
-    """The root logger at ``level``, writing ``fmt`` (``json``, else text) to stderr."""
+    """The root logger at ``level``, writing ``fmt`` (``json``, else text) to stderr; a
+    no-op for a root logger that already has handlers (a host that set up logging itself,
+    such as a test runner whose captured streams close later), as ``basicConfig`` is."""
     _State.json = fmt == "json"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.basicConfig(level=level.upper(), handlers=[handler])
     if fmt not in ("text", "json"):
         logging.getLogger("drafter").warning("%s=%r is not text or json: text", LOG_FORMAT_ENV, fmt)
