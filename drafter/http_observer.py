@@ -24,7 +24,6 @@ REQUEST_ID_HEADER = b"x-request-id"
 # The label of a request no route matched (a 404, a static file): never its raw path.
 UNMATCHED_ROUTE = "other"
 _EVENT_STREAM = b"text/event-stream"
-_MAX_REQUEST_ID = 128
 
 
 def route_template(scope: Scope, prefixes: tuple[str, ...] = ()) -> str:
@@ -62,7 +61,9 @@ class RequestObserver:
             return
         started = time.perf_counter()
         given = _header(scope, REQUEST_ID_HEADER)
-        request, token = request_scope.begin(given if len(given) <= _MAX_REQUEST_ID else "")
+        request, token = request_scope.begin(
+            given if len(given) <= request_scope.MAX_REQUEST_ID_CHARS else ""
+        )
         status, streaming = 500, False
 
         async def observed_send(message: Message) -> None:

@@ -20,6 +20,9 @@ class RequestScope:
     model: str = ""
 
 
+# The longest ``x-request-id`` a caller may choose; a longer one is replaced by a new id.
+MAX_REQUEST_ID_CHARS = 128
+
 _SCOPE: ContextVar[RequestScope | None] = ContextVar("drafter_request_scope", default=None)
 
 

@@ -10,7 +10,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from drafter.edge.errors import api_error_from_validation, invalid_request
-from drafter.request_scope import note_request_id
+from drafter.request_scope import MAX_REQUEST_ID_CHARS, note_request_id
 from drafter.rpc.interceptors import REQUEST_ID_KEY
 
 M = TypeVar("M", bound=BaseModel)
@@ -39,5 +39,6 @@ def new_id(prefix: str) -> str:
 
 
 def request_id(header_value: str | None) -> str:
-    rid = header_value if header_value and len(header_value) <= 128 else new_id("req_")
-    return note_request_id(rid)
+    if header_value and len(header_value) <= MAX_REQUEST_ID_CHARS:
+        return note_request_id(header_value)
+    return note_request_id(new_id("req_"))

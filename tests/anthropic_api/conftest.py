@@ -6,30 +6,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from importlib import resources
-from pathlib import Path
 
 import anthropic
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.support.stack import DrafterStack, free_port, start_drafter_up
+from tests.support.layouts import LAYOUTS, layout_stack
+from tests.support.stack import DrafterStack
 
 UPSTREAM_KEY = "sk-ant-test"  # what tests/support/stack.py gives drafter up
 HAIKU = "claude-haiku-4-5"
-TINY_PLAN = """
-[plans.tiny]
-name = "Tiny"
-price_eur_per_week = 0
-models = ["claude-haiku-4-5"]
-max_api_keys = 1
-max_apps = 1
-
-[plans.tiny.limits]
-chat = 2
-imageGen = 0
-imageEdit = 0
-"""
 # Short, so a silent upstream shows Drafter's keep-alive within a test.
 KEEPALIVE_S = "0.3"
 # Above gRPC's default message size (4 MiB), so a body between the two must pass, and small
@@ -37,35 +23,20 @@ KEEPALIVE_S = "0.3"
 MAX_BODY_BYTES = 6_000_000
 
 
-def _plans_file(folder: Path) -> Path:
-    built_in = resources.files("drafter.services.accounts.plans").joinpath("plans.toml")
-    path = folder / "plans.toml"
-    path.write_text(built_in.read_text() + TINY_PLAN)
-    return path
-
-
-@pytest.fixture(scope="package", params=[True, False], ids=["in-process", "over-grpc"])
+@pytest.fixture(scope="package", **LAYOUTS)
 def stack(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     fake_anthropic_server: FakeAnthropic,
 ) -> Iterator[DrafterStack]:
-    folder = tmp_path_factory.mktemp("anthropic-api")
-    ports = {name: free_port() for name in ("accounts", "chat", "images")}
-    stack = start_drafter_up(
-        folder,
-        anthropic_base_url=fake_anthropic_server.base_url,
-        DRAFTER_IN_PROCESS_CALLS=str(request.param).lower(),
-        DRAFTER_PLANS_FILE=str(_plans_file(folder)),
+    with layout_stack(
+        tmp_path_factory.mktemp("anthropic-api"),
+        fake_anthropic_server,
+        in_process=request.param,
         DRAFTER_KEEPALIVE_S=KEEPALIVE_S,
         DRAFTER_MAX_BODY_BYTES=str(MAX_BODY_BYTES),
-        **{f"DRAFTER_{name.upper()}_ADDR": f"127.0.0.1:{port}" for name, port in ports.items()},
-    )
-    try:
+    ) as stack:
         yield stack
-    finally:
-        code = stack.stop()
-        assert code == 0, f"drafter up exited with {code}:\n{stack.output()}"
 
 
 def new_key(stack: DrafterStack, plan: str = "pro") -> str:

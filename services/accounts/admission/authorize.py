@@ -194,7 +194,7 @@ class Admission:
         if limit is None:
             await self._check_fresh(entry, final)
         else:
-            journaled = await self._reserve(entry, journal, limit, now, final=final)
+            journaled = await self._reserve(entry, journal, plan, limit, now, final=final)
         self._touch(principal, now)
         if not journaled:
             self._usage.enqueue(journal)
@@ -217,7 +217,14 @@ class Admission:
             raise
 
     async def _reserve(
-        self, entry: CachedPrincipal, journal: Row, limit: int, now: dt.datetime, *, final: bool
+        self,
+        entry: CachedPrincipal,
+        journal: Row,
+        plan: Plan,
+        limit: int,
+        now: dt.datetime,
+        *,
+        final: bool,
     ) -> bool:
         """Reserves the journal row's units of today's quota; the epoch read with it must
         match the entry's (else the reservation goes back and the entry is stale).
@@ -235,7 +242,7 @@ class Admission:
             if result.admitted:
                 await self._quotas.release(journal=journal)
             raise _Stale()
-        record_quota(self.plan_of(entry.principal, now).key, kind, result.admitted)
+        record_quota(plan.key, kind, result.admitted)
         if not result.admitted:
             raise quota_exceeded(kind=kind, limit=limit, used=result.used, now=now)
         quota_reserved(
