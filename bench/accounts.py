@@ -116,7 +116,9 @@ async def _make_keys(addr: str, n: int) -> list[str]:
         return keys
 
 
-def _start_accounts(data_dir: Path, database_url: str, redis_url: str | None) -> tuple:
+def _start_accounts(
+    data_dir: Path, database_url: str, redis_url: str | None
+) -> tuple[subprocess.Popen[bytes], str]:
     plans = data_dir / "plans.toml"
     plans.write_text(PLANS)
     env = base_env(
@@ -159,7 +161,9 @@ def run_store(store: str, args: argparse.Namespace) -> str:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _measure(store: str, process: subprocess.Popen, addr: str, args: argparse.Namespace) -> str:
+def _measure(
+    store: str, process: subprocess.Popen[bytes], addr: str, args: argparse.Namespace
+) -> str:
     keys = asyncio.run(_make_keys(addr, args.callers))
     shares = [keys[i :: args.clients] for i in range(args.clients)]
     start = time.perf_counter() + WARMUP_S + 1.0

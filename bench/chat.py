@@ -16,15 +16,11 @@ import argparse
 import asyncio
 import datetime as dt
 import platform
-import sys
 import tempfile
 from pathlib import Path
 
-import orjson
-
-from bench.compare import PROMPT, gateway_target, upstream_target
 from bench.gateways import Gateway, start_drafter
-from bench.loadgen import Result, Target, percentile, run_load
+from bench.loadgen import Result, percentile, run_load
 from bench.procs import (
     ROOT,
     machine_speed_s,
@@ -33,45 +29,8 @@ from bench.procs import (
     tree_cpu_seconds,
     tree_rss_mb,
 )
+from bench.targets import APIS, api_target, upstream_target
 from tests.support.stack import free_port
-
-APIS = ("chat", "messages", "responses")
-
-
-def messages_target(gateway: Gateway, stream: bool) -> Target:
-    """The same request as ``gateway_target``'s, on Drafter's Messages API."""
-    body = {"model": "claude-haiku-4-5", "messages": PROMPT, "max_tokens": 64, "stream": stream}
-    return Target(
-        f"{gateway.base_url}/v1/messages",
-        orjson.dumps(body),
-        {"x-api-key": gateway.api_key, "anthropic-version": "2023-06-01"},
-        b"text_delta",
-    )
-
-
-def responses_target(gateway: Gateway, stream: bool) -> Target:
-    """The same request on Drafter's Responses API (not stored, as Codex sends it)."""
-    body = {
-        "model": "claude-haiku-4-5",
-        "input": PROMPT,
-        "max_output_tokens": 64,
-        "stream": stream,
-        "store": False,
-    }
-    return Target(
-        f"{gateway.base_url}/v1/responses",
-        orjson.dumps(body),
-        {"Authorization": f"Bearer {gateway.api_key}"},
-        b"output_text.delta",
-    )
-
-
-def drafter_target(gateway: Gateway, api: str, stream: bool) -> Target:
-    if api == "responses":
-        return responses_target(gateway, stream)
-    return (
-        messages_target(gateway, stream) if api == "messages" else gateway_target(gateway, stream)
-    )
 
 
 def ms(seconds: float) -> str:
@@ -99,7 +58,7 @@ async def scenario(
     )
     before = tree_cpu_seconds(drafter.process.pid)
     through = await run_load(
-        drafter_target(drafter, api, stream), concurrency=concurrency, requests=requests
+        api_target(drafter, api, stream), concurrency=concurrency, requests=requests
     )
     used_s = tree_cpu_seconds(drafter.process.pid) - before
     cpu_ms = used_s * 1000 / max(1, len(through.latencies))
@@ -123,7 +82,7 @@ async def main_async(args: argparse.Namespace) -> str:
         try:
             for api in APIS:  # warm-up
                 for stream in (False, True):
-                    target = drafter_target(drafter, api, stream)
+                    target = api_target(drafter, api, stream)
                     await run_load(target, concurrency=4, requests=100)
             rows = []
             for stream in (False, True):
@@ -161,4 +120,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -44,7 +44,7 @@ class Gateway:
     name: str
     base_url: str
     api_key: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     logs: list[Path] = field(default_factory=list)
     extra_headers: dict[str, str] = field(default_factory=dict)  # e.g. Portkey's routing
 
@@ -56,13 +56,15 @@ class Gateway:
         stop(self.process)
 
 
-def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1, **env: str) -> Gateway:
+def drafter_env(workdir: Path, upstream: str, **env: str) -> dict[str, str]:
+    """The environment every benchmarked ``drafter`` command runs with: its data dir in
+    ``workdir``, the fake upstream, the bench plan, no background-removal model."""
     workdir.mkdir(parents=True, exist_ok=True)
     plans = workdir / "plans.toml"
     plans.write_text(BENCH_PLANS)
     # rembg's home is an empty folder: no model is installed unless the caller names one.
     (workdir / "rembg-home").mkdir(exist_ok=True)
-    env = base_env(
+    return base_env(
         workdir,
         ANTHROPIC_BASE_URL=upstream,
         ANTHROPIC_API_KEY="sk-ant-bench",
@@ -71,17 +73,11 @@ def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1, **env:
         U2NET_HOME=str(workdir / "rembg-home"),
         **env,
     )
-    port = free_port()
-    log = workdir / "drafter.log"
-    args = ["up", "--port", str(port)]
-    if edge_workers > 1:
-        args += ["--edge-workers", str(edge_workers)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            drafter_command(*args), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/api/v1/status")
+
+
+def create_key(env: dict[str, str]) -> str:
+    """A user on the bench plan and an API key for them, through ``drafter admin``, which
+    works on the data dir's database directly (migrating it first): the stack need not run."""
     admin = drafter_command("admin")
     subprocess.run(
         [*admin, "user", "create", "bench@example.com", "--password", "bench-pass-1"],
@@ -89,18 +85,37 @@ def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1, **env:
         check=True,
         capture_output=True,
     )
-    key = (
-        subprocess.run(
-            [*admin, "key", "create", "bench@example.com"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
+    created = subprocess.run(
+        [*admin, "key", "create", "bench@example.com"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
-    return Gateway("drafter", base, key, process, [log])
+    return created.stdout.strip().splitlines()[-1]
+
+
+def launch_drafter(
+    workdir: Path, env: dict[str, str], port: int, edge_workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """``drafter up`` on ``port``, its output in ``workdir/drafter.log``; not waited for."""
+    args = ["up", "--port", str(port)]
+    if edge_workers > 1:
+        args += ["--edge-workers", str(edge_workers)]
+    with (workdir / "drafter.log").open("wb") as out:
+        return subprocess.Popen(
+            drafter_command(*args), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1, **env: str) -> Gateway:
+    environment = drafter_env(workdir, upstream, **env)
+    port = free_port()
+    process = launch_drafter(workdir, environment, port, edge_workers)
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/api/v1/status")
+    key = create_key(environment)
+    return Gateway("drafter", base, key, process, [workdir / "drafter.log"])
 
 
 def start_litellm(workdir: Path, upstream: str) -> Gateway:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,10 +33,7 @@ def stream_target(gateway: Gateway) -> Target:
     )
 
 
-def start_fake(chunks: int, delay_ms: int) -> tuple[asyncio.subprocess.Process | object, str]:
-    import subprocess
-    import sys
-
+def start_fake(chunks: int, delay_ms: int) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -77,7 +76,7 @@ async def per_chunk(workdir: Path) -> list[str]:
             lines.append(f"| {chunks} | {result.rps:.1f} | {per_stream[chunks]:.2f} |")
         finally:
             gateway.stop()
-            stop(fake)  # type: ignore[arg-type]
+            stop(fake)
     first, last = CHUNKS[0], CHUNKS[-1]
     slope_us = (per_stream[last] - per_stream[first]) * 1000 / (last - first)
     fixed_ms = per_stream[first] - slope_us * first / 1000
@@ -140,7 +139,7 @@ async def open_streams(workdir: Path) -> list[str]:
             )
     finally:
         gateway.stop()
-        stop(fake)  # type: ignore[arg-type]
+        stop(fake)
     return lines
 
 

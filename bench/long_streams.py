@@ -1,9 +1,12 @@
 """Thousands of long streams held at once: what each gateway adds per event and per stream.
 
-    bench/compare --long-streams [--levels 500,2000,5000] [--rounds 2] [--edge-workers 1]
+    bench/compare --long-streams [--levels 500,2000] [--rounds 2] [--edge-workers 1]
                   [--max-streams N] [--only drafter,litellm,portkey]
 
-The fake upstream streams each answer as 200 text deltas 50 ms apart (about 10 s a
+(``--levels 500,2000,5000`` adds the heaviest level; plain ``bench/compare`` runs this
+scenario too, after all the others.)
+
+The fake upstream streams each answer as 200 text deltas (``--deltas``) 50 ms apart (10 s a
 stream). For each level the load generator opens that many streams over a few seconds and
 holds them to the end, in interleaved rounds (gateway A, B, C, then again), after a run
 against the bare upstream at the same level. Per gateway: completed streams and errors;
@@ -34,8 +37,9 @@ from bench.stream_clients import StreamsResult, hold_streams, raise_fd_limit
 
 DELTAS = 200
 DELAY_MS = 50
-LEVELS = (500, 2000, 5000)
-# The fake echoes the prompt split into DELTAS pieces, so it must be longer than DELTAS.
+LEVELS = (500, 2000)  # 5000 on request: --levels 500,2000,5000
+# The fake echoes the prompt split into DELTAS pieces, so it must be longer than DELTAS
+# (or than ``--deltas``).
 PROMPT = [{"role": "user", "content": "Tell me a long story. " * 20}]
 
 
@@ -187,9 +191,10 @@ async def long_streams_report(
     edge_workers: int = 1,
     max_streams: int = 0,
     only: tuple[str, ...] = (),
+    deltas: int = DELTAS,
 ) -> list[str]:
     limit = raise_fd_limit()
-    fake, upstream = start_fake(DELTAS, DELAY_MS)
+    fake, upstream = start_fake(deltas, DELAY_MS)
     wanted = set(only or ("drafter", "litellm", "portkey"))
     gateways: list[Gateway] = []
     portkey = None
@@ -230,11 +235,11 @@ async def long_streams_report(
     finally:
         for gateway in gateways:
             gateway.stop()
-        stop(fake)  # type: ignore[arg-type]
+        stop(fake)
     names = ", ".join(g.name for g in gateways)
     lines += [
         "",
-        f"Long streams: {DELTAS} deltas {DELAY_MS} ms apart, {rounds} interleaved round(s) of "
+        f"Long streams: {deltas} deltas {DELAY_MS} ms apart, {rounds} interleaved round(s) of "
         f"{names}, one process each (Drafter with {edge_workers} edge worker(s)"
         f"{f', DRAFTER_MAX_STREAMS={max_streams}' if max_streams else ''}); "
         f"fd limit {limit}. Added TTFT is against the bare upstream at the lowest level; "
@@ -249,22 +254,35 @@ def add_long_stream_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--long-streams",
         action="store_true",
-        help="the long-stream scenario instead of the instant-answer phases",
+        help="only the long-stream scenario (its table to long-streams.md)",
     )
     parser.add_argument(
         "--levels",
-        default=",".join(map(str, LEVELS)),
-        help="concurrent streams per level, comma-separated (long streams)",
+        default=None,
+        help="concurrent streams per level, comma-separated (long streams; default "
+        f"{','.join(map(str, LEVELS))}, e.g. 500,2000,5000 for the heaviest too)",
     )
-    parser.add_argument("--edge-workers", type=int, default=1, help="Drafter's edge workers")
+    parser.add_argument(
+        "--edge-workers", type=int, default=1, help="Drafter's edge workers (long streams)"
+    )
     parser.add_argument(
         "--max-streams", type=int, default=0, help="DRAFTER_MAX_STREAMS (default: its own)"
     )
-    parser.add_argument("--only", default="", help="comma-separated gateways to run (default: all)")
+    parser.add_argument(
+        "--deltas",
+        type=int,
+        default=None,
+        help=f"text deltas per long stream, {DELAY_MS} ms apart (default {DELTAS})",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated gateways of drafter,litellm,portkey (default: all three)",
+    )
 
 
 async def long_streams_from_args(args: argparse.Namespace, workdir: Path) -> list[str]:
-    levels = tuple(int(n) for n in args.levels.split(","))
+    levels = tuple(int(n) for n in args.levels.split(",")) if args.levels else LEVELS
     only = tuple(n for n in args.only.split(",") if n)
     return await long_streams_report(
         workdir,
@@ -273,4 +291,5 @@ async def long_streams_from_args(args: argparse.Namespace, workdir: Path) -> lis
         edge_workers=args.edge_workers,
         max_streams=args.max_streams,
         only=only,
+        deltas=args.deltas or DELTAS,
     )

@@ -3,7 +3,8 @@
 ``ensure_portkey()`` installs the pinned ``@portkey-ai/gateway`` into ``bench/.portkey``
 with npm, its ``@hono/node-server`` forced to 1.14.1 through npm ``overrides``: later
 versions break its streaming with ``TypeError: immutable`` (Portkey-AI/gateway#1389).
-Returns ``None`` with a printed reason when node/npm are missing or the install fails.
+Returns ``None`` with a printed reason when node/npm are missing or the install fails
+(``install_portkey()`` returns that reason instead, for a table to show).
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ def portkey_entry() -> Path:
     return FOLDER / "node_modules" / "@portkey-ai" / "gateway" / "build" / "start-server.js"
 
 
-def ensure_portkey() -> Path | None:
-    """The gateway's start script, installed if needed; ``None`` (reason printed) if not."""
+def install_portkey() -> str | None:
+    """Installs the gateway if needed; why it cannot run here (``None`` when it can)."""
+    if shutil.which("node") is None:
+        return "node not found"
     if MARKER.exists():
-        return portkey_entry()
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        print("Portkey skipped: node/npm not found", file=sys.stderr)
         return None
+    if shutil.which("npm") is None:
+        return "npm not found"
     FOLDER.mkdir(exist_ok=True)
     package = {
         "name": "drafter-bench-portkey",
@@ -54,9 +56,17 @@ def ensure_portkey() -> Path | None:
     )
     if done.returncode != 0 or not portkey_entry().exists():
         reason = (done.stderr.strip().splitlines() or ["no start script"])[-1]
-        print(f"Portkey skipped: npm install failed: {reason}", file=sys.stderr)
-        return None
+        return f"npm install failed: {reason}"
     MARKER.touch()
+    return None
+
+
+def ensure_portkey() -> Path | None:
+    """The gateway's start script, installed if needed; ``None`` (reason printed) if not."""
+    reason = install_portkey()
+    if reason is not None:
+        print(f"Portkey skipped: {reason}", file=sys.stderr)
+        return None
     return portkey_entry()
 
 

@@ -8,7 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -43,6 +45,19 @@ def start_fake_anthropic(port: int, chunks: int) -> subprocess.Popen[str]:
     return process
 
 
+@contextlib.contextmanager
+def fake_anthropic(chunks: int = 20) -> Iterator[str]:
+    """The fake Anthropic upstream answering at once with ``chunks`` per stream: its URL."""
+    from tests.support.stack import free_port
+
+    port = free_port()
+    process = start_fake_anthropic(port, chunks)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
 def wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,7 +70,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen[Any]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:

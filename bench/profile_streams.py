@@ -52,7 +52,7 @@ async def profile(streams: int, seconds: float, out: Path, workdir: Path) -> Non
         print(f"{result.completed} streams completed, {result.errors} errors; profile: {out}")
     finally:
         gateway.stop()
-        stop(fake)  # type: ignore[arg-type]
+        stop(fake)
 
 
 def main() -> None:

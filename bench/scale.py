@@ -1,6 +1,11 @@
 """Drafter with 1 and with 2 edge processes (``drafter up --edge-workers N``), same load.
 
-python -m bench.scale [--requests 1000]
+    python -m bench.scale [--requests 1000] [--rounds 2]
+
+Both stacks run at once behind one instant fake upstream and are measured in turns
+(1, 2, 1, 2), JSON and streaming chat completions at concurrency 32, so drift of a shared
+machine falls on both alike; the idle one costs next to nothing meanwhile. CPU is the
+whole process tree (the extra edge processes are children of ``drafter up``).
 """
 
 from __future__ import annotations
@@ -10,50 +15,61 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bench.compare import gateway_target
-from bench.gateways import start_drafter
-from bench.loadgen import percentile, run_load
-from bench.procs import start_fake_anthropic, stop, tree_cpu_seconds
-from tests.support.stack import free_port
+from bench.gateways import Gateway, start_drafter
+from bench.instant import Measured, markdown_table, measure, ms, tick_note, warm_up
+from bench.loadgen import percentile
+from bench.procs import fake_anthropic
+from bench.targets import gateway_target
+
+WORKERS = (1, 2)
+CONCURRENCY = 32
+HEADER = ["edge processes", "scenario", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "errors"]
 
 
-async def scale(requests: int, workdir: Path) -> list[str]:
-    port = free_port()
-    fake = start_fake_anthropic(port, 20)
-    upstream = f"http://127.0.0.1:{port}"
-    lines = [
-        "| edge processes | scenario | req/s | p50 ms | p99 ms | CPU ms/req |",
-        "|---|---|---|---|---|---|",
-    ]
+async def scale_report(workdir: Path, upstream: str, requests: int, rounds: int) -> list[str]:
+    stacks: list[tuple[int, Gateway]] = []
+    rows: list[list[str]] = []
     try:
-        for workers in (1, 2):
+        for workers in WORKERS:
             gateway = start_drafter(workdir / f"edges-{workers}", upstream, edge_workers=workers)
-            try:
-                for stream in (False, True):
+            stacks.append((workers, gateway))
+        for _, gateway in stacks:
+            for stream in (False, True):
+                await warm_up(gateway_target(gateway, stream))
+        for stream in (False, True):
+            runs = {workers: Measured() for workers, _ in stacks}
+            for _ in range(rounds):
+                for workers, gateway in stacks:
                     target = gateway_target(gateway, stream)
-                    await run_load(target, concurrency=8, requests=100)
-                    before = tree_cpu_seconds(gateway.process.pid)
-                    result = await run_load(target, concurrency=32, requests=requests)
-                    cpu = (tree_cpu_seconds(gateway.process.pid) - before) * 1000
-                    lines.append(
-                        f"| {workers} | {'stream' if stream else 'JSON'} c=32 | "
-                        f"{result.rps:.0f} | {percentile(result.latencies, 50) * 1000:.1f} | "
-                        f"{percentile(result.latencies, 99) * 1000:.1f} | "
-                        f"{cpu / max(1, len(result.latencies)):.2f} |"
-                    )
-            finally:
-                gateway.stop()
+                    m = await measure(gateway, target, CONCURRENCY, requests)
+                    runs[workers].add(m.result, m.cpu_s)
+            for workers, m in runs.items():
+                r = m.result
+                rows.append(
+                    [
+                        str(workers),
+                        f"{'stream' if stream else 'JSON'} c={CONCURRENCY}",
+                        f"{r.rps:.0f}",
+                        ms(percentile(r.latencies, 50)),
+                        ms(percentile(r.latencies, 99)),
+                        f"{m.cpu_ms_per_request:.2f}",
+                        str(r.errors),
+                    ]
+                )
     finally:
-        stop(fake)
-    return lines
+        for _, gateway in stacks:
+            gateway.stop()
+    return [*markdown_table(HEADER, rows), "", tick_note(requests * rounds)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        print("\n".join(asyncio.run(scale(args.requests, Path(tmp)))))
+    with fake_anthropic() as upstream, tempfile.TemporaryDirectory() as tmp:
+        lines = asyncio.run(scale_report(Path(tmp), upstream, args.requests, args.rounds))
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
