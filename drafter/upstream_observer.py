@@ -8,8 +8,9 @@ The outcome is the upstream's HTTP status, read from the exception the service r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 from typing import TypeVar
 
@@ -39,17 +40,14 @@ def upstream_status(exc: BaseException) -> str:
     return "error"
 
 
-async def observed_upstream(
-    model: str, batches: AsyncGenerator[_T, None]
-) -> AsyncGenerator[_T, None]:
-    """``batches`` (one upstream call's), timed and counted when the call ends."""
+@contextlib.contextmanager
+def observing_upstream(model: str) -> Iterator[None]:
+    """One upstream call's block, timed and counted when it ends (however it ends)."""
     started = time.perf_counter()
     span = tracing.start(SPAN_NAME, kind=tracing.CLIENT, attributes={"gen_ai.request.model": model})
     status = "200"
     try:
-        async with aclosing(batches):
-            async for batch in batches:
-                yield batch
+        yield
     except BaseException as exc:
         status = upstream_status(exc)
         span.set_status(Status(StatusCode.ERROR, status))
@@ -58,3 +56,13 @@ async def observed_upstream(
         span.set_attribute("http.response.status_code", status)
         span.end()
         metrics.record_upstream(model, status, time.perf_counter() - started)
+
+
+async def observed_upstream(
+    model: str, batches: AsyncGenerator[_T, None]
+) -> AsyncGenerator[_T, None]:
+    """``batches`` (one upstream call's), timed and counted when the call ends."""
+    with observing_upstream(model):
+        async with aclosing(batches):
+            async for batch in batches:
+                yield batch

@@ -66,10 +66,16 @@ class ChatStream(RelayedCall):
     ) -> bytes | None:
         kind = event.WhichOneof("event")
         if kind == "delta":
-            frame = writer.delta(event.delta.choice_index, delta_from_proto(event.delta))
+            delta = event.delta
+            index = delta.choice_index
+            if delta.WhichOneof("content") == "text":
+                text = delta.text
+                frame, chars = writer.text(index, text), len(text)
+            else:
+                frame, chars = writer.delta(index, delta_from_proto(delta)), _chars(delta)
             # Counted as sent once framed: the frame is yielded next (see Billing in
             # ``edge/api/accounting.py``).
-            self._settlement.deliver(event.delta.choice_index, _chars(event.delta))
+            self._settlement.deliver(index, chars)
             return frame
         if kind == "finished":
             self._settlement.units_used += 1

@@ -26,6 +26,7 @@ class ChunkWriter:
             "system_fingerprint": None,
         }
         self._started: set[int] = set()
+        self._text_frames: dict[int, tuple[bytes, bytes]] = {}
 
     def _frame(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
         return data_frame({**self._head, "choices": choices, **extra})
@@ -36,6 +37,20 @@ class ChunkWriter:
             delta = {"role": "assistant", **delta}
         choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": None}
         return self._frame([choice])
+
+    def text(self, index: int, text: str) -> bytes:
+        """``delta(index, {"content": text})``, the same bytes: most of a stream is answer
+        text, so its frame is the encoded text between the choice's fixed two ends."""
+        ends = self._text_frames.get(index)
+        if ends is None:
+            if index not in self._started:
+                return self.delta(index, {"content": text})
+            head = orjson.dumps(self._head)[:-1]
+            ends = self._text_frames[index] = (
+                b"data: " + head + b',"choices":[{"index":%d,"delta":{"content":' % index,
+                b'},"logprobs":null,"finish_reason":null}]}\n\n',
+            )
+        return ends[0] + orjson.dumps(text) + ends[1]
 
     def finish(self, index: int, finish_reason: str | None) -> bytes:
         delta: dict[str, Any] = {}

@@ -11,6 +11,12 @@ While the frames' generator is silent (a model thinking), a comment goes out eve
 ``keepalive_s`` seconds (or the API's own keep-alive frame: Anthropic's ``event: ping``).
 One timer follows the last write: it is looked at only when it fires, so a frame costs a
 clock read, not a timer of its own.
+
+Per event, the cost is kept to the stream's own work: the frames are sent from a task of
+their own (a wake-up resumes that short chain of coroutines, not the app's whole stack of
+middleware and routing), and, under Drafter's HTTP server, straight to the server's
+``send`` (``BODY_SEND``): the middleware sees the response's start and its end, which is
+all it looks at, not every frame.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
+
+from drafter.edge.server.http_protocol import BODY_SEND
 
 KEEPALIVE = b": keep-alive\n\n"
 # A timer that fires this close to its time is taken as on time (the loop's clock is coarse).
@@ -46,8 +54,13 @@ class EventStreamResponse(StreamingResponse):
         self._keepalive = keepalive
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        sending = asyncio.current_task()
-        assert sending is not None
+        loop = asyncio.get_running_loop()
+        # The frames are sent from a task of their own: each event then wakes a short
+        # chain of coroutines, not the whole stack of the app's middleware and routing
+        # (which a task resumes, frame by frame, on every wake-up). Cancelling this task
+        # (the server stopping) cancels that one, which it awaits.
+        body_send = scope.get("extensions", {}).get(BODY_SEND, send)
+        sending = loop.create_task(self.stream_response(send, body_send))
         gone = False
 
         async def watch_for_disconnect() -> None:
@@ -57,13 +70,13 @@ class EventStreamResponse(StreamingResponse):
             gone = True
             sending.cancel()
 
-        watcher = asyncio.get_running_loop().create_task(watch_for_disconnect())
+        watcher = loop.create_task(watch_for_disconnect())
         try:
-            await self.stream_response(send)
+            await sending
         except asyncio.CancelledError:
-            if not gone:
+            if not gone or not sending.cancelled():
                 raise
-            sending.uncancel()  # the client left: nothing more to send, nothing failed
+            # the client left: nothing more to send, nothing failed
         finally:
             watcher.cancel()
             closing = getattr(self.body_iterator, "aclose", None)
@@ -73,18 +86,21 @@ class EventStreamResponse(StreamingResponse):
         if self.background is not None:
             await self.background()
 
-    async def stream_response(self, send: Send) -> None:
+    async def stream_response(self, send: Send, body_send: Send | None = None) -> None:
+        """The start and the end through ``send`` (the middleware sees both), the frames
+        through ``body_send`` (by default ``send`` too)."""
+        body_send = body_send or send
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
         keepalive = (
-            _KeepAlive(send, self._keepalive_s, self._keepalive) if self._keepalive_s else None
+            _KeepAlive(body_send, self._keepalive_s, self._keepalive) if self._keepalive_s else None
         )
         try:
             async for chunk in self.body_iterator:
                 body = chunk.encode(self.charset) if isinstance(chunk, str) else chunk
                 if keepalive is None:
-                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                    await body_send({"type": "http.response.body", "body": body, "more_body": True})
                 else:
                     await keepalive.write(body)
         finally:

@@ -9,6 +9,9 @@ socket when the turn ends, as Node's HTTP server corks a socket until the next t
 JSON answer is one write, and the frames of events that arrived together leave together.
 Nothing waits longer than the rest of the turn, and flow control is the socket's own.
 
+It also puts the server's own ``send`` in the scope (``BODY_SEND``), for the body of a
+stream that need not pass through every middleware once per event.
+
 It also closes a connection whose request head (request line and headers) is not
 complete ``header_timeout_s`` after its first byte, or after the connection opened: a
 slowloris client that sends its headers a byte at a time, or nothing at all, holds a
@@ -96,6 +99,10 @@ class TurnBufferedTransport(asyncio.Transport):
 
 
 DEFAULT_HEADER_TIMEOUT_S = 10.0
+# The ASGI scope extension that holds the server's own ``send``, below every middleware:
+# a long response's body messages can go straight to it (``EventStreamResponse``), while
+# its start and its end still pass through the middleware, which looks only at those.
+BODY_SEND = "drafter.body_send"
 
 
 class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
@@ -117,6 +124,10 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm_head_deadline()
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is self.scope:
+            scope: dict[str, Any] = self.scope  # type: ignore[assignment]
+            scope.setdefault("extensions", {})[BODY_SEND] = cycle.send
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_deadline()

@@ -116,18 +116,28 @@ class ChoiceStream:
     def events_from(self, event: Any) -> list[Event]:
         """The proto events one upstream event gives (often none). After a stop sequence
         enforced here only usage is taken."""
+        if not isinstance(event, dict):  # the SDK's typed events
+            kind = event.type
+        elif (kind := event.get("type")) == "content_block_delta" and self.format_tool is None:
+            # Most of a stream: answer text, read off the event's JSON as it is.
+            delta = event.get("delta")
+            stopped = self._stops.stopped
+            if isinstance(delta, dict) and delta.get("type") == "text_delta" and not stopped:
+                return self._text(delta.get("text") or "")
         if self._stops.stopped:
-            if event.type == "message_delta":
+            if kind == "message_delta":
                 update_usage(self.usage, event.usage)
             return []
-        handler = self._handlers.get(event.type)
+        handler = self._handlers.get(kind)
         return handler(event) if handler is not None else []
 
     def _text(self, text: str) -> list[Event]:
         """Answer text, cut at a stop sequence enforced here (which ends the choice)."""
         self._text_chars += len(text)
+        if not self._stops.stops:
+            return [self._text_delta(text)] if text else []
         kept = self._stops.feed(text)
-        events = [self._delta(text=kept)] if kept else []
+        events = [self._text_delta(kept)] if kept else []
         if self._stops.stopped:
             self.stop_reason = "stop_sequence"
             # The upstream's final count never comes for a stream closed here; until then
@@ -142,7 +152,7 @@ class ChoiceStream:
 
     def _flush_text(self) -> list[Event]:
         held = self._stops.flush()
-        return [self._delta(text=held)] if held else []
+        return [self._text_delta(held)] if held else []
 
     def _message_start(self, event: Any) -> list[Event]:
         update_usage(self.usage, event.message.usage)
@@ -222,6 +232,16 @@ class ChoiceStream:
 
     def _delta(self, **content: Any) -> Event:
         return Event(delta=chat_pb.Delta(choice_index=self.index, **content))
+
+    def _text_delta(self, text: str) -> Event:
+        """``_delta(text=text)``, set field by field (a quarter of the constructor's cost:
+        a message passed to a constructor is copied)."""
+        event = Event()
+        delta = event.delta
+        delta.SetInParent()
+        delta.choice_index = self.index
+        delta.text = text
+        return event
 
 
 class ChoiceBuilder:

@@ -36,6 +36,7 @@ from drafter.services.chat.passthrough_events import EventSplitter, UsageReader
 from drafter.services.chat.upstream.client import MESSAGES_PATH, MessagesApi
 from drafter.services.chat.upstream.clock import UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
+from drafter.services.chat.upstream.transport import body_reader
 
 COUNT_TOKENS_PATH = MESSAGES_PATH + "/count_tokens"
 # The client's headers the upstream sees; never a credential.
@@ -138,6 +139,8 @@ class MessagesPassthrough:
             raise error_from_upstream(exc, upstream) from exc
         except httpx2.HTTPError as exc:
             raise UpstreamUnavailable("The upstream stream broke off.") from exc
+        finally:
+            clock.stop()
 
     async def count_tokens(
         self, request: chat_pb.CountTokensRequest
@@ -159,6 +162,8 @@ class MessagesPassthrough:
             raise error_from_upstream(exc, model.upstream) from exc
         except httpx2.HTTPError as exc:
             raise UpstreamUnavailable("The upstream answer broke off.") from exc
+        finally:
+            clock.stop()
         return chat_pb.CountTokensResponse(head=_head(response), body=content)
 
     async def _refuse_operator_errors(
@@ -176,8 +181,8 @@ async def _stream_answers(
     when the message ended: after an upstream ``error`` event there is none)."""
     splitter, reader = EventSplitter(), UsageReader()
     failed = False
-    chunks = aiter(response.aiter_bytes())
-    while (chunk := await clock.wait(anext(chunks, None))) is not None:
+    read = body_reader(response)
+    while (chunk := await clock.wait(read())) is not None:
         for event in splitter.feed(chunk):
             failed = reader.read_event(event) == b"error" or failed
             yield Answer(body=event)

@@ -19,7 +19,7 @@ long answer that keeps coming is never cut). Past it the call is closed and fail
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +34,7 @@ from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.limits import MAX_CHOICES
 from drafter.model_table import DEFAULT_UPSTREAM_TIMEOUT_S, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
-from drafter.services.chat.coalesce import coalesced
+from drafter.services.chat.coalesce import coalesce, coalesced
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from drafter.services.chat.model_rules import effort_from_request
 from drafter.services.chat.output_format import format_tool_name
@@ -48,9 +48,9 @@ from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
 from drafter.services.chat.upstream.clock import UpstreamClock as _UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
-from drafter.services.chat.upstream.events import upstream_event_batches, whole_message_batches
+from drafter.services.chat.upstream.events import Fields, UpstreamEvents, message_events
 from drafter.services.chat.upstream.key_pool import upstream_keys_response
-from drafter.upstream_observer import observed_upstream
+from drafter.upstream_observer import observing_upstream
 
 # Up to this max_tokens (thinking included), Complete asks the upstream for the whole
 # Message; the SDK's own guard for Opus 4 allows 8,192 tokens without streaming.
@@ -205,15 +205,21 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         choices = [call.choice(i) for i in range(call.n)]
         store = self._thinking if call.thinking else None
         streams = [
-            observed_upstream(
-                str(call.params["model"]),
-                _choice_batches(self._messages, call.params, c, store, stream, call.timeout_s),
-            )
+            _choice_batches(self._messages, call.params, c, store, stream, call.timeout_s)
             for c in choices
         ]
-        async with aclosing(coalesced(streams)) as events:
-            async for event in events:
-                yield event
+        if len(streams) == 1:  # read in this task, one batch per upstream read
+            async with aclosing(streams[0]) as batches:
+                async for batch in batches:
+                    if len(batch) == 1:
+                        yield batch[0]
+                    else:
+                        for event in coalesce(batch):
+                            yield event
+        else:
+            async with aclosing(coalesced(streams)) as events:
+                async for event in events:
+                    yield event
         total = usage_pb.TokenUsage()
         for choice in choices:
             add_usage(total, choice.usage)
@@ -231,33 +237,51 @@ async def _choice_batches(
     """One upstream call (streaming, or for the whole Message) as proto events, a list per
     upstream read, each wait bounded by ``timeout_s`` (``_UpstreamClock``); upstream
     failures as DrafterErrors. With ``store``, the turn's thinking is kept before its end
-    is announced, so a client that answers the tool calls at once finds it."""
-    clock = _UpstreamClock(timeout_s, per_event=stream, model=str(params["model"]))
+    is announced, so a client that answers the tool calls at once finds it. The call is
+    observed (``observing_upstream``) from its opening to its end."""
+    model = str(params["model"])
+    clock = _UpstreamClock(timeout_s, per_event=stream, model=model)
     try:
-        async with AsyncExitStack() as upstream:
-            response = await clock.wait(
-                upstream.enter_async_context(messages.open(params, stream=stream))
-            )
-            source = upstream_event_batches(response) if stream else whole_message_batches(response)
-            batches = aiter(source)
-            while (upstream_batch := await clock.wait(anext(batches, None))) is not None:
-                batch = [event for item in upstream_batch for event in choice.events_from(item)]
-                if (
-                    store is not None
-                    and choice.has_thinking_to_keep
-                    and any(event.HasField("finished") for event in batch)
-                ):
-                    await put_quietly(store, choice.tool_call_ids, choice.thinking_blocks)
-                if batch:
-                    yield batch
-                if choice.stopped_early:
-                    break  # closes the upstream response: the rest is not wanted
+        with observing_upstream(model):
+            async with AsyncExitStack() as upstream:
+                response = await clock.wait(
+                    upstream.enter_async_context(messages.open(params, stream=stream))
+                )
+                next_batch = UpstreamEvents(response).next_batch if stream else _whole(response)
+                while (upstream_batch := await clock.wait(next_batch())) is not None:
+                    batch = [event for item in upstream_batch for event in choice.events_from(item)]
+                    if (
+                        store is not None
+                        and choice.has_thinking_to_keep
+                        and any(event.HasField("finished") for event in batch)
+                    ):
+                        await put_quietly(store, choice.tool_call_ids, choice.thinking_blocks)
+                    if batch:
+                        yield batch
+                    if choice.stopped_early:
+                        break  # closes the upstream response: the rest is not wanted
+            if choice.stop_reason is None:
+                raise UpstreamUnavailable("The upstream stream ended before the message did.")
     except anthropic.AnthropicError as exc:
-        raise error_from_upstream(exc, str(params["model"])) from exc
+        raise error_from_upstream(exc, model) from exc
     except httpx2.HTTPError as exc:
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
-    if choice.stop_reason is None:
-        raise UpstreamUnavailable("The upstream stream ended before the message did.")
+    finally:
+        clock.stop()
+
+
+def _whole(response: httpx2.Response) -> Callable[[], Awaitable[list[Fields] | None]]:
+    """The whole Message's events as one batch (``message_events``), then the end."""
+    read = False
+
+    async def next_batch() -> list[Fields] | None:
+        nonlocal read
+        if read:
+            return None
+        read = True
+        return message_events(await response.aread(), response)
+
+    return next_batch
 
 
 def _choice_index(event: Event) -> int:

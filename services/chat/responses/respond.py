@@ -13,7 +13,7 @@ completions keep it), for clients that send tool outputs back without the reason
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from contextlib import AsyncExitStack, aclosing
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +36,8 @@ from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
 from drafter.services.chat.upstream.clock import UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
-from drafter.services.chat.upstream.events import upstream_event_batches
-from drafter.upstream_observer import observed_upstream
+from drafter.services.chat.upstream.events import UpstreamEvents
+from drafter.upstream_observer import observing_upstream
 
 Answer = chat_pb.RespondResponse
 # The chat request's parameter names, as the Responses API names them in a 400.
@@ -155,40 +155,34 @@ class Responder:
         return ResponseCall(model, params, writer, translation)
 
     async def answers(self, call: ResponseCall) -> AsyncGenerator[Answer, None]:
-        """The response's events as JSON, then its usage."""
+        """The response's events as JSON, then its usage. The upstream call is observed
+        (``observing_upstream``) from its opening to its end."""
         upstream = call.model.upstream
-        batches = observed_upstream(upstream, self._event_batches(call))
-        async with aclosing(batches):
-            async for batch in batches:
-                for event in batch:
-                    yield Answer(data=orjson.dumps(event))
         writer = call.writer
+        clock = UpstreamClock(call.model.upstream_timeout_s, per_event=True, model=upstream)
+        try:
+            with observing_upstream(upstream):
+                async with AsyncExitStack() as stack:
+                    response = await clock.wait(
+                        stack.enter_async_context(self._messages.open(call.params, stream=True))
+                    )
+                    for event in writer.start():
+                        yield Answer(data=orjson.dumps(event))
+                    next_batch = UpstreamEvents(response).next_batch
+                    while (batch := await clock.wait(next_batch())) is not None:
+                        for item in batch:
+                            for event in writer.events_from(item):
+                                yield Answer(data=orjson.dumps(event))
+                if writer.stop_reason is None:
+                    raise UpstreamUnavailable("The upstream stream ended before the message did.")
+        except anthropic.AnthropicError as exc:
+            raise error_from_upstream(exc, upstream) from exc
+        except httpx2.HTTPError as exc:
+            raise UpstreamUnavailable("The upstream stream broke off.") from exc
+        finally:
+            clock.stop()
         if "thinking" in call.params and writer.tool_call_ids and writer.thinking_blocks:
             await put_quietly(self._thinking, writer.tool_call_ids, writer.thinking_blocks)
         for event in writer.finish():
             yield Answer(data=orjson.dumps(event))
         yield Answer(usage=writer.usage)
-
-    async def _event_batches(
-        self, call: ResponseCall
-    ) -> AsyncGenerator[list[dict[str, Any]], None]:
-        upstream = call.model.upstream
-        writer = call.writer
-        clock = UpstreamClock(call.model.upstream_timeout_s, per_event=True, model=upstream)
-        try:
-            async with AsyncExitStack() as stack:
-                response = await clock.wait(
-                    stack.enter_async_context(self._messages.open(call.params, stream=True))
-                )
-                yield writer.start()
-                batches = aiter(upstream_event_batches(response))
-                while (batch := await clock.wait(anext(batches, None))) is not None:
-                    events = [event for item in batch for event in writer.events_from(item)]
-                    if events:
-                        yield events
-        except anthropic.AnthropicError as exc:
-            raise error_from_upstream(exc, upstream) from exc
-        except httpx2.HTTPError as exc:
-            raise UpstreamUnavailable("The upstream stream broke off.") from exc
-        if writer.stop_reason is None:
-            raise UpstreamUnavailable("The upstream stream ended before the message did.")

@@ -1,6 +1,12 @@
 """How long an upstream call may take: the model table's ``upstream_timeout_s``, as one
 bound on every wait for the whole Message, or per wait for a stream (its opening and each
-next event). Only the waits on the upstream count, never the caller's."""
+next event). Only the waits on the upstream count, never the caller's.
+
+A stream's waits are its events, so the clock keeps one timer per call rather than one
+per wait: each wait moves the deadline, and the timer looks at it only when it fires
+(moving itself on to the current deadline then). A wait still in progress past its
+deadline has its task cancelled there, and fails as ``UPSTREAM_TIMEOUT``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import UpstreamTimeout
 
 _T = TypeVar("_T")
+# A timer that fires this close to its time is taken as on time (the loop's clock is coarse).
+_EARLY_S = 0.002
 
 
 class UpstreamClock:
@@ -23,18 +31,51 @@ class UpstreamClock:
         self._timeout_s = timeout_s
         self._per_event = per_event
         self._model = model
-        self._deadline = asyncio.get_running_loop().time() + timeout_s
+        self._loop = asyncio.get_running_loop()
+        self._deadline = self._loop.time() + timeout_s
+        self._waiting: asyncio.Task[object] | None = None  # the task of the wait in progress
+        self._timer: asyncio.TimerHandle | None = None
+        self._fired = False  # the timer cancelled the wait in progress
 
     async def wait(self, step: Awaitable[_T]) -> _T:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout_s if self._per_event else self._deadline
+        if self._per_event:
+            self._deadline = self._loop.time() + self._timeout_s
+        elif self._loop.time() >= self._deadline:
+            _close(step)
+            raise self._timed_out()
+        task = self._waiting = asyncio.current_task()
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._deadline, self._due)
         try:
-            async with asyncio.timeout_at(deadline) as scope:
-                return await step
-        except TimeoutError:
-            if not scope.expired():
+            return await step
+        except asyncio.CancelledError:
+            if not self._fired or task is None:
                 raise
+            self._fired = False
+            if task.uncancel() > 0:
+                raise  # cancelled by someone else as well
             raise self._timed_out() from None
+        finally:
+            self._waiting = None
+
+    def _due(self) -> None:
+        """The timer fired: cancels the wait in progress if its deadline has passed, else
+        waits on for it; with no wait in progress it stops (the next wait restarts it)."""
+        self._timer = None
+        task = self._waiting
+        if task is None or task.done():
+            return
+        if self._loop.time() + _EARLY_S < self._deadline:
+            self._timer = self._loop.call_at(self._deadline, self._due)
+            return
+        self._fired = True
+        task.cancel()
+
+    def stop(self) -> None:
+        """No more waits: the timer goes."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _timed_out(self) -> UpstreamTimeout:
         what = "send its next event" if self._per_event else "answer"
@@ -44,3 +85,10 @@ class UpstreamClock:
             reason=errors_pb2.ERROR_REASON_UPSTREAM_TIMEOUT,
             metadata={"model": self._model, "timeout_s": f"{self._timeout_s:g}"},
         )
+
+
+def _close(step: Awaitable[object]) -> None:
+    """A coroutine that will never be awaited is closed (no 'never awaited' warning)."""
+    close = getattr(step, "close", None)
+    if close is not None:
+        close()

@@ -24,6 +24,8 @@ import anthropic
 import httpx2
 import orjson
 
+from drafter.services.chat.upstream.transport import body_reader
+
 
 class Fields(dict[str, Any]):
     """A JSON object whose keys read as attributes (nested objects too: each becomes
@@ -97,28 +99,46 @@ class _EventParser:
         return events
 
 
-async def upstream_event_batches(response: httpx2.Response) -> AsyncIterator[list[Fields]]:
+class UpstreamEvents:
     """The events of an SSE response, in order, as a list per network read: the events in
-    one list arrived together. The body may end without a blank line."""
-    parser = _EventParser(response)
-    rest = b""
-    async for chunk in response.aiter_bytes():
-        lines, rest = _complete_lines(rest + chunk)
-        events = parser.feed(lines)
-        if events:
-            yield events
+    one list arrived together. The body may end without a blank line. ``next_batch`` is a
+    plain coroutine, called once per read (a stream's reads are its events)."""
+
+    def __init__(self, response: httpx2.Response) -> None:
+        self._read = body_reader(response)
+        self._parser = _EventParser(response)
+        self._rest = b""
+        self._ended = False
+
+    async def next_batch(self) -> list[Fields] | None:
+        """The events of the next read that completed any; None after the last."""
+        parser = self._parser
+        while not self._ended:
+            chunk = await self._read()
+            if chunk is None:
+                self._ended = True
+                events = parser.feed([*self._rest.splitlines(), b""])
+            else:
+                lines, self._rest = _complete_lines(self._rest + chunk if self._rest else chunk)
+                events = parser.feed(lines)
+            if parser.failure is not None:
+                self._ended = True
+                if not events:
+                    raise parser.failure
+                return events  # the failure is raised at the next call
+            if events:
+                return events
         if parser.failure is not None:
-            raise parser.failure
-    events = parser.feed([*rest.splitlines(), b""])
-    if events:
-        yield events
-    if parser.failure is not None:
-        raise parser.failure
+            failure, parser.failure = parser.failure, None
+            raise failure
+        return None
 
 
-async def whole_message_batches(response: httpx2.Response) -> AsyncIterator[list[Fields]]:
-    """The events of a non-streamed response (see :func:`message_events`), as one list."""
-    yield message_events(await response.aread(), response)
+async def upstream_event_batches(response: httpx2.Response) -> AsyncIterator[list[Fields]]:
+    """:class:`UpstreamEvents` as an async iterator."""
+    events = UpstreamEvents(response)
+    while (batch := await events.next_batch()) is not None:
+        yield batch
 
 
 def message_events(body: bytes, response: httpx2.Response) -> list[Fields]:

@@ -28,7 +28,7 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httptools
@@ -158,18 +158,18 @@ class _Connection(asyncio.Protocol):
             raise _transport_error(self.lost or httpx2.RemoteProtocolError("no answer"))
         return self.status, self._headers
 
-    async def body(self, read_timeout: float | None) -> AsyncIterator[bytes]:
-        loop = asyncio.get_running_loop()
+    async def read(self, read_timeout: float | None) -> bytes | None:
+        """The body bytes that arrived since the last read, as one piece (waiting for some
+        when none did); None at the end of the body."""
         while True:
-            if self._chunks:  # everything that arrived since the last read, as one piece
-                chunks = self._chunks
-                yield chunks.popleft() if len(chunks) == 1 else _drain(chunks)
-                continue
+            chunks = self._chunks
+            if chunks:
+                return chunks.popleft() if len(chunks) == 1 else _drain(chunks)
             if self.complete:
-                return
+                return None
             if self.lost is not None:
                 raise _transport_error(self.lost)
-            self._wakeup = loop.create_future()
+            self._wakeup = asyncio.get_running_loop().create_future()
             try:
                 await self._read_within(self._wakeup, read_timeout, "reading the answer")
             finally:
@@ -234,13 +234,18 @@ def _transport_error(exc: BaseException) -> httpx2.TransportError:
 
 
 class _Body(httpx2.AsyncByteStream):
-    """The answer's body; closing it hands the connection back when it can be reused."""
+    """The answer's body; closing it hands the connection back when it can be reused.
+    Besides httpx2's iteration, :meth:`read` hands over the next piece as a plain
+    coroutine (``body_reader``), which is what a stream's readers call once per event."""
 
     def __init__(self, pool: UpstreamTransport, origin: Origin, conn: _Connection, timeout: Any):
         self._pool, self._origin, self._conn, self._timeout = pool, origin, conn, timeout
 
+    def read(self) -> Awaitable[bytes | None]:
+        return self._conn.read(self._timeout)
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._conn.body(self._timeout):
+        while (chunk := await self._conn.read(self._timeout)) is not None:
             yield chunk
 
     async def aclose(self) -> None:
@@ -344,3 +349,21 @@ def _request_bytes(request: httpx2.Request, body: bytes) -> tuple[bytes, bytes]:
     if chunked:
         body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
     return b"".join(lines), body
+
+
+def body_reader(response: httpx2.Response) -> Callable[[], Awaitable[bytes | None]]:
+    """How to read ``response``'s body piece by piece: each call gives the bytes that
+    arrived since the last (None at the end). An answer of this transport that is not
+    content-encoded is read straight off its connection, one coroutine call per read (a
+    stream's reads are its events); anything else through httpx2's ``aiter_bytes``,
+    which decodes."""
+    stream = response.stream
+    encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+    if isinstance(stream, _Body) and not encoded:
+        return stream.read
+    chunks = aiter(response.aiter_bytes())
+
+    async def read() -> bytes | None:
+        return await anext(chunks, None)
+
+    return read

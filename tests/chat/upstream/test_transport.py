@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from drafter.services.chat.upstream.transport import UpstreamTransport
+from drafter.services.chat.upstream.transport import UpstreamTransport, body_reader
 
 Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
 # (request body, the connection's reader and writer) -> keep the connection?
@@ -337,3 +337,48 @@ async def test_an_answer_closed_unread_does_not_leak_into_the_next(
     assert first.status_code == 529
     assert (second.status_code, second.text) == (200, "fine")
     assert server.connections == 1
+
+
+async def test_body_reader_reads_a_streamed_answer_piece_by_piece_off_the_connection(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
+) -> None:
+    async def two_pieces(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"6\r\nsecond\r\n0\r\n\r\n")
+        return True
+
+    server, url = await serve(two_pieces)
+    transport = UpstreamTransport()
+    request = httpx2.Request("POST", url, content=b"x")
+    response = await transport.handle_async_request(request)
+    read = body_reader(response)
+
+    assert [await read(), await read(), await read()] == [b"first", b"second", None]
+    await response.aclose()
+    second = await transport.handle_async_request(httpx2.Request("POST", url, content=b"y"))
+    await second.aread()
+    await second.aclose()
+    await transport.aclose()
+    assert server.connections == 1  # read to its end, the connection went back to the pool
+
+
+async def test_body_reader_decodes_a_compressed_answer(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
+) -> None:
+    async def compressed(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(_ok(gzip.compress(b"data: {}\n\n"), "Content-Encoding: gzip"))
+        return True
+
+    _, url = await serve(compressed)
+    transport = UpstreamTransport()
+    response = await transport.handle_async_request(httpx2.Request("POST", url, content=b"x"))
+    read = body_reader(response)
+
+    pieces = []
+    while (piece := await read()) is not None:
+        pieces.append(piece)
+    await response.aclose()
+    await transport.aclose()
+    assert b"".join(pieces) == b"data: {}\n\n"

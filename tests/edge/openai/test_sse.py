@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from drafter.edge.openai import sse
 
@@ -35,3 +36,13 @@ def test_usage_chunk_and_error_frame() -> None:
     assert usage["choices"] == [] and usage["usage"] == {"prompt_tokens": 1}
     error = {"error": {"message": "boom", "type": "overloaded_error", "code": 503}}
     assert sse.error_frame(error) == b"data: " + orjson.dumps(error) + b"\n\n"
+
+
+@pytest.mark.parametrize(
+    "text", ["Hello", "", 'quotes " and \\ back', "line\nbreak\u2028 é 🙂", "\x00\x1f"]
+)
+def test_a_text_frame_is_the_same_bytes_as_its_delta_frame(text: str) -> None:
+    fast = sse.ChunkWriter("chatcmpl-1", 1700000000, 'model "x" é')
+    slow = sse.ChunkWriter("chatcmpl-1", 1700000000, 'model "x" é')
+    for index in (0, 1, 0, 1):
+        assert fast.text(index, text) == slow.delta(index, {"content": text})

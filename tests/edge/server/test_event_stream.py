@@ -1,6 +1,7 @@
-"""EventStreamResponse on a real uvicorn server: frames as they come, a keep-alive comment
-whenever the stream has been silent for the interval, and a client that leaves closing
-the frames' generator."""
+"""EventStreamResponse on a real uvicorn server (uvicorn's own protocol, and Drafter's,
+whose scope carries the server's ``send`` for the body): frames as they come, a
+keep-alive comment whenever the stream has been silent for the interval, and a client
+that leaves closing the frames' generator."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from drafter.edge.server.event_stream import KEEPALIVE, EventStreamResponse
+from drafter.edge.server.http_protocol import with_header_timeout
 from tests.support.stack import free_port
 
 INTERVAL_S = 0.2
@@ -28,6 +33,7 @@ class Script:
     def __init__(self) -> None:
         self.steps: list[tuple[float, bytes]] = []
         self.closed = asyncio.Event()
+        self.middleware_saw: list[tuple[str, bool]] = []  # (type, more_body)
 
     async def frames(self) -> AsyncIterator[bytes]:
         try:
@@ -38,8 +44,8 @@ class Script:
             self.closed.set()
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[tuple[str, Script]]:
+@pytest.fixture(params=["uvicorn", "drafter"])
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, Script]]:
     script = Script()
 
     async def stream(request: Request) -> EventStreamResponse:
@@ -47,9 +53,22 @@ async def server() -> AsyncIterator[tuple[str, Script]]:
             script.frames(), keepalive_s=INTERVAL_S, media_type="text/event-stream"
         )
 
-    app = Starlette(routes=[Route("/stream", stream)])
+    def watched(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            async def watched_send(message: Message) -> None:
+                script.middleware_saw.append((message["type"], message.get("more_body", False)))
+                await send(message)
+
+            await app(scope, receive, watched_send)
+
+        return middleware
+
+    app = Starlette(routes=[Route("/stream", stream)], middleware=[Middleware(watched)])
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    http: Any = with_header_timeout(10) if request.param == "drafter" else "auto"
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="off", http=http
+    )
     uv = uvicorn.Server(config)
     serving = asyncio.create_task(uv.serve())
     for _ in range(500):
@@ -84,6 +103,11 @@ async def test_frames_that_flow_need_no_keepalive(server: tuple[str, Script]) ->
     lines = await _timed_lines(url)
 
     assert [line for _, line in lines] == [f"data: {i}" for i in range(8)]
+    start, end = ("http.response.start", False), ("http.response.body", False)
+    frames = [("http.response.body", True)] * 8
+    # Under Drafter's protocol the frames go straight to the server: the middleware sees
+    # the start and the end; under uvicorn's own, everything.
+    assert script.middleware_saw in ([start, end], [start, *frames, end])
 
 
 async def test_silence_is_filled_with_a_keepalive_every_interval(
