@@ -61,10 +61,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = too_large_response(scope["path"], self.max_bytes)
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await refusal(scope, receive, send)
+            await too_large_response(scope["path"], self.max_bytes)(scope, receive, send)
             return
         received = 0
         started = False
@@ -88,4 +87,4 @@ class BodyLimit:
         except _BodyTooLarge:
             if started:
                 raise
-            await refusal(scope, receive, send)
+            await too_large_response(scope["path"], self.max_bytes)(scope, receive, send)
