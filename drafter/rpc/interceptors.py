@@ -137,7 +137,9 @@ def _status_handler(
 
         async def unary_stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             try:
-                async for item in inner_stream(request, context):
+                messages = inner_stream(request, context)
+                del request  # a stream may last minutes: the handler holds what it needs
+                async for item in messages:
                     yield item
             except aio.AbortError:
                 raise

@@ -43,9 +43,10 @@ class ChatStream(RelayedCall):
             if first is None:
                 yield KEEPALIVE
                 first = await self._read()
-            event = first
+            event, first = first, None
             while event is not aio.EOF:
                 frame = self._frame(event, writer, include_usage)  # type: ignore[arg-type]
+                event = None  # not kept while the next one is awaited
                 if frame:
                     yield frame
                 event = await self._read()

@@ -22,9 +22,11 @@ any byte, and its limit on an incomplete head is a size, not a time.)
 from __future__ import annotations
 
 import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 
 class TurnBufferedTransport(asyncio.Transport):
@@ -127,7 +129,7 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:
             scope: dict[str, Any] = self.scope  # type: ignore[assignment]
-            scope.setdefault("extensions", {})[BODY_SEND] = cycle.send
+            scope.setdefault("extensions", {})[BODY_SEND] = _body_send(weakref.ref(cycle))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_deadline()
@@ -145,6 +147,19 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
         self._head_deadline = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+def _body_send(cycle: weakref.ref[RequestResponseCycle]) -> Callable[[Any], Awaitable[None]]:
+    """The cycle's ``send``, through a weak reference: the cycle holds the scope, so a
+    strong one would make every request's scope and cycle a reference cycle, freed only
+    by the garbage collector instead of at once."""
+
+    async def send(message: Any) -> None:
+        live = cycle()
+        if live is not None:
+            await live.send(message)
+
+    return send
 
 
 def with_header_timeout(timeout_s: float) -> type[TurnBufferedHttpToolsProtocol]:

@@ -89,13 +89,6 @@ class ChoiceStream:
         self._thinking: dict[int, tuple[dict[str, Any], list[str]]] = {}
         self._stops = StopScanner(local_stops)
         self._text_chars = 0  # answer text received, for the usage of a cut answer
-        self._handlers: dict[str, Callable[[Any], list[Event]]] = {
-            "message_start": self._message_start,
-            "content_block_start": self._block_start,
-            "content_block_delta": self._block_delta,
-            "content_block_stop": self._block_stop,
-            "message_delta": self._message_delta,
-        }
 
     @property
     def finish_reason(self) -> chat_pb.FinishReason:
@@ -128,8 +121,8 @@ class ChoiceStream:
             if kind == "message_delta":
                 update_usage(self.usage, event.usage)
             return []
-        handler = self._handlers.get(kind)
-        return handler(event) if handler is not None else []
+        handler = _HANDLERS.get(kind)
+        return handler(self, event) if handler is not None else []
 
     def _text(self, text: str) -> list[Event]:
         """Answer text, cut at a stop sequence enforced here (which ends the choice)."""
@@ -242,6 +235,17 @@ class ChoiceStream:
         delta.choice_index = self.index
         delta.text = text
         return event
+
+
+# Each upstream event's handler, by type (on the class: bound methods kept on each
+# instance would make every stream's translator a reference cycle).
+_HANDLERS: dict[str, Callable[[ChoiceStream, Any], list[Event]]] = {
+    "message_start": ChoiceStream._message_start,
+    "content_block_start": ChoiceStream._block_start,
+    "content_block_delta": ChoiceStream._block_delta,
+    "content_block_stop": ChoiceStream._block_stop,
+    "message_delta": ChoiceStream._message_delta,
+}
 
 
 class ChoiceBuilder:

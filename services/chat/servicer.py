@@ -136,7 +136,9 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         self, request: chat_pb.StreamCompleteRequest, context: aio.ServicerContext
     ) -> AsyncIterator[Event]:
         call = await self._prepare(request.request, request.reservation_id)
+        del request  # a stream may last minutes: nothing it no longer needs stays alive
         async with aclosing(self._events(call, stream=True)) as events:
+            del call
             async for event in events:
                 yield event
 
@@ -208,6 +210,7 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
             _choice_batches(self._messages, call.params, c, store, stream, call.timeout_s)
             for c in choices
         ]
+        del call  # the request's parameters went to the calls above
         if len(streams) == 1:  # read in this task, one batch per upstream read
             async with aclosing(streams[0]) as batches:
                 async for batch in batches:
@@ -216,6 +219,7 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
                     else:
                         for event in coalesce(batch):
                             yield event
+                    del batch  # not kept while the next one is awaited
         else:
             async with aclosing(coalesced(streams)) as events:
                 async for event in events:
@@ -247,9 +251,11 @@ async def _choice_batches(
                 response = await clock.wait(
                     upstream.enter_async_context(messages.open(params, stream=stream))
                 )
+                del params  # sent: the prompt is not kept while the answer is read
                 next_batch = UpstreamEvents(response).next_batch if stream else _whole(response)
                 while (upstream_batch := await clock.wait(next_batch())) is not None:
                     batch = [event for item in upstream_batch for event in choice.events_from(item)]
+                    del upstream_batch
                     if (
                         store is not None
                         and choice.has_thinking_to_keep
@@ -258,6 +264,7 @@ async def _choice_batches(
                         await put_quietly(store, choice.tool_call_ids, choice.thinking_blocks)
                     if batch:
                         yield batch
+                    del batch  # not kept while the next one is awaited
                     if choice.stopped_early:
                         break  # closes the upstream response: the rest is not wanted
             if choice.stop_reason is None:

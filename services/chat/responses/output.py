@@ -101,13 +101,6 @@ class ResponseWriter:
         self.tool_call_ids: list[str] = []
         # Web searches the upstream is running, by its server_tool_use id.
         self._searches: dict[str, _Open] = {}
-        self._handlers: dict[str, Callable[[Any], list[Event]]] = {
-            "message_start": self._message_start,
-            "content_block_start": self._block_start,
-            "content_block_delta": self._block_delta,
-            "content_block_stop": self._block_stop,
-            "message_delta": self._message_delta,
-        }
 
     def _event(self, kind: str, **fields: Any) -> Event:
         event = {"type": kind, "sequence_number": self._sequence, **fields}
@@ -125,8 +118,8 @@ class ResponseWriter:
         ]
 
     def events_from(self, event: Any) -> list[Event]:
-        handler = self._handlers.get(event.type)
-        return handler(event) if handler is not None else []
+        handler = _HANDLERS.get(event.type)
+        return handler(self, event) if handler is not None else []
 
     def finish(self) -> list[Event]:
         """The last event: the whole response, completed or incomplete."""
@@ -398,6 +391,17 @@ class ResponseWriter:
             )
         )
         return events
+
+
+# Each upstream event's handler, by type (on the class: bound methods kept on each
+# instance would make every response's writer a reference cycle).
+_HANDLERS: dict[str, Callable[[ResponseWriter, Any], list[Event]]] = {
+    "message_start": ResponseWriter._message_start,
+    "content_block_start": ResponseWriter._block_start,
+    "content_block_delta": ResponseWriter._block_delta,
+    "content_block_stop": ResponseWriter._block_stop,
+    "message_delta": ResponseWriter._message_delta,
+}
 
 
 def _message_item() -> Item:

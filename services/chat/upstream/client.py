@@ -113,6 +113,7 @@ class MessagesApi:
                 cast_to=httpx2.Response,
                 options={"headers": _RAW_RESPONSE},
             )
+        del params, body  # the prompt is not kept while the answer is read
         try:
             yield response
         finally:
@@ -229,6 +230,9 @@ class MessagesApi:
             if response.is_success:
                 if lease is not None:
                     self.keys.record(lease.key, response.status_code, response.headers)
+                # A stream may stay open for minutes: it keeps the request's line, not its
+                # body and headers (the prompt), which errors raised later do not need.
+                response.request = httpx2.Request("POST", self._url)
                 return response, lease
             moves_on = self._moves_on(response, lease)
             await self._discard(response, lease)

@@ -23,7 +23,6 @@ CPU per call than the SDK's own transports (the figures are bench/'s).
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import socket
 import ssl
@@ -58,7 +57,7 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._parser = httptools.HttpResponseParser(self)
         self._headers: list[tuple[bytes, bytes]] = []
-        self._chunks: collections.deque[bytes] = collections.deque()
+        self._chunks: list[bytes] = []  # a deque would hold 528 bytes even when empty
         self._head: asyncio.Future[None] | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self._writable: asyncio.Future[None] | None = None
@@ -156,7 +155,8 @@ class _Connection(asyncio.Protocol):
         await self._read_within(self._head, read_timeout, "waiting for the answer")
         if not self.got_head:
             raise _transport_error(self.lost or httpx2.RemoteProtocolError("no answer"))
-        return self.status, self._headers
+        headers, self._headers = self._headers, []  # handed over, not kept for the body
+        return self.status, headers
 
     async def read(self, read_timeout: float | None) -> bytes | None:
         """The body bytes that arrived since the last read, as one piece (waiting for some
@@ -164,7 +164,7 @@ class _Connection(asyncio.Protocol):
         while True:
             chunks = self._chunks
             if chunks:
-                return chunks.popleft() if len(chunks) == 1 else _drain(chunks)
+                return chunks.pop() if len(chunks) == 1 else _drain(chunks)
             if self.complete:
                 return None
             if self.lost is not None:
@@ -216,7 +216,7 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
 
-def _drain(chunks: collections.deque[bytes]) -> bytes:
+def _drain(chunks: list[bytes]) -> bytes:
     joined = b"".join(chunks)
     chunks.clear()
     return joined

@@ -90,6 +90,19 @@ async def test_the_answer_comes_unread_and_whole(
     assert (b"event: message_start" in body) is stream
 
 
+async def test_an_open_answer_keeps_neither_the_prompt_nor_the_headers_it_was_sent_with(
+    api: tuple[MessagesApi, anthropic.AsyncAnthropic], fake: FakeAnthropic
+) -> None:
+    fake.enqueue(text="Hi there")
+    async with api[0].open(PARAMS, stream=True) as response:
+        # A stream may stay open for minutes: only the request line is kept.
+        sent = response.request
+        assert (sent.method, sent.url.path) == ("POST", "/v1/messages")
+        assert sent.content == b""
+        assert "x-api-key" not in sent.headers
+        await response.aread()
+
+
 async def test_error_statuses_are_retried_as_the_sdk_does_then_raised_as_its_class(
     api: tuple[MessagesApi, anthropic.AsyncAnthropic], fake: FakeAnthropic
 ) -> None:
