@@ -1,11 +1,11 @@
 """The processes Drafter is made of, in one table: each gRPC service's settings, its
-address variable and its ``start`` / ``serve``. A service's modules are imported when it is
-first needed (``drafter serve chat`` never imports rembg); the edge's HTTP server is
-``edge/server/uvicorn.py``."""
+address variable and its ``start`` / ``serve`` (and ``prepare``, which ``drafter up``
+begins first). A service's modules are imported when it is first needed (``drafter serve
+chat`` never imports rembg); the edge's HTTP server is ``edge/server/uvicorn.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -41,6 +41,9 @@ class GrpcService:
     settings_class: str
     # Keyword arguments of ``start`` when ``drafter up`` runs the service (one process).
     up_options: tuple[tuple[str, object], ...] = ()
+    # Whether ``drafter up`` runs the main module's ``prepare(settings)`` first, alongside
+    # the other services' start-up, and awaits it before this service starts.
+    prepared: bool = False
 
     def settings(self) -> CommonSettings:
         settings: CommonSettings = getattr(self.load(), self.settings_class)()
@@ -48,6 +51,10 @@ class GrpcService:
 
     def default_addr(self, settings: CommonSettings) -> str:
         return str(getattr(settings, f"{self.name}_addr"))
+
+    def preparation(self, settings: CommonSettings) -> Coroutine[Any, Any, None]:
+        prepare: Callable[[CommonSettings], Coroutine[Any, Any, None]] = self.load().prepare
+        return prepare(settings)
 
     def starter(self) -> Callable[..., Awaitable[RunningServer]]:
         start: Callable[..., Awaitable[RunningServer]] = self.load().start
@@ -70,6 +77,9 @@ GRPC_SERVICES = (
         "DRAFTER_ACCOUNTS_ADDR",
         _accounts,
         "AccountsSettings",
-        up_options=(("in_process_quotas", True),),
+        up_options=(("in_process_quotas", True), ("migrations_apart", True)),
+        # A migration due runs in a child process, keeping Alembic out of this one, from
+        # the start: it overlaps the imports and start-up of chat and images.
+        prepared=True,
     ),
 )

@@ -87,10 +87,19 @@ async def run_stack(
     local_channels: dict[str, aio.Channel] = {}
     shared = _shared_token()
     stop_observing = start_observing("up")
+    preparing: dict[str, asyncio.Task[None]] = {}
     try:
+        # What a service can do before any starts (accounts: a migration due, in a child
+        # process) runs alongside the start-up of those before it.
+        for service in GRPC_SERVICES:
+            if service.prepared:
+                settings = service.settings().model_copy(update=shared)
+                preparing[service.name] = asyncio.create_task(service.preparation(settings))
         for service in GRPC_SERVICES:
             settings = service.settings().model_copy(update={**addrs, **shared})
             settings.ensure_data_dir()
+            if service.name in preparing:
+                await preparing.pop(service.name)
             addr = os.environ.get(service.addr_env) or "127.0.0.1:0"
             running = await service.starter()(settings, addr, **dict(service.up_options))
             started.append(running)
@@ -117,6 +126,9 @@ async def run_stack(
         log.info("Drafter is up: API at %s/api/v1", edge_settings.base_url)
         await serve_edge_until_signal(server, [sock])
     finally:
+        for task in preparing.values():  # start-up failed before their service started
+            task.cancel()
+        await asyncio.gather(*preparing.values(), return_exceptions=True)
         await _stop_edge_workers(workers)
         for running in reversed(started):
             await running.stop()

@@ -4,9 +4,10 @@ default, in Redis when REDIS_URL is set (shared by every edge replica)."""
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 REDIS_PREFIX = "drafter:ratelimit:"
 
@@ -81,5 +82,9 @@ class RedisRateLimiter:
 
 def build_rate_limiter(redis_url: str | None) -> RateLimiter:
     if redis_url:
+        # Imported only here: redis-py (with the OpenTelemetry SDK and cryptography it
+        # loads, about 8 MB) is not needed by an edge counting in process.
+        from redis.asyncio import Redis
+
         return RedisRateLimiter(Redis.from_url(redis_url))
     return MemoryRateLimiter()

@@ -6,7 +6,6 @@ started first.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -14,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grpc import aio
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
@@ -40,13 +38,12 @@ from drafter.rpc.internal_auth import load_internal_auth
 from drafter.rpc.server import Registration, RunningServer, serve_until_signal, start_server
 from drafter.services.accounts.admission.authorize import Admission
 from drafter.services.accounts.admission.credential_cache import Invalidate, invalidator
-from drafter.services.accounts.db.engine import create_engine, run_migrations
+from drafter.services.accounts.db.engine import create_engine
 from drafter.services.accounts.db.outage import DatabaseOutage
+from drafter.services.accounts.db.upgrade import upgrade
 from drafter.services.accounts.oauth.provider import OAuthProvider
 from drafter.services.accounts.plans.table import PlanTable, load_plans
 from drafter.services.accounts.quota.memory import MemoryQuotaStore, SqlEpoch, SqliteEpoch
-from drafter.services.accounts.quota.redis import RedisQuotaStore
-from drafter.services.accounts.quota.redis_journal import RedisJournal
 from drafter.services.accounts.quota.sql import SqlQuotaStore
 from drafter.services.accounts.quota.store import QuotaStore
 from drafter.services.accounts.responses.retention import RetentionSweep
@@ -65,6 +62,11 @@ from drafter.services.accounts.usage.log import UsageLog
 from drafter.services.accounts.users.identity import Identity
 from drafter.timeutil import Clock, utc_now
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from drafter.services.accounts.quota.redis_journal import RedisJournal
+
 log = logging.getLogger("drafter.accounts")
 
 
@@ -81,6 +83,8 @@ def build_quota_store(
     (``in_process``): counters in memory, rebuilt the same way. Otherwise the SQL store
     on the accounts database (``engine`` in autocommit mode), correct across replicas."""
     if redis is not None:
+        from drafter.services.accounts.quota.redis import RedisQuotaStore  # see connect_redis
+
         return RedisQuotaStore(redis, engine, usage.counted, clock)
     if not in_process:
         return SqlQuotaStore(engine)
@@ -88,6 +92,21 @@ def build_quota_store(
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
         return MemoryQuotaStore(usage.counted, SqliteEpoch(Path(database)))
     return MemoryQuotaStore(usage.counted, SqlEpoch(engine))
+
+
+def connect_redis(url: str | None) -> tuple[Redis | None, RedisJournal | None]:
+    """The Redis client and the Redis store's journal when ``url`` (``REDIS_URL``) is set.
+    The client library and the Redis stores are imported only then: redis-py loads the
+    OpenTelemetry SDK and cryptography with it (about 8 MB) that a process counting in
+    memory or in SQL never uses."""
+    if not url:
+        return None, None
+    from redis.asyncio import Redis
+
+    from drafter.services.accounts.quota.redis_journal import RedisJournal
+
+    redis = Redis.from_url(url)
+    return redis, RedisJournal(redis)
 
 
 @dataclass(frozen=True)
@@ -125,8 +144,7 @@ def build_stores(
     cleanups.push_async_callback(hot_engine.dispose)
     outage.watch(engine)
     outage.watch(hot_engine)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    journal = RedisJournal(redis) if redis is not None else None
+    redis, journal = connect_redis(settings.redis_url)
     usage = UsageLog(hot_engine, on_written=journal.written if journal is not None else None)
     quotas = build_quota_store(hot_engine, usage, redis, clock, in_process=in_process_quotas)
     usage.start()
@@ -261,14 +279,16 @@ async def start(
     *,
     clock: Clock = utc_now,
     in_process_quotas: bool = False,
+    migrations_apart: bool = False,
 ) -> RunningServer:
     """Migrates the database and starts the accounts service on ``addr`` (port 0 picks
     one: see ``.port``); stopping the server stops everything started here.
     ``in_process_quotas`` is for the single accounts service of ``drafter up`` (see
-    ``build_quota_store``)."""
+    ``build_quota_store``). ``migrations_apart``: a migration due runs in a child
+    process, keeping Alembic out of this one (``db.upgrade``)."""
     settings.ensure_data_dir()
     models, plans = _tables(settings)
-    revision = await asyncio.to_thread(run_migrations, settings.database_url)
+    revision = await upgrade(settings.database_url, apart=migrations_apart)
     auth = load_internal_auth(settings)
     outage = DatabaseOutage()
     async with contextlib.AsyncExitStack() as cleanups:  # unwound only when start fails
@@ -292,7 +312,14 @@ async def start(
     return running
 
 
+async def prepare(settings: AccountsSettings) -> None:
+    """What ``drafter up`` runs before it starts any service, alongside their start-up: a
+    migration due, in a child process (``db.upgrade``), so that ``start`` finds none."""
+    settings.ensure_data_dir()
+    await upgrade(settings.database_url, apart=True)
+
+
 async def serve(settings: AccountsSettings, addr: str) -> None:
     """Runs the accounts service until SIGINT / SIGTERM."""
-    running = await start(settings, addr)
+    running = await start(settings, addr, migrations_apart=True)
     await serve_until_signal(running)

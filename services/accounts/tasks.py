@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.internal_auth import InternalAuth
@@ -19,6 +19,9 @@ from drafter.services.accounts.notifications.notifier import Notifier
 from drafter.services.accounts.settings import AccountsSettings
 from drafter.services.accounts.status.probes import Dependencies, Prober
 from drafter.timeutil import Clock, utc_now
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis  # imported only when REDIS_URL is set (``main``)
 
 
 @dataclass(frozen=True)

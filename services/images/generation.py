@@ -6,6 +6,11 @@ exponential backoff and jitter, then reported as UpstreamUnavailable (503 at the
 The SDK sends through httpx2 (its default backend, a runtime dependency here; never httpx,
 which is only a dev dependency), so its transport errors and timeouts are httpx2's.
 Safety refusals are the caller's: InvalidRequest carrying the upstream's reason.
+
+The SDK is imported when a Gemini key makes a client (``new_genai_client``), never at
+import: google-genai and what it pulls in (httpx with its command-line extras, PIL, auth
+and websockets) hold about 20 MB, which a process without a key never needs. The other
+functions here import it again only once a client exists, as a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx2
-from google import genai
-from google.genai import errors as genai_errors
-from google.genai import types
 
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import DrafterError, InternalError, InvalidRequest, UpstreamUnavailable
+
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import types
 
 log = logging.getLogger("drafter.images")
 
@@ -99,6 +106,9 @@ class UpstreamRefusal(InvalidRequest):
 
 def new_genai_client(api_key: str, base_url: str | None, timeout_s: float) -> genai.Client:
     """THE client for the life of the process; the SDK does not retry, we do."""
+    from google import genai
+    from google.genai import types
+
     return genai.Client(
         api_key=api_key,
         http_options=types.HttpOptions(
@@ -156,6 +166,8 @@ def usage_from_response(response: types.GenerateContentResponse) -> TokenCounts:
 
 def _error_from_upstream(exc: Exception) -> DrafterError:
     """The final error once ``exc`` is not retried (or retries ran out)."""
+    from google.genai import errors as genai_errors
+
     if isinstance(exc, genai_errors.APIError):
         code = exc.code
         message = f"Image upstream answered {code}: {exc.message or exc.status}"
@@ -176,6 +188,8 @@ def _error_from_upstream(exc: Exception) -> DrafterError:
 
 
 def _retryable(exc: Exception) -> bool:
+    from google.genai import errors as genai_errors
+
     if isinstance(exc, genai_errors.APIError):
         return exc.code in RETRYABLE_STATUS
     return isinstance(exc, TimeoutError | httpx2.TransportError)
@@ -196,6 +210,8 @@ class ImageGenerator:
         in ``failed``. When all fail, the most telling error is raised (a refusal first)."""
         if self._client is None:
             raise UpstreamUnavailable("Image upstream not configured: GEMINI_API_KEY is unset.")
+        from google.genai import types
+
         contents = _contents(ask)
         config = types.GenerateContentConfig(
             response_modalities=["IMAGE"],
@@ -250,6 +266,8 @@ def _contents(ask: UpstreamAsk) -> types.Content:
     """One user turn: the prompt's text part, then each input image as inline data (the
     documented shape of an edit: https://ai.google.dev/gemini-api/docs/image-generation,
     "Image editing (text-and-image-to-image)")."""
+    from google.genai import types
+
     parts = [types.Part.from_text(text=ask.prompt)]
     parts += [types.Part.from_bytes(data=data, mime_type=mime) for data, mime in ask.images]
     return types.Content(role="user", parts=parts)

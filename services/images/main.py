@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-
-from google import genai
+from typing import TYPE_CHECKING
 
 from drafter.images.v1 import images_service_pb2 as images_pb
 from drafter.images.v1 import images_service_pb2_grpc as images_grpc
@@ -19,6 +18,9 @@ from drafter.services.images.readiness import publish_removal_health
 from drafter.services.images.servicer import ImagesServicer
 from drafter.services.images.settings import ImagesSettings
 from drafter.services.images.storage import FilesystemImageStore
+
+if TYPE_CHECKING:
+    from google import genai  # imported with the first client (``generation``)
 
 log = logging.getLogger("drafter.images")
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.model_table import load_model_table
 from drafter.services.accounts.admission.credential_cache import invalidate as invalidate_caches
-from drafter.services.accounts.db.engine import create_engine, run_migrations
+from drafter.services.accounts.db.engine import create_engine
+from drafter.services.accounts.db.upgrade import upgrade
 from drafter.services.accounts.plans.table import PlanTable, load_plans
 from drafter.services.accounts.settings import AccountsSettings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 T = TypeVar("T")
 Action = Callable[[AsyncEngine, PlanTable], Awaitable[T]]
@@ -30,9 +33,13 @@ def run_on_database(action: Action[T], *, invalidate: bool = False) -> T:
     plans = load_plans(settings.plans_file, load_model_table(settings.models_file))
 
     async def run() -> T:
-        await asyncio.to_thread(run_migrations, settings.database_url)
+        await upgrade(settings.database_url)
         engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        redis: Redis | None = None
+        if settings.redis_url:
+            from redis.asyncio import Redis  # only then: see main.connect_redis
+
+            redis = Redis.from_url(settings.redis_url)
         try:
             result = await action(engine, plans)
             if invalidate:

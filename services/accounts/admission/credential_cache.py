@@ -30,13 +30,16 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from drafter.services.accounts.admission.credentials import Principal
 from drafter.services.accounts.db.tables import credentials_epoch_t as epoch_t
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis  # imported only when REDIS_URL is set (``main``)
 
 REDIS_EPOCH_KEY = "drafter:credentials:epoch"
 TTL_S = 60.0

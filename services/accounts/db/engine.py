@@ -1,6 +1,9 @@
 """Database engines and migrations, for SQLite and PostgreSQL alike.
 
 The migrations are the ``migrations`` package beside this module (Alembic, no ini file).
+Alembic is imported by ``run_migrations`` only: with Mako and every dialect's DDL it
+holds about 10 MB, which a running service need not keep once its database is migrated
+(``upgrade`` tells when there is nothing to do, and can migrate in a child process).
 
 The service talks to the database through SQLAlchemy's asyncio engine (psycopg async for
 PostgreSQL; for SQLite, pysqlite run inline, see ``sqlite_inline``), so the grpc.aio event
@@ -15,15 +18,16 @@ import logging
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from drafter.services.accounts.db import sqlite_inline  # noqa: F401 (registers sqlite+inline)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger("drafter.accounts.db")
 
@@ -35,6 +39,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_S = 1800
 # Held while migrating so that several processes starting together migrate once.
 _PG_MIGRATION_LOCK = 0x64726166746572  # "drafter"
+
+MIGRATIONS = resources.files(__package__).joinpath("migrations")
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+inline", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
@@ -104,9 +110,10 @@ def create_engine(
 
 
 def _alembic_config(connection: sa.Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
-    location = resources.files(__package__).joinpath("migrations")
-    config.set_main_option("script_location", str(location))
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
 
@@ -114,15 +121,13 @@ def _alembic_config(connection: sa.Connection) -> Config:
 def run_migrations(url: str) -> str | None:
     """Upgrades the database at ``url`` to the newest revision (sync; call it through
     ``asyncio.to_thread`` from async code). Returns the revision reached."""
-    parsed = sync_url(url)
-    _ensure_sqlite_dir(parsed)
-    engine = sa.create_engine(parsed, poolclass=sa.NullPool)
-    if parsed.get_backend_name() == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    engine = sync_engine(url)
     alembic_log = logging.getLogger("alembic")
     previous_level = alembic_log.level
     alembic_log.setLevel(logging.WARNING)
     try:
+        from alembic import command  # here: its import logs each plugin it sets up
+
         with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(sa.text(f"SELECT pg_advisory_lock({_PG_MIGRATION_LOCK})"))
@@ -140,6 +145,17 @@ def run_migrations(url: str) -> str | None:
         engine.dispose()
     log.debug("database schema at revision %s", revision)
     return revision
+
+
+def sync_engine(url: str) -> sa.Engine:
+    """A sync engine without a pool (what migrations, and the check that none is due,
+    run on); SQLite connections get the same pragmas as the service's."""
+    parsed = sync_url(url)
+    _ensure_sqlite_dir(parsed)
+    engine = sa.create_engine(parsed, poolclass=sa.NullPool)
+    if parsed.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 async def ping(engine: AsyncEngine) -> float:

@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.rpc.channels import open_channel
@@ -28,6 +28,9 @@ from drafter.services.accounts.status import history as status_history
 from drafter.services.accounts.status.history import Check
 from drafter.tasks import Periodic
 from drafter.timeutil import Clock, utc_now
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis  # imported only when REDIS_URL is set (``main``)
 
 log = logging.getLogger("drafter.accounts.status")
 

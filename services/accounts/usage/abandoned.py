@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from drafter.services.accounts.db.tables import usage_records_t as records
-from drafter.services.accounts.quota.redis_journal import RedisJournal
 from drafter.services.accounts.vocab import RESERVED, Outcome
 from drafter.tasks import Periodic
 from drafter.timeutil import Clock, utc_now
+
+if TYPE_CHECKING:
+    # The Redis store's, imported with the Redis client only when REDIS_URL is set.
+    from drafter.services.accounts.quota.redis_journal import RedisJournal
 
 log = logging.getLogger("drafter.accounts.usage")
 
