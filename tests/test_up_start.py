@@ -15,7 +15,7 @@ from tests.support.stack import base_env, drafter_command, free_port
 
 # Each with what makes it needed: a Gemini key, a background-removal model, Redis
 # (REDIS_URL: the edge's and accounts' stores), a migration (run in a child process).
-NOT_IMPORTED = ("google.genai", "rembg", "onnxruntime", "alembic", "mako")
+NOT_IMPORTED = ("google.genai", "rembg", "onnxruntime", "alembic", "mako", "redis")
 
 SCRIPT = """
 import asyncio, json, os, signal, sys

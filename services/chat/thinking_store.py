@@ -14,10 +14,12 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-import redis.asyncio as redis
+
+if TYPE_CHECKING:  # redis-py (about 8 MB) is imported only when a Redis URL is set
+    import redis.asyncio as redis
 
 log = logging.getLogger("drafter.chat")
 
@@ -99,6 +101,8 @@ def build_thinking_store(
 ) -> MemoryThinkingStore | RedisThinkingStore:
     """The Redis store when ``redis_url`` is set, else the in-process one."""
     if redis_url:
+        import redis.asyncio as redis  # (see the import above)
+
         return RedisThinkingStore(redis.Redis.from_url(redis_url), ttl_s=ttl_s)
     return MemoryThinkingStore(ttl_s=ttl_s, max_entries=max_entries)
 
