@@ -19,7 +19,7 @@ long answer that keeps coming is never cut). Past it the call is closed and fail
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -48,13 +48,13 @@ from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
 from drafter.services.chat.upstream.clock import UpstreamClock as _UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
-from drafter.services.chat.upstream.events import Fields, UpstreamEvents, message_events
+from drafter.services.chat.upstream.events import (
+    WHOLE_ANSWER_MAX_TOKENS,
+    UpstreamEvents,
+    whole_message_reader,
+)
 from drafter.services.chat.upstream.key_pool import upstream_keys_response
 from drafter.upstream_observer import observing_upstream
-
-# Up to this max_tokens (thinking included), Complete asks the upstream for the whole
-# Message; the SDK's own guard for Opus 4 allows 8,192 tokens without streaming.
-WHOLE_ANSWER_MAX_TOKENS = 8_192
 
 Event = chat_pb.StreamCompleteResponse
 
@@ -252,7 +252,11 @@ async def _choice_batches(
                     upstream.enter_async_context(messages.open(params, stream=stream))
                 )
                 del params  # sent: the prompt is not kept while the answer is read
-                next_batch = UpstreamEvents(response).next_batch if stream else _whole(response)
+                next_batch = (
+                    UpstreamEvents(response).next_batch
+                    if stream
+                    else whole_message_reader(response)
+                )
                 while (upstream_batch := await clock.wait(next_batch())) is not None:
                     batch = [event for item in upstream_batch for event in choice.events_from(item)]
                     del upstream_batch
@@ -275,20 +279,6 @@ async def _choice_batches(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     finally:
         clock.stop()
-
-
-def _whole(response: httpx2.Response) -> Callable[[], Awaitable[list[Fields] | None]]:
-    """The whole Message's events as one batch (``message_events``), then the end."""
-    read = False
-
-    async def next_batch() -> list[Fields] | None:
-        nonlocal read
-        if read:
-            return None
-        read = True
-        return message_events(await response.aread(), response)
-
-    return next_batch
 
 
 def _choice_index(event: Event) -> int:

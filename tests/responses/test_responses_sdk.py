@@ -62,6 +62,20 @@ def test_a_plain_response_has_openai_shape_and_usage(
     assert body["max_tokens"] == 100
     assert body["metadata"] == {"user_id": "hashed-user"}
     assert "prompt_cache_key" not in body
+    assert body["stream"] is False  # short and not streamed: asked for whole
+
+
+def test_a_long_answer_is_streamed_from_the_upstream_even_when_the_client_does_not_stream(
+    client: openai.OpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(Reply(text="Hello there"))
+
+    response = client.responses.create(
+        model=HAIKU, input="Say hello", max_output_tokens=16_000, store=False
+    )
+
+    assert response.output_text == "Hello there"
+    assert fake_anthropic.last_request.body["stream"] is True  # as Anthropic advises
 
 
 def test_a_streamed_response_sends_the_full_event_sequence(

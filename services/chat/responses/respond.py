@@ -12,7 +12,7 @@ completions keep it), for clients that send tool outputs back without the reason
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +36,12 @@ from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
 from drafter.services.chat.upstream.clock import UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
-from drafter.services.chat.upstream.events import UpstreamEvents
+from drafter.services.chat.upstream.events import (
+    WHOLE_ANSWER_MAX_TOKENS,
+    Fields,
+    UpstreamEvents,
+    whole_message_reader,
+)
 from drafter.upstream_observer import observing_upstream
 
 Answer = chat_pb.RespondResponse
@@ -80,6 +85,9 @@ class ResponseCall:
     params: dict[str, Any]
     writer: ResponseWriter
     translation: Translation
+    # The caller does not stream and the answer is bounded short enough to be asked for
+    # whole (``WHOLE_ANSWER_MAX_TOKENS``): one JSON body upstream instead of a stream.
+    whole: bool = False
 
 
 def response_object(body: dict[str, Any], request: chat_pb.RespondRequest) -> dict[str, Any]:
@@ -152,23 +160,29 @@ class Responder:
             summary=chat.include_reasoning,
             format_tool=format_tool,
         )
-        return ResponseCall(model, params, writer, translation)
+        whole = body.get("stream") is not True and params["max_tokens"] <= WHOLE_ANSWER_MAX_TOKENS
+        return ResponseCall(model, params, writer, translation, whole)
 
     async def answers(self, call: ResponseCall) -> AsyncGenerator[Answer, None]:
         """The response's events as JSON, then its usage. The upstream call is observed
         (``observing_upstream``) from its opening to its end."""
         upstream = call.model.upstream
         writer = call.writer
-        clock = UpstreamClock(call.model.upstream_timeout_s, per_event=True, model=upstream)
+        stream = not call.whole
+        clock = UpstreamClock(call.model.upstream_timeout_s, per_event=stream, model=upstream)
         try:
             with observing_upstream(upstream):
                 async with AsyncExitStack() as stack:
                     response = await clock.wait(
-                        stack.enter_async_context(self._messages.open(call.params, stream=True))
+                        stack.enter_async_context(self._messages.open(call.params, stream=stream))
                     )
                     for event in writer.start():
                         yield Answer(data=orjson.dumps(event))
-                    next_batch = UpstreamEvents(response).next_batch
+                    next_batch: Callable[[], Awaitable[list[Fields] | None]]
+                    if stream:
+                        next_batch = UpstreamEvents(response).next_batch
+                    else:
+                        next_batch = whole_message_reader(response)
                     while (batch := await clock.wait(next_batch())) is not None:
                         for item in batch:
                             for event in writer.events_from(item):

@@ -17,7 +17,7 @@ the SDK raises, so the one error table applies unchanged; an unreadable body rai
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anthropic
@@ -139,6 +139,27 @@ async def upstream_event_batches(response: httpx2.Response) -> AsyncIterator[lis
     events = UpstreamEvents(response)
     while (batch := await events.next_batch()) is not None:
         yield batch
+
+
+# Up to this max_tokens (thinking included), a call whose caller does not stream asks the
+# upstream for the whole Message (one JSON body instead of an event per token, about a
+# quarter less CPU); the SDK's own guard for Opus 4 allows 8,192 tokens without streaming.
+WHOLE_ANSWER_MAX_TOKENS = 8_192
+
+
+def whole_message_reader(response: httpx2.Response) -> Callable[[], Awaitable[list[Fields] | None]]:
+    """``UpstreamEvents.next_batch`` for a whole Message: its events (``message_events``)
+    as one batch, then the end."""
+    read = False
+
+    async def next_batch() -> list[Fields] | None:
+        nonlocal read
+        if read:
+            return None
+        read = True
+        return message_events(await response.aread(), response)
+
+    return next_batch
 
 
 def message_events(body: bytes, response: httpx2.Response) -> list[Fields]:
