@@ -256,6 +256,7 @@ class _LeasedStream(httpx2.AsyncByteStream):
     def __init__(self, stream: httpx2.AsyncByteStream | httpx2.SyncByteStream, lease: Lease):
         self._stream = stream
         self._lease = lease
+        self.wrapped_stream = stream  # read as it is (``transport.body_reader``)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         assert isinstance(self._stream, httpx2.AsyncByteStream)

@@ -356,8 +356,9 @@ def body_reader(response: httpx2.Response) -> Callable[[], Awaitable[bytes | Non
     arrived since the last (None at the end). An answer of this transport that is not
     content-encoded is read straight off its connection, one coroutine call per read (a
     stream's reads are its events); anything else through httpx2's ``aiter_bytes``,
-    which decodes."""
-    stream = response.stream
+    which decodes. A body wrapped by another stream (one that only adds to its closing)
+    names what it wraps as ``wrapped_stream``."""
+    stream = getattr(response.stream, "wrapped_stream", response.stream)  # e.g. a key's lease
     encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
     if isinstance(stream, _Body) and not encoded:
         return stream.read

@@ -8,11 +8,12 @@ from typing import Any
 
 import anthropic
 import httpx2
+import orjson
 import pytest
 
 from drafter.services.chat.main import build_client
 from drafter.services.chat.upstream.client import MessagesApi
-from drafter.services.chat.upstream.transport import UpstreamTransport
+from drafter.services.chat.upstream.transport import UpstreamTransport, body_reader
 from tests.chat.conftest import chat_settings
 from tests.fakes.anthropic_server import FakeAnthropic, Reply
 from tests.support.stack import free_port
@@ -101,6 +102,25 @@ async def test_an_open_answer_keeps_neither_the_prompt_nor_the_headers_it_was_se
         assert sent.content == b""
         assert "x-api-key" not in sent.headers
         await response.aread()
+
+
+async def test_a_leased_answer_is_read_straight_off_its_connection(
+    api: tuple[MessagesApi, anthropic.AsyncAnthropic], fake: FakeAnthropic
+) -> None:
+    messages = api[0]
+    for text in ("first", "second"):  # the key's lease is released when the answer closes
+        fake.enqueue(text=text)
+        content = orjson.dumps({**PARAMS, "stream": True})
+        response = await messages.send_once("/v1/messages", content, {})
+        read = body_reader(response)
+        assert hasattr(read, "__self__")  # the transport's own reader, not httpx2's iterator
+        body = b""
+        while (piece := await read()) is not None:
+            body += piece
+        await response.aclose()
+        assert b"text_delta" in body and body.endswith(
+            b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+        )
 
 
 async def test_error_statuses_are_retried_as_the_sdk_does_then_raised_as_its_class(
