@@ -10,15 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Iterator
-from contextlib import aclosing
-from typing import TypeVar
+from collections.abc import Iterator
 
 from opentelemetry.trace import Status, StatusCode
 
 from drafter import metrics, tracing
 
-_T = TypeVar("_T")
 SPAN_NAME = "upstream POST /v1/messages"
 
 
@@ -56,13 +53,3 @@ def observing_upstream(model: str) -> Iterator[None]:
         span.set_attribute("http.response.status_code", status)
         span.end()
         metrics.record_upstream(model, status, time.perf_counter() - started)
-
-
-async def observed_upstream(
-    model: str, batches: AsyncGenerator[_T, None]
-) -> AsyncGenerator[_T, None]:
-    """``batches`` (one upstream call's), timed and counted when the call ends."""
-    with observing_upstream(model):
-        async with aclosing(batches):
-            async for batch in batches:
-                yield batch

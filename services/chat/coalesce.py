@@ -60,8 +60,12 @@ async def coalesced(
     if len(streams) == 1:
         async with aclosing(streams[0]) as only:
             async for batch in only:
-                for event in coalesce(batch):
-                    yield event
+                if len(batch) == 1:  # a model at its own pace: one event per read
+                    yield batch[0]
+                else:
+                    for event in coalesce(batch):
+                        yield event
+                del batch  # not kept while the next one is awaited
         return
     queue: asyncio.Queue[object] = asyncio.Queue()
 

@@ -34,7 +34,7 @@ from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.limits import MAX_CHOICES
 from drafter.model_table import DEFAULT_UPSTREAM_TIMEOUT_S, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
-from drafter.services.chat.coalesce import coalesce, coalesced
+from drafter.services.chat.coalesce import coalesced
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from drafter.services.chat.model_rules import effort_from_request
 from drafter.services.chat.output_format import format_tool_name
@@ -211,19 +211,9 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
             for c in choices
         ]
         del call  # the request's parameters went to the calls above
-        if len(streams) == 1:  # read in this task, one batch per upstream read
-            async with aclosing(streams[0]) as batches:
-                async for batch in batches:
-                    if len(batch) == 1:
-                        yield batch[0]
-                    else:
-                        for event in coalesce(batch):
-                            yield event
-                    del batch  # not kept while the next one is awaited
-        else:
-            async with aclosing(coalesced(streams)) as events:
-                async for event in events:
-                    yield event
+        async with aclosing(coalesced(streams)) as events:
+            async for event in events:
+                yield event
         total = usage_pb.TokenUsage()
         for choice in choices:
             add_usage(total, choice.usage)

@@ -17,7 +17,7 @@ the SDK raises, so the one error table applies unchanged; an unreadable body rai
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anthropic
@@ -132,13 +132,6 @@ class UpstreamEvents:
             failure, parser.failure = parser.failure, None
             raise failure
         return None
-
-
-async def upstream_event_batches(response: httpx2.Response) -> AsyncIterator[list[Fields]]:
-    """:class:`UpstreamEvents` as an async iterator."""
-    events = UpstreamEvents(response)
-    while (batch := await events.next_batch()) is not None:
-        yield batch
 
 
 # Up to this max_tokens (thinking included), a call whose caller does not stream asks the

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
-from drafter.services.chat.upstream.events import Fields, message_events, upstream_event_batches
+from drafter.services.chat.upstream.events import Fields, UpstreamEvents, message_events
 
 STREAM = (
     b"event: message_start\n"
@@ -27,6 +27,13 @@ STREAM = (
     b'data: {"type": "ping"}\n'
     b"\n"
 )
+
+
+async def upstream_event_batches(response: httpx2.Response) -> AsyncIterator[list[Fields]]:
+    """The service's per-read batches (``UpstreamEvents.next_batch``) as an iterator."""
+    events = UpstreamEvents(response)
+    while (batch := await events.next_batch()) is not None:
+        yield batch
 
 
 class _Reads(httpx2.AsyncByteStream):
