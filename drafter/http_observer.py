@@ -4,7 +4,8 @@ counted while they flow (``drafter.metrics``); and the request's scope for log l
 (``drafter.request_scope``). The request's server span is FastAPI's own (its built-in
 OpenTelemetry support, on once ``drafter.tracing`` installs a tracer provider; it
 continues the caller's ``traceparent``). Nothing here runs per streamed event: the
-``send`` wrapper only looks at the response's start."""
+``send`` wrapper only looks at the response's start, and a stream is recorded when it
+ends, also when it was handed off (``drafter.asgi_handoff``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from drafter import metrics, request_scope
+from drafter.asgi_handoff import at_response_end
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -76,11 +78,16 @@ class RequestObserver:
                         metrics.STREAMS_IN_FLIGHT.inc()
             await send(message)
 
-        try:
-            await self.app(scope, receive, observed_send)
-        finally:
+        def answered() -> None:
             if streaming:
                 metrics.STREAMS_IN_FLIGHT.dec()
             route = route_template(scope, self.prefixes)
             metrics.record_http(route, request.model, status, time.perf_counter() - started)
             request_scope.end(token)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            # A stream handed off (``drafter.asgi_handoff``) is still flowing here.
+            if not at_response_end(scope, answered):
+                answered()

@@ -2,10 +2,11 @@
 
 Starlette's ``StreamingResponse`` watches for the client going away with an anyio task
 group and cancel scopes, which cost about as much CPU per stream as the rest of the
-edge's SSE work. :class:`EventStreamResponse` does the same job with one asyncio task
-that waits for ``http.disconnect`` and cancels the sending task. Either way the frames'
-generator is closed, so whatever it reads from (a gRPC stream, and behind it the upstream
-request) is cancelled with it.
+edge's SSE work. :class:`EventStreamResponse` cancels its sending task when the client
+goes away: told so by Drafter's HTTP server (``ON_DISCONNECT``), or under another server
+by a task that waits for ``http.disconnect``. Either way the frames' generator is
+closed, so whatever it reads from (a gRPC stream, and behind it the upstream request) is
+cancelled with it.
 
 While the frames' generator is silent (a model thinking), a comment goes out every
 ``keepalive_s`` seconds (or the API's own keep-alive frame: Anthropic's ``event: ping``).
@@ -29,7 +30,8 @@ from typing import Any
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from drafter.edge.server.http_protocol import BODY_SEND
+from drafter.asgi_handoff import hand_off
+from drafter.edge.server.http_protocol import BODY_SEND, ON_DISCONNECT
 
 KEEPALIVE = b": keep-alive\n\n"
 # A timer that fires this close to its time is taken as on time (the loop's clock is coarse).
@@ -54,31 +56,49 @@ class EventStreamResponse(StreamingResponse):
         self._keepalive = keepalive
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        loop = asyncio.get_running_loop()
+        extensions = scope.get("extensions") or {}
         # The frames are sent from a task of their own: each event then wakes a short
         # chain of coroutines, not the whole stack of the app's middleware and routing
-        # (which a task resumes, frame by frame, on every wake-up). Cancelling this task
-        # (the server stopping) cancels that one, which it awaits.
-        body_send = scope.get("extensions", {}).get(BODY_SEND, send)
-        sending = loop.create_task(self.stream_response(send, body_send))
+        # (which a task resumes, frame by frame, on every wake-up). Under Drafter's HTTP
+        # server that stack is not even kept: the task is handed off to the server and
+        # the app returns (``drafter.asgi_handoff``), unless the request is traced (its
+        # span must cover the whole stream). Otherwise it is awaited here, and cancelling
+        # the request (the server stopping) cancels it.
+        sending = asyncio.get_running_loop().create_task(
+            self._relay(send, extensions.get(BODY_SEND, send), receive, extensions)
+        )
+        if scope.get("fastapi.telemetry") or not hand_off(scope, sending):
+            await sending
+
+    async def _relay(
+        self, send: Send, body_send: Send, receive: Receive, extensions: dict[str, Any]
+    ) -> None:
+        """The whole response; a client that goes away stops it (nothing failed)."""
+        task = asyncio.current_task()
+        assert task is not None
         gone = False
 
-        async def watch_for_disconnect() -> None:
+        def left() -> None:
             nonlocal gone
-            while (await receive())["type"] != "http.disconnect":
-                pass
             gone = True
-            sending.cancel()
+            task.cancel()
 
-        watcher = loop.create_task(watch_for_disconnect())
+        watch = extensions.get(ON_DISCONNECT)
+        watcher = None
+        if watch is not None:
+            watch(left)
+        else:
+            watcher = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, left))
         try:
-            await sending
+            await self.stream_response(send, body_send)
         except asyncio.CancelledError:
-            if not gone or not sending.cancelled():
+            if not gone:
                 raise
-            # the client left: nothing more to send, nothing failed
         finally:
-            watcher.cancel()
+            if watch is not None:
+                watch(None)
+            elif watcher is not None:
+                watcher.cancel()
             closing = getattr(self.body_iterator, "aclose", None)
             if closing is not None:
                 with contextlib.suppress(Exception):
@@ -107,6 +127,12 @@ class EventStreamResponse(StreamingResponse):
             if keepalive is not None:
                 await keepalive.stop()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _wait_for_disconnect(receive: Receive, left: Callable[[], None]) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    left()
 
 
 class _KeepAlive:

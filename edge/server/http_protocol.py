@@ -10,7 +10,9 @@ JSON answer is one write, and the frames of events that arrived together leave t
 Nothing waits longer than the rest of the turn, and flow control is the socket's own.
 
 It also puts the server's own ``send`` in the scope (``BODY_SEND``), for the body of a
-stream that need not pass through every middleware once per event.
+stream that need not pass through every middleware once per event, and a way to be told
+when the client goes away (``ON_DISCONNECT``), for a stream that need not keep a task
+waiting for ``http.disconnect``.
 
 It also closes a connection whose request head (request line and headers) is not
 complete ``header_timeout_s`` after its first byte, or after the connection opened: a
@@ -105,6 +107,11 @@ DEFAULT_HEADER_TIMEOUT_S = 10.0
 # a long response's body messages can go straight to it (``EventStreamResponse``), while
 # its start and its end still pass through the middleware, which looks only at those.
 BODY_SEND = "drafter.body_send"
+# The scope extension that takes a callback to call if the client goes away before the
+# response is complete (None takes it back): what a stream needs to stop, without a task
+# of its own waiting on ``receive()`` for ``http.disconnect``.
+ON_DISCONNECT = "drafter.on_disconnect"
+Callback = Callable[[], None]
 
 
 class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
@@ -113,6 +120,7 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
 
     header_timeout_s: ClassVar[float] = DEFAULT_HEADER_TIMEOUT_S
     _head_deadline: asyncio.TimerHandle | None = None
+    _on_disconnect: Callback | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(TurnBufferedTransport(transport, self.loop))
@@ -126,14 +134,21 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm_head_deadline()
         super().on_headers_complete()
+        self._on_disconnect = None
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:
             scope: dict[str, Any] = self.scope  # type: ignore[assignment]
-            scope.setdefault("extensions", {})[BODY_SEND] = _body_send(weakref.ref(cycle))
+            extensions = scope.setdefault("extensions", {})
+            cycle_ref = weakref.ref(cycle)
+            extensions[BODY_SEND] = _body_send(cycle_ref)
+            extensions[ON_DISCONNECT] = _disconnect_watch(weakref.ref(self), cycle_ref)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_deadline()
         super().connection_lost(exc)
+        callback, self._on_disconnect = self._on_disconnect, None
+        if callback is not None and self.cycle is not None and self.cycle.disconnected:
+            callback()
 
     def _arm_head_deadline(self) -> None:
         self._head_deadline = self.loop.call_later(self.header_timeout_s, self._head_too_slow)
@@ -160,6 +175,26 @@ def _body_send(cycle: weakref.ref[RequestResponseCycle]) -> Callable[[Any], Awai
             await live.send(message)
 
     return send
+
+
+def _disconnect_watch(
+    protocol: weakref.ref[TurnBufferedHttpToolsProtocol],
+    cycle: weakref.ref[RequestResponseCycle],
+) -> Callable[[Callback | None], None]:
+    """Registers the callback for the client going away during this request's response
+    (called at once if it already has); weak references, as for ``_body_send``."""
+
+    def watch(callback: Callback | None) -> None:
+        live, current = protocol(), cycle()
+        if current is None:
+            return
+        if current.disconnected:
+            if callback is not None:
+                callback()
+        elif live is not None and live.cycle is current:
+            live._on_disconnect = callback
+
+    return watch
 
 
 def with_header_timeout(timeout_s: float) -> type[TurnBufferedHttpToolsProtocol]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from drafter.asgi_handoff import at_response_end
 from drafter.edge.errors import APIError, anthropic_shaped, new_request_id
 
 # Measured with ``bench/compare --long-streams`` (streams of 200 events 50 ms apart): one
@@ -115,7 +116,12 @@ class StreamCap:
         try:
             await self.app(scope, replay, send)
         finally:
-            self.open -= 1
+            # A stream handed off (``drafter.asgi_handoff``) is still open here.
+            if not at_response_end(scope, self._closed):
+                self._closed()
+
+    def _closed(self) -> None:
+        self.open -= 1
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = overloaded(self.max_streams)

@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 
+from drafter.asgi_handoff import HandingOff
 from drafter.edge.server.http_protocol import DEFAULT_HEADER_TIMEOUT_S, with_header_timeout
 from drafter.edge.server.stream_cap import DEFAULT_MAX_STREAMS, listen_backlog
 from drafter.rpc.server import stop_on_signals
@@ -34,9 +35,10 @@ def edge_server(
 ) -> EdgeServer:
     """uvicorn for the edge. Its proxy-header handling is off: the client's address
     behind trusted proxies is the edge's own rule (``client_address``). The listen queue
-    is sized for the stream cap (``stream_cap.listen_backlog``)."""
+    is sized for the stream cap (``stream_cap.listen_backlog``). A stream's rest is
+    handed off by its response (``drafter.asgi_handoff``)."""
     config = uvicorn.Config(
-        app,
+        HandingOff(app),
         host=host,
         port=port,
         http=with_header_timeout(header_timeout_s),

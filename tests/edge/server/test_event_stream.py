@@ -1,7 +1,8 @@
 """EventStreamResponse on a real uvicorn server (uvicorn's own protocol, and Drafter's,
-whose scope carries the server's ``send`` for the body): frames as they come, a
-keep-alive comment whenever the stream has been silent for the interval, and a client
-that leaves closing the frames' generator."""
+whose scope carries the server's ``send`` for the body and whose app hands a stream's rest
+off to the server): frames as they come, a keep-alive comment whenever the stream has
+been silent for the interval, a client that leaves closing the frames' generator, and
+under Drafter's server the middleware unwound while the stream still flows."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from drafter.asgi_handoff import HandingOff, at_response_end
 from drafter.edge.server.event_stream import KEEPALIVE, EventStreamResponse
 from drafter.edge.server.http_protocol import with_header_timeout
 from tests.support.stack import free_port
@@ -34,12 +36,17 @@ class Script:
         self.steps: list[tuple[float, bytes]] = []
         self.closed = asyncio.Event()
         self.middleware_saw: list[tuple[str, bool]] = []  # (type, more_body)
+        self.server = ""  # "uvicorn" or "drafter"
+        self.frames_sent = 0
+        self.middleware_returned_after: int | None = None  # frames sent by then
+        self.response_ended_after: int | None = None
 
     async def frames(self) -> AsyncIterator[bytes]:
         try:
             for pause, frame in self.steps:
                 await asyncio.sleep(pause)
                 yield frame
+                self.frames_sent += 1
         finally:
             self.closed.set()
 
@@ -47,6 +54,7 @@ class Script:
 @pytest.fixture(params=["uvicorn", "drafter"])
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, Script]]:
     script = Script()
+    script.server = request.param
 
     async def stream(request: Request) -> EventStreamResponse:
         return EventStreamResponse(
@@ -59,15 +67,22 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, Scr
                 script.middleware_saw.append((message["type"], message.get("more_body", False)))
                 await send(message)
 
+            def ended() -> None:
+                script.response_ended_after = script.frames_sent
+
             await app(scope, receive, watched_send)
+            script.middleware_returned_after = script.frames_sent
+            if not at_response_end(scope, ended):
+                ended()
 
         return middleware
 
     app = Starlette(routes=[Route("/stream", stream)], middleware=[Middleware(watched)])
     port = free_port()
     http: Any = with_header_timeout(10) if request.param == "drafter" else "auto"
+    served: ASGIApp = HandingOff(app) if request.param == "drafter" else app
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, lifespan="off", http=http
+        served, host="127.0.0.1", port=port, log_config=None, lifespan="off", http=http
     )
     uv = uvicorn.Server(config)
     serving = asyncio.create_task(uv.serve())
@@ -108,6 +123,26 @@ async def test_frames_that_flow_need_no_keepalive(server: tuple[str, Script]) ->
     # Under Drafter's protocol the frames go straight to the server: the middleware sees
     # the start and the end; under uvicorn's own, everything.
     assert script.middleware_saw in ([start, end], [start, *frames, end])
+
+
+async def test_the_middleware_unwinds_while_the_stream_flows_under_drafters_server(
+    server: tuple[str, Script],
+) -> None:
+    url, script = server
+    script.steps = [(0.05, b"data: %d\n\n" % i) for i in range(4)]
+
+    lines = await _timed_lines(url)
+
+    assert len(lines) == 4
+    for _ in range(100):
+        if script.response_ended_after is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert script.response_ended_after == 4  # what runs at the end still runs at the end
+    if script.server == "drafter":
+        assert script.middleware_returned_after == 0  # handed off: nothing held meanwhile
+    else:
+        assert script.middleware_returned_after == 4
 
 
 async def test_silence_is_filled_with_a_keepalive_every_interval(

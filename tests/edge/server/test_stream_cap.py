@@ -1,5 +1,6 @@
-"""StreamCap on a small Starlette app served by uvicorn: streaming requests past the cap
-are answered 503 at once in the path's API shape, the rest reach the app with their body
+"""StreamCap on a small Starlette app served by uvicorn (plain, and as the edge runs it,
+where a stream is handed off by its response): streaming requests past the cap are
+answered 503 at once in the path's API shape, the rest reach the app with their body
 unchanged, and a stream's slot is free again when its answer ends."""
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import orjson
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
+from drafter.edge.server.event_stream import EventStreamResponse
 from drafter.edge.server.stream_cap import StreamCap, asks_to_stream, listen_backlog
+from drafter.edge.server.uvicorn import edge_server
 from tests.support.stack import free_port
 
 
@@ -38,20 +42,32 @@ class Held:
             await self.release.wait()
             yield b"data: [DONE]\n\n"
 
-        return StreamingResponse(frames(), media_type="text/event-stream")
+        return EventStreamResponse(frames(), media_type="text/event-stream")
+
+
+@pytest.fixture(params=["uvicorn", "edge"])
+def server_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @contextlib.asynccontextmanager
-async def _serving(held: Held, cap: int) -> AsyncIterator[tuple[httpx.AsyncClient, StreamCap]]:
-    """The capped app on a real uvicorn server (streams must really stay open)."""
+async def _serving(
+    held: Held, cap: int, kind: str = "edge"
+) -> AsyncIterator[tuple[httpx.AsyncClient, StreamCap]]:
+    """The capped app on a real uvicorn server (streams must really stay open): uvicorn's
+    own, or the edge's (``edge_server``)."""
     routes = [
         Route(path, held.endpoint, methods=["POST"])
         for path in ("/v1/chat/completions", "/v1/messages", "/v1/other")
     ]
     capped = StreamCap(Starlette(routes=routes), max_streams=cap)
     port = free_port()
-    config = uvicorn.Config(capped, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
+    server: uvicorn.Server
+    if kind == "edge":
+        server = edge_server(capped, "127.0.0.1", port)
+    else:
+        config = uvicorn.Config(capped, host="127.0.0.1", port=port, log_config=None)
+        server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     for _ in range(500):  # uvicorn offers no event for it
         if server.started:
@@ -76,9 +92,9 @@ async def _open(client: httpx.AsyncClient, path: str = "/v1/chat/completions") -
     return response
 
 
-async def test_past_the_cap_a_stream_is_refused_and_the_open_ones_finish() -> None:
+async def test_past_the_cap_a_stream_is_refused_and_the_open_ones_finish(server_kind: str) -> None:
     held = Held()
-    async with _serving(held, cap=2) as (client, capped):
+    async with _serving(held, cap=2, kind=server_kind) as (client, capped):
         opened = [await _open(client) for _ in range(2)]
         assert capped.open == 2
 
@@ -140,3 +156,20 @@ def test_only_a_json_object_with_stream_true_asks_to_stream() -> None:
 def test_the_listen_backlog_follows_the_cap() -> None:
     assert listen_backlog(600) == 2400
     assert listen_backlog(10) == 2048
+
+
+async def test_a_client_that_leaves_frees_its_slot(server_kind: str) -> None:
+    held = Held()
+    async with _serving(held, cap=1, kind=server_kind) as (client, capped):
+        response = await _open(client)
+        assert capped.open == 1
+        await response.aclose()  # gone before the answer ends
+        for _ in range(300):
+            if capped.open == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert capped.open == 0
+        held.release.set()
+        again = await _open(client)
+        assert (await again.aread()).endswith(b"data: [DONE]\n\n")
+        await again.aclose()
