@@ -16,8 +16,10 @@ clock read, not a timer of its own.
 Per event, the cost is kept to the stream's own work: the frames are sent from a task of
 their own (a wake-up resumes that short chain of coroutines, not the app's whole stack of
 middleware and routing), and, under Drafter's HTTP server, straight to the server's
-``send`` (``BODY_SEND``): the middleware sees the response's start and its end, which is
-all it looks at, not every frame.
+``send`` (``BODY_SEND``): the middleware sees the response's start, which is all it looks
+at, not every frame. There the task is also handed off to the server, so that while a
+stream flows nothing of the request's middleware and routing is kept, not even the
+wrappers of ``send`` and ``receive``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from drafter.asgi_handoff import hand_off
-from drafter.edge.server.http_protocol import BODY_SEND, ON_DISCONNECT
+from drafter.edge.server.http_protocol import BODY_SEND, ON_DISCONNECT, DisconnectWatch
 
 KEEPALIVE = b": keep-alive\n\n"
 # A timer that fires this close to its time is taken as on time (the loop's clock is coarse).
@@ -57,23 +59,42 @@ class EventStreamResponse(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         extensions = scope.get("extensions") or {}
+        body_send = extensions.get(BODY_SEND)
+        watch = extensions.get(ON_DISCONNECT)
+        loop = asyncio.get_running_loop()
         # The frames are sent from a task of their own: each event then wakes a short
         # chain of coroutines, not the whole stack of the app's middleware and routing
-        # (which a task resumes, frame by frame, on every wake-up). Under Drafter's HTTP
-        # server that stack is not even kept: the task is handed off to the server and
-        # the app returns (``drafter.asgi_handoff``), unless the request is traced (its
-        # span must cover the whole stream). Otherwise it is awaited here, and cancelling
-        # the request (the server stopping) cancels it.
-        sending = asyncio.get_running_loop().create_task(
-            self._relay(send, extensions.get(BODY_SEND, send), receive, extensions)
-        )
-        if scope.get("fastapi.telemetry") or not hand_off(scope, sending):
-            await sending
+        # (which a task resumes, frame by frame, on every wake-up).
+        if body_send is not None and watch is not None and not scope.get("fastapi.telemetry"):
+            # Under Drafter's HTTP server (and unless the request is traced: its span
+            # must cover the whole stream) that stack is not even kept: the head goes
+            # through the middleware, which looks at nothing else, and the task, which
+            # sends the rest straight to the server, is handed off to it
+            # (``drafter.asgi_handoff``): the app returns, the stack unwinds.
+            await send(self._head())
+            sending = loop.create_task(self._relay(body_send, body_send, watch=watch, head=False))
+            if not hand_off(scope, sending):
+                await sending
+            return
+        # Otherwise the task is awaited here, and cancelling the request (the server
+        # stopping) cancels it.
+        await loop.create_task(self._relay(send, body_send or send, receive=receive))
+
+    def _head(self) -> Message:
+        headers = self.raw_headers
+        return {"type": "http.response.start", "status": self.status_code, "headers": headers}
 
     async def _relay(
-        self, send: Send, body_send: Send, receive: Receive, extensions: dict[str, Any]
+        self,
+        send: Send,
+        body_send: Send,
+        *,
+        receive: Receive | None = None,
+        watch: DisconnectWatch | None = None,
+        head: bool = True,
     ) -> None:
-        """The whole response; a client that goes away stops it (nothing failed)."""
+        """The response (without its head unless ``head``); a client that goes away,
+        told by ``watch`` or else by ``receive``, stops it (nothing failed)."""
         task = asyncio.current_task()
         assert task is not None
         gone = False
@@ -83,14 +104,13 @@ class EventStreamResponse(StreamingResponse):
             gone = True
             task.cancel()
 
-        watch = extensions.get(ON_DISCONNECT)
         watcher = None
         if watch is not None:
             watch(left)
-        else:
+        elif receive is not None:
             watcher = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, left))
         try:
-            await self.stream_response(send, body_send)
+            await self.stream_response(send, body_send, head=head)
         except asyncio.CancelledError:
             if not gone:
                 raise
@@ -106,13 +126,14 @@ class EventStreamResponse(StreamingResponse):
         if self.background is not None:
             await self.background()
 
-    async def stream_response(self, send: Send, body_send: Send | None = None) -> None:
-        """The start and the end through ``send`` (the middleware sees both), the frames
-        through ``body_send`` (by default ``send`` too)."""
+    async def stream_response(
+        self, send: Send, body_send: Send | None = None, *, head: bool = True
+    ) -> None:
+        """The head (unless not ``head``) and the end through ``send``, the frames through
+        ``body_send`` (by default ``send`` too)."""
         body_send = body_send or send
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
+        if head:
+            await send(self._head())
         keepalive = (
             _KeepAlive(body_send, self._keepalive_s, self._keepalive) if self._keepalive_s else None
         )

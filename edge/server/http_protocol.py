@@ -112,6 +112,7 @@ BODY_SEND = "drafter.body_send"
 # of its own waiting on ``receive()`` for ``http.disconnect``.
 ON_DISCONNECT = "drafter.on_disconnect"
 Callback = Callable[[], None]
+DisconnectWatch = Callable[[Callback | None], None]
 
 
 class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
@@ -180,7 +181,7 @@ def _body_send(cycle: weakref.ref[RequestResponseCycle]) -> Callable[[Any], Awai
 def _disconnect_watch(
     protocol: weakref.ref[TurnBufferedHttpToolsProtocol],
     cycle: weakref.ref[RequestResponseCycle],
-) -> Callable[[Callback | None], None]:
+) -> DisconnectWatch:
     """Registers the callback for the client going away during this request's response
     (called at once if it already has); weak references, as for ``_body_send``."""
 
