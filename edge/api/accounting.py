@@ -44,6 +44,7 @@ from drafter import metrics, tracing
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.accounts.v1 import accounts_service_pb2_grpc as accounts_grpc
 from drafter.common.v1 import usage_pb2 as usage_pb
+from drafter.edge.server.http_protocol import ON_DISCONNECT, DisconnectWatch
 from drafter.request_scope import note_model
 from drafter.token_estimate import estimated_tokens
 
@@ -115,8 +116,13 @@ DISCONNECT_POLL_S = 0.25
 
 async def unless_disconnected(request: Request, work: Awaitable[_T]) -> _T:
     """Awaits ``work`` (a gRPC call), watching the client: when it goes away the work is
-    cancelled (and, behind a gRPC call, the upstream request) within ``DISCONNECT_POLL_S``,
-    and ClientDisconnected raised (:meth:`Accounting.reserved` refunds it)."""
+    cancelled (and, behind a gRPC call, the upstream request) and ClientDisconnected
+    raised (:meth:`Accounting.reserved` refunds it). Drafter's HTTP server says at once
+    that the client left (``ON_DISCONNECT``); under another server the request looks
+    every ``DISCONNECT_POLL_S``."""
+    watch = request.scope.get("extensions", {}).get(ON_DISCONNECT)
+    if watch is not None:
+        return await _unless_told_gone(watch, work)
     task = asyncio.ensure_future(work)
     try:
         while True:
@@ -126,6 +132,32 @@ async def unless_disconnected(request: Request, work: Awaitable[_T]) -> _T:
             if await request.is_disconnected():
                 raise ClientDisconnected()
     finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+                await task
+
+
+async def _unless_told_gone(watch: DisconnectWatch, work: Awaitable[_T]) -> _T:
+    task = asyncio.ensure_future(work)
+    left = False
+
+    def gone() -> None:
+        nonlocal left
+        left = True
+        task.cancel()
+
+    watch(gone)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if left and task.cancelled():
+            current = asyncio.current_task()
+            if current is None or current.cancelling() == 0:  # not cancelled itself
+                raise ClientDisconnected() from None
+        raise
+    finally:
+        watch(None)
         if not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):

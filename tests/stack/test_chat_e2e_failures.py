@@ -4,6 +4,9 @@ stream. The official OpenAI SDK against ``drafter up`` and the fake Anthropic up
 
 from __future__ import annotations
 
+import json
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -89,6 +92,28 @@ def test_a_client_that_goes_away_cancels_the_upstream_request(
 
     assert fake_anthropic.wait_for_disconnect_blocking(10)
     assert fake_anthropic.completed_streams == 0
+
+
+def test_a_client_that_goes_away_before_the_first_token_cancels_the_upstream_request(
+    drafter_up: DrafterStack, fake_anthropic: FakeAnthropic
+) -> None:
+    fake_anthropic.enqueue(text="word " * 20, chunks=4, delay_s=3.0)  # slow to start
+    url = httpx.URL(f"{drafter_up.api_url}/chat/completions")
+    body = json.dumps({"model": HAIKU, "messages": [user("x")], "stream": True}).encode()
+    head = (
+        f"POST {url.path} HTTP/1.1\r\nHost: {url.host}\r\n"
+        f"Authorization: Bearer {new_key(drafter_up)}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection((url.host, url.port or 80)) as sock:
+        sock.sendall(head.encode() + body)
+        time.sleep(0.3)  # the request is upstream, nothing answered yet: the client leaves
+    left = time.monotonic()
+
+    assert fake_anthropic.wait_for_disconnect_blocking(10)
+    assert time.monotonic() - left < 2.0  # cancelled then, not once the first event came
+    assert fake_anthropic.completed_streams == 0
+    assert httpx.get(f"{drafter_up.base_url}/healthz").status_code == 200
 
 
 def test_overloaded_upstream_is_retried_then_recovers(
