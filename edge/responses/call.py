@@ -3,6 +3,11 @@ the usage), seals reasoning items on their way out (``sealing``), writes them as
 streams them (``event: <type>`` and ``data: <json>``) or keeps the final response, and
 settles the reservation when it ends.
 
+Most events (the deltas) go out as the chat service wrote them: their type is read off
+the front of their JSON, where the service writes it, and only the events the edge keeps
+or changes (``response.output_item.done``, the last one) are parsed as they come; the
+first one and the last one's sequence number are read only when a failure needs them.
+
 A failure before the first event still gets its HTTP status (the ``grpc.RpcError`` goes
 to the app's handler); after it, an ``error`` event and then ``response.failed``. A
 client that goes away closes the frames' generator, which cancels the gRPC call and,
@@ -41,12 +46,23 @@ _CONTENT_EVENTS = tuple(
         b"reasoning_summary_text.delta",
     )
 )
-_TERMINAL = frozenset({"response.completed", "response.incomplete"})
+_TERMINAL = frozenset({b"response.completed", b"response.incomplete"})
 _NO_ANSWER = "The chat service ended the response without its last event."
+_TYPE_HEAD = b'{"type":"'
 
 
-def sse_frame(event_type: str, data: bytes) -> bytes:
-    return b"event: " + event_type.encode() + b"\ndata: " + data + b"\n\n"
+def sse_frame(event_type: bytes, data: bytes) -> bytes:
+    return b"event: %b\ndata: %b\n\n" % (event_type, data)
+
+
+def event_type(data: bytes) -> bytes:
+    """The ``type`` of an event's JSON: read off its front when it comes first (as the
+    chat service writes it), else parsed."""
+    if data.startswith(_TYPE_HEAD):
+        end = data.find(b'"', len(_TYPE_HEAD))
+        if end > 0:
+            return data[len(_TYPE_HEAD) : end]
+    return str(orjson.loads(data).get("type")).encode()
 
 
 class ResponseCall(RelayedCall):
@@ -66,44 +82,43 @@ class ResponseCall(RelayedCall):
         self._sealer = sealer
         self._include = include_encrypted
         self._sealed: dict[str, str] = {}
-        self._started: dict[str, Any] | None = None
+        self._created = b""  # the JSON of ``response.created``, once it went out
         self._done_items: list[Item] = []
-        self._next_sequence = 0
+        self._last_event = b""  # the JSON of the last event that went out
+        self._next_sequence: int | None = None  # of a failure's events, once known
         self.final: dict[str, Any] | None = None
         self.output: list[Item] = []
 
-    async def _answers(self, first: object | None) -> AsyncIterator[chat_pb.RespondResponse]:
-        answer = first
-        if answer is None:
-            answer = await self._read()
-        while answer is not aio.EOF:
-            yield answer  # type: ignore[misc]
-            answer = await self._read()
-
-    def _take(self, answer: chat_pb.RespondResponse) -> tuple[str, bytes] | None:
+    def _take(self, answer: chat_pb.RespondResponse) -> tuple[bytes, bytes] | None:
         """The event (its type, its JSON as the client gets it); None for the usage."""
-        if answer.WhichOneof("event") == "usage":
+        data = answer.data
+        if not data:  # the usage (an event is never empty)
             self._settlement.usage = answer.usage
             self._settlement.units_used = 1
             return None
-        data = answer.data
         if data.startswith(_CONTENT_EVENTS):
             self._settlement.deliver(0, len(data))
-        event = orjson.loads(data)
-        kind = str(event.get("type"))
-        self._next_sequence = int(event.get("sequence_number", 0)) + 1
-        if kind == "response.created":
-            self._started = event["response"]
-        elif kind == "response.output_item.done":
-            self._seal_item(event["item"])
-            self._done_items.append(event["item"])
-            data = orjson.dumps(event) if event["item"].get("type") == "reasoning" else data
+        kind = event_type(data)
+        if kind == b"response.created":
+            self._created = data
+        elif kind == b"response.output_item.done":
+            event = orjson.loads(data)
+            item = event["item"]
+            self._done_items.append(item)
+            if self._seal_item(item) is not item:  # a reasoning item, sealed
+                data = orjson.dumps(event)
         elif kind in _TERMINAL:
+            event = orjson.loads(data)
             response = event["response"]
+            sealed = False
             for item in response.get("output") or ():
-                self.output.append(self._seal_item(item))
+                kept = self._seal_item(item)
+                sealed = sealed or kept is not item
+                self.output.append(kept)
             self.final = response
-            data = orjson.dumps(event)
+            if sealed:
+                data = orjson.dumps(event)
+        self._last_event = data
         return kind, data
 
     def _seal_item(self, item: Item) -> Item:
@@ -127,8 +142,10 @@ class ResponseCall(RelayedCall):
     async def whole(self, first: object | None) -> dict[str, Any]:
         """The final response (after :meth:`first_answer`); settles."""
         try:
-            async for answer in self._answers(first):
-                self._take(answer)
+            answer = first if first is not None else await self._read()
+            while answer is not aio.EOF:
+                self._take(answer)  # type: ignore[arg-type]
+                answer = await self._read()
             outcome = self._outcome()
         except grpc.RpcError as exc:
             await self._accounting.conclude(self._settlement, outcome_of_failure(exc.code()))
@@ -149,10 +166,12 @@ class ResponseCall(RelayedCall):
         once the last event went out."""
         outcome: accounts_pb.Outcome = accounts_pb.OUTCOME_CANCELLED
         try:
-            async for answer in self._answers(first):
-                taken = self._take(answer)
+            answer = first if first is not None else await self._read()
+            while answer is not aio.EOF:
+                taken = self._take(answer)  # type: ignore[arg-type]
                 if taken is not None:
                     yield sse_frame(*taken)
+                answer = await self._read()
             outcome = self._outcome()
         except grpc.RpcError as exc:
             outcome = outcome_of_failure(exc.code())
@@ -175,10 +194,10 @@ class ResponseCall(RelayedCall):
         """``error``, then ``response.failed`` when the response had started."""
         code = err.code or err.type
         error = {"type": "error", "code": code, "message": err.message, "param": err.param}
-        frames = [sse_frame("error", orjson.dumps({**error, "sequence_number": self._sequence()}))]
-        if self._started is not None:
+        frames = [sse_frame(b"error", orjson.dumps({**error, "sequence_number": self._sequence()}))]
+        if self._created:
             response = {
-                **self._started,
+                **orjson.loads(self._created)["response"],
                 "status": "failed",
                 "error": {"code": code, "message": err.message},
                 "output": self._done_items,
@@ -188,9 +207,14 @@ class ResponseCall(RelayedCall):
                 "sequence_number": self._sequence(),
                 "response": response,
             }
-            frames.append(sse_frame("response.failed", orjson.dumps(failed)))
+            frames.append(sse_frame(b"response.failed", orjson.dumps(failed)))
         return frames
 
     def _sequence(self) -> int:
-        number, self._next_sequence = self._next_sequence, self._next_sequence + 1
+        """The next sequence number: the last event's, plus one."""
+        number = self._next_sequence
+        if number is None:
+            last = orjson.loads(self._last_event) if self._last_event else {}
+            number = int(last.get("sequence_number", -1)) + 1
+        self._next_sequence = number + 1
         return number

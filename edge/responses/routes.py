@@ -14,10 +14,13 @@ items and the output items, reasoning sealed as a client gets it.
 from __future__ import annotations
 
 import time
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from pydantic import SecretStr
 from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
@@ -46,7 +49,14 @@ Item = dict[str, Any]
 
 
 def _sealer(api: ApiContext) -> Sealer:
-    return sealer(load_secret_key(api.settings.secret_key, api.settings.data_dir))
+    return _settings_sealer(api.settings.secret_key, api.settings.data_dir)
+
+
+@cache
+def _settings_sealer(configured: SecretStr | None, data_dir: Path) -> Sealer:
+    """The sealer of these settings: the key is read once, as the web's signer reads it
+    at start, not from the data directory on every request."""
+    return sealer(load_secret_key(configured, data_dir))
 
 
 @router.post("/responses")

@@ -13,6 +13,11 @@ tool that carries a structured answer on a model without structured outputs
 (``sequence_number``) from 0; the last is ``response.completed``, or
 ``response.incomplete`` (``max_output_tokens``: the upstream's ``max_tokens`` cut it;
 ``content_filter``: it refused).
+
+Events leave the writer as JSON, encoded as each is made (a later change to an item
+cannot reach an event already written). Most of a stream is answer text: its
+``output_text.delta`` is the encoded text between the two fixed ends of its item's
+delta, the same bytes the whole event's encoding gives, without building the event.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.services.chat.from_anthropic import update_usage
 from drafter.services.chat.responses.tools import CUSTOM_INPUT, WEB_SEARCH_NAME, ToolTable
 
-Event = dict[str, Any]
+Event = bytes  # one Responses stream event, as JSON
 Item = dict[str, Any]
 
 # Anthropic stop reasons that leave a response incomplete, and OpenAI's reason for it.
@@ -46,6 +53,8 @@ ITEM_PREFIXES = {
 # The content of a ``web_search_tool_result`` when the search failed (Anthropic's web
 # search tool docs: ``{"type": "web_search_tool_result_error", "error_code": ...}``).
 SEARCH_ERROR = "web_search_tool_result_error"
+_TEXT_DELTA_HEAD = b'{"type":"response.output_text.delta","sequence_number":'
+_TEXT_DELTA_TAIL = b',"logprobs":[]}'
 
 
 def item_id(kind: str) -> str:
@@ -74,6 +83,9 @@ class _Open:
     item: Item
     pieces: list[str] = field(default_factory=list)
     blocks: list[dict[str, Any]] = field(default_factory=list)
+    # What an ``output_text.delta`` of this item has between its sequence number and its
+    # text, once it has had one.
+    text_delta_middle: bytes = b""
 
 
 class ResponseWriter:
@@ -103,7 +115,7 @@ class ResponseWriter:
         self._searches: dict[str, _Open] = {}
 
     def _event(self, kind: str, **fields: Any) -> Event:
-        event = {"type": kind, "sequence_number": self._sequence, **fields}
+        event = orjson.dumps({"type": kind, "sequence_number": self._sequence, **fields})
         self._sequence += 1
         return event
 
@@ -118,7 +130,15 @@ class ResponseWriter:
         ]
 
     def events_from(self, event: Any) -> list[Event]:
-        handler = _HANDLERS.get(event.type)
+        if not isinstance(event, dict):  # the SDK's typed events
+            kind = event.type
+        elif (kind := event.get("type")) == "content_block_delta":
+            # Most of a stream: answer text, read off the event's JSON as it is.
+            delta = event.get("delta")
+            if isinstance(delta, dict) and delta.get("type") == "text_delta":
+                opened = self._open.get(event.get("index", -1))
+                return [self._text(opened, delta.get("text", ""))] if opened is not None else []
+        handler = _HANDLERS.get(kind)
         return handler(self, event) if handler is not None else []
 
     def finish(self) -> list[Event]:
@@ -148,9 +168,7 @@ class ResponseWriter:
         self._open[index] = opened
         self._output.append(item)
         return [
-            self._event(
-                "response.output_item.added", output_index=opened.output_index, item=dict(item)
-            )
+            self._event("response.output_item.added", output_index=opened.output_index, item=item)
         ]
 
     def _block_start(self, event: Any) -> list[Event]:
@@ -179,7 +197,7 @@ class ResponseWriter:
                 )
             )
             if kind == "text" and block.text:
-                events += self._text(opened, block.text)
+                events.append(self._text(opened, block.text))
             return events
         if kind == "tool_use":
             name = self._tools.lookup(block.name)
@@ -238,9 +256,7 @@ class ResponseWriter:
         item["status"] = "failed" if failed else "completed"
         return [
             self._event("response.web_search_call.completed", **_where(opened)),
-            self._event(
-                "response.output_item.done", output_index=opened.output_index, item=dict(item)
-            ),
+            self._event("response.output_item.done", output_index=opened.output_index, item=item),
         ]
 
     def _summary_part_added(self, opened: _Open) -> list[Event]:
@@ -251,21 +267,23 @@ class ResponseWriter:
                 "response.reasoning_summary_part.added",
                 **_where(opened),
                 summary_index=0,
-                part=dict(part),
+                part=part,
             )
         ]
 
-    def _text(self, opened: _Open, text: str) -> list[Event]:
+    def _text(self, opened: _Open, text: str) -> Event:
+        """``response.output_text.delta``: the bytes ``_event`` would give, with the
+        item's fixed fields encoded once."""
         opened.pieces.append(text)
-        return [
-            self._event(
-                "response.output_text.delta",
-                **_where(opened),
-                content_index=0,
-                delta=text,
-                logprobs=[],
-            )
-        ]
+        middle = opened.text_delta_middle
+        if not middle:
+            where = orjson.dumps({**_where(opened), "content_index": 0, "delta": None})
+            middle = opened.text_delta_middle = b"," + where[1 : -len(b"null}")]
+        sequence = self._sequence
+        self._sequence = sequence + 1
+        return b"".join(
+            (_TEXT_DELTA_HEAD, b"%d" % sequence, middle, orjson.dumps(text), _TEXT_DELTA_TAIL)
+        )
 
     def _block_delta(self, event: Any) -> list[Event]:
         opened = self._open.get(event.index)
@@ -275,7 +293,7 @@ class ResponseWriter:
         kind = delta.type
         item_kind = opened.item["type"]
         if kind == "text_delta":
-            return self._text(opened, delta.text)
+            return [self._text(opened, delta.text)]
         if kind == "thinking_delta":
             opened.pieces.append(delta.thinking)
             if not self._summary:
@@ -294,7 +312,7 @@ class ResponseWriter:
         if kind != "input_json_delta" or not delta.partial_json:
             return []
         if item_kind == "message":  # the forced format tool: its input is the answer
-            return self._text(opened, delta.partial_json)
+            return [self._text(opened, delta.partial_json)]
         opened.pieces.append(delta.partial_json)
         if item_kind == "function_call":
             return [
@@ -386,9 +404,7 @@ class ResponseWriter:
                 self._event("response.custom_tool_call_input.done", **_where(opened), input=value)
             )
         events.append(
-            self._event(
-                "response.output_item.done", output_index=opened.output_index, item=dict(item)
-            )
+            self._event("response.output_item.done", output_index=opened.output_index, item=item)
         )
         return events
 

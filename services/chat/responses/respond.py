@@ -1,6 +1,6 @@
 """One Responses call (``ChatService.Respond``): the body translated (``request``), one
 upstream call over the chat service's Messages API client, its events translated
-(``output``) and sent as JSON, then the usage.
+(``output``, which writes them as JSON), then the usage.
 
 The upstream is always asked for a stream, each wait on it bounded by the model's
 ``upstream_timeout_s`` (``upstream.clock``); failures go through the one error table
@@ -19,7 +19,6 @@ from typing import Any
 
 import anthropic
 import httpx2
-import orjson
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec, ModelTable
@@ -177,7 +176,7 @@ class Responder:
                         stack.enter_async_context(self._messages.open(call.params, stream=stream))
                     )
                     for event in writer.start():
-                        yield Answer(data=orjson.dumps(event))
+                        yield Answer(data=event)
                     next_batch: Callable[[], Awaitable[list[Fields] | None]]
                     if stream:
                         next_batch = UpstreamEvents(response).next_batch
@@ -186,7 +185,7 @@ class Responder:
                     while (batch := await clock.wait(next_batch())) is not None:
                         for item in batch:
                             for event in writer.events_from(item):
-                                yield Answer(data=orjson.dumps(event))
+                                yield Answer(data=event)
                 if writer.stop_reason is None:
                     raise UpstreamUnavailable("The upstream stream ended before the message did.")
         except anthropic.AnthropicError as exc:
@@ -198,5 +197,5 @@ class Responder:
         if "thinking" in call.params and writer.tool_call_ids and writer.thinking_blocks:
             await put_quietly(self._thinking, writer.tool_call_ids, writer.thinking_blocks)
         for event in writer.finish():
-            yield Answer(data=orjson.dumps(event))
+            yield Answer(data=event)
         yield Answer(usage=writer.usage)
