@@ -2,8 +2,9 @@
 (``drafter_upstream_*``) and its client span under the call that made it.
 
 The outcome is the upstream's HTTP status, read from the exception the service raised
-(its cause, the SDK's ``APIStatusError``, carries ``status_code``), or ``timeout``,
-``connection``, ``cancelled`` (the caller went away) or ``error``."""
+(its cause, the chat service's ``UpstreamStatusError``, carries ``status_code``), or
+``timeout``, ``connection`` (an exception so named: ``UpstreamTimeoutError``,
+``UpstreamConnectionError``), ``cancelled`` (the caller went away) or ``error``."""
 
 from __future__ import annotations
 

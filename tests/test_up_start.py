@@ -14,8 +14,9 @@ from pathlib import Path
 from tests.support.stack import base_env, drafter_command, free_port
 
 # Each with what makes it needed: a Gemini key, a background-removal model, Redis
-# (REDIS_URL: the edge's and accounts' stores), a migration (run in a child process).
-NOT_IMPORTED = ("google.genai", "rembg", "onnxruntime", "alembic", "mako", "redis")
+# (REDIS_URL: the edge's and accounts' stores), a migration (run in a child process), an
+# upstream credential only the anthropic SDK can use (a profile, federation: not a key).
+NOT_IMPORTED = ("google.genai", "rembg", "onnxruntime", "alembic", "mako", "redis", "anthropic")
 
 SCRIPT = """
 import asyncio, json, os, signal, sys
@@ -45,6 +46,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return base_env(
         tmp_path / "data",
         ANTHROPIC_API_KEY="sk-ant-test",
+        HOME=str(tmp_path),  # without the anthropic SDK's config directory (~/.config/anthropic)
         U2NET_HOME=str(tmp_path / "u2net-home"),
         DRAFTER_LOG_LEVEL="WARNING",
     )

@@ -1,13 +1,10 @@
-"""The chat service process: one AsyncAnthropic client, the servicer, the gRPC server."""
+"""The chat service process: the upstream's client (``upstream.client``), the servicer,
+the gRPC server."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
-from typing import Any, cast
-
-import anthropic
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
@@ -20,8 +17,12 @@ from drafter.services.chat.reservation_check import ReservationCheck
 from drafter.services.chat.servicer import ChatServicer
 from drafter.services.chat.settings import ChatSettings
 from drafter.services.chat.thinking_store import build_thinking_store
-from drafter.services.chat.upstream.client import ANTHROPIC_VERSION, MessagesApi
-from drafter.services.chat.upstream.key_pool import KeyPool
+from drafter.services.chat.upstream.client import MessagesApi
+from drafter.services.chat.upstream.config import (
+    UpstreamConfig,
+    custom_headers,
+    sdk_credentials_configured,
+)
 from drafter.services.chat.upstream.transport import UpstreamTransport
 
 log = logging.getLogger("drafter.chat")
@@ -29,61 +30,43 @@ log = logging.getLogger("drafter.chat")
 SERVICE_NAME = chat_pb.DESCRIPTOR.services_by_name["ChatService"].full_name
 
 
-def open_telemetry_option(environ: Mapping[str, str]) -> bool | None:
-    """The SDK's ``open_telemetry`` option: its default (spans to the registered tracer,
-    as its ``ANTHROPIC_OPEN_TELEMETRY*`` variables say) once the operator has set up
-    OpenTelemetry (any ``OTEL_*`` or those variables); otherwise off, since building
-    spans nobody records costs CPU on every call."""
-    configured = any(k.startswith(("OTEL_", "ANTHROPIC_OPEN_TELEMETRY")) for k in environ)
-    return None if configured else False
+def upstream_config(settings: ChatSettings) -> UpstreamConfig:
+    """The upstream as the settings describe it: pooled keys (or a token), the deliberate
+    retry count and timeouts."""
+    return UpstreamConfig(
+        base_url=settings.anthropic_base_url,
+        api_keys=tuple(settings.upstream_api_keys()),
+        auth_token=settings.upstream_auth_token(),
+        timeout_s=settings.upstream_timeout_s,
+        connect_timeout_s=settings.upstream_connect_timeout_s,
+        max_retries=settings.upstream_max_retries,
+        custom_headers=custom_headers(settings.anthropic_custom_headers),
+    )
 
 
-def build_client(
-    settings: ChatSettings, transport: UpstreamTransport | None = None
-) -> anthropic.AsyncAnthropic:
-    """The process's one upstream client: pooled connections, the deliberate retry count and
-    timeout. Without any credential it still builds (sending none), so requests fail
-    with the upstream's 401, reported as UPSTREAM_AUTH, instead of the process not starting."""
-    options: dict[str, Any] = {
-        "base_url": settings.anthropic_base_url,
-        "max_retries": settings.upstream_max_retries,
-        "timeout": anthropic.Timeout(
-            settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s
-        ),
-        # httptools' parser on asyncio instead of httpx2's pure-Python h11 or the aiohttp
-        # transport (upstream/transport.py); it raises httpx2's own errors, so the SDK's
-        # retries and the error table behave the same.
-        "http_client": anthropic.DefaultAsyncHttpxClient(
-            transport=transport or UpstreamTransport()
-        ),
-        "open_telemetry": open_telemetry_option(os.environ),
-    }
-    version = {"anthropic-version": ANTHROPIC_VERSION}
-    keys = settings.upstream_api_keys()
-    if keys:
-        # The first key is the client's own; MessagesApi sends each attempt's leased key.
-        return anthropic.AsyncAnthropic(api_key=keys[0], default_headers=version, **options)
-    # The SDK's own credential sources.
-    client = anthropic.AsyncAnthropic(default_headers=version, **options)
-    if client.api_key is None and client.auth_token is None and client.credentials is None:
+async def build_messages_api(settings: ChatSettings) -> MessagesApi:
+    """The process's one upstream client, over our transport (httptools' parser on asyncio
+    keep-alive connections: upstream/transport.py). An API key or a token is sent by our
+    own client; only when there is neither and the anthropic SDK's own credential sources
+    are configured (a profile, federation) is the SDK imported, for that credential.
+    Without any credential it still builds (sending none), so requests fail with the
+    upstream's 401, reported as UPSTREAM_AUTH, instead of the process not starting."""
+    config = upstream_config(settings)
+    transport = UpstreamTransport()
+    if not config.api_keys and not config.auth_token:
+        if sdk_credentials_configured(os.environ):
+            from drafter.services.chat.upstream import sdk  # some 40 MB: only here
+
+            requests = await sdk.sdk_requests(config, transport)
+            if requests is not None:
+                log.info("upstream credentials: the anthropic SDK's (%s)", requests.kind)
+                return MessagesApi(config, transport, requests)
         log.warning("ANTHROPIC_API_KEY is not set: chat requests will fail until it is")
-        # An empty key would be an illegal "Bearer " header (a connection error, not a 401),
-        # so the request goes out without credentials and the upstream answers 401.
-        # (``omit`` as a header value is how the SDK drops a header; its hint says str only.)
-        no_auth = cast(dict[str, str], {"Authorization": anthropic.omit, **version})
-        client = anthropic.AsyncAnthropic(default_headers=no_auth, **options)
-    return client
-
-
-def upstream_key_pool(settings: ChatSettings, client: anthropic.AsyncAnthropic) -> KeyPool:
-    """The configured keys as a pool (one key: a pool of one), else the SDK's own API key
-    (its environment); logged by label and fingerprint only."""
-    keys = settings.upstream_api_keys() or ([client.api_key] if client.api_key else [])
-    pool = KeyPool(keys)
-    if len(pool) > 1:
-        named = ", ".join(f"{k.label} ({k.fingerprint})" for k in pool.keys)
+    messages = MessagesApi(config, transport)
+    if len(messages.keys) > 1:
+        named = ", ".join(f"{k.label} ({k.fingerprint})" for k in messages.keys.keys)
         log.info("upstream key pool: %s", named)
-    return pool
+    return messages
 
 
 async def start(
@@ -91,8 +74,7 @@ async def start(
 ) -> RunningServer:
     """Starts the chat service on ``addr`` (port 0 picks one); stop it with ``.stop()``."""
     auth = load_internal_auth(settings)
-    transport = UpstreamTransport()
-    client = build_client(settings, transport)
+    messages = await build_messages_api(settings)
     thinking = build_thinking_store(
         settings.redis_url, ttl_s=settings.thinking_ttl_s, max_entries=settings.thinking_max_entries
     )
@@ -101,7 +83,7 @@ async def start(
         settings.reservation_deadline_s,
     )
     servicer = ChatServicer(
-        MessagesApi(client, transport, upstream_key_pool(settings, client)),
+        messages,
         models or load_model_table(settings.models_file),
         thinking,
         reservations,
@@ -115,10 +97,10 @@ async def start(
             max_message_bytes=CHAT_MAX_MESSAGE_BYTES,
         )
     except BaseException:
-        await client.close()
+        await messages.aclose()
         await thinking.close()
         raise
-    running.cleanups.extend((client.close, thinking.close))
+    running.cleanups.extend((messages.aclose, thinking.close))
     return running
 
 

@@ -25,7 +25,6 @@ from collections.abc import AsyncGenerator, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
-import anthropic
 import httpx2
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
@@ -36,6 +35,7 @@ from drafter.services.chat.passthrough_events import EventSplitter, UsageReader
 from drafter.services.chat.upstream.client import MESSAGES_PATH, MessagesApi
 from drafter.services.chat.upstream.clock import UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
+from drafter.services.chat.upstream.exceptions import UpstreamError, status_error
 from drafter.services.chat.upstream.transport import body_reader
 
 COUNT_TOKENS_PATH = MESSAGES_PATH + "/count_tokens"
@@ -135,7 +135,7 @@ class MessagesPassthrough:
                     return
                 async for answer in _stream_answers(response, clock):
                     yield answer
-        except anthropic.AnthropicError as exc:
+        except UpstreamError as exc:
             raise error_from_upstream(exc, upstream) from exc
         except httpx2.HTTPError as exc:
             raise UpstreamUnavailable("The upstream stream broke off.") from exc
@@ -158,7 +158,7 @@ class MessagesPassthrough:
                 content = await clock.wait(response.aread())
             finally:
                 await response.aclose()
-        except anthropic.AnthropicError as exc:
+        except UpstreamError as exc:
             raise error_from_upstream(exc, model.upstream) from exc
         except httpx2.HTTPError as exc:
             raise UpstreamUnavailable("The upstream answer broke off.") from exc
@@ -171,7 +171,7 @@ class MessagesPassthrough:
     ) -> None:
         if response.status_code in OPERATOR_STATUSES:
             await clock.wait(response.aread())
-            raise self._messages.status_error(response)
+            raise status_error(response)
 
 
 async def _stream_answers(

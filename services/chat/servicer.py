@@ -24,7 +24,6 @@ from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from typing import Any
 
-import anthropic
 import httpx2
 from grpc import aio
 
@@ -53,6 +52,7 @@ from drafter.services.chat.upstream.events import (
     UpstreamEvents,
     whole_message_reader,
 )
+from drafter.services.chat.upstream.exceptions import UpstreamError
 from drafter.services.chat.upstream.key_pool import upstream_keys_response
 from drafter.upstream_observer import observing_upstream
 
@@ -95,8 +95,8 @@ class UpstreamCall:
 
 
 class ChatServicer(chat_grpc.ChatServiceServicer):
-    """Complete and StreamComplete over one shared ``AsyncAnthropic`` client (its
-    Messages API: ``upstream.client``), Respond (OpenAI's Responses API, ``responses``)
+    """Complete and StreamComplete over the one upstream client (the Messages API:
+    ``upstream.client``), Respond (OpenAI's Responses API, ``responses``)
     over the same client, and Messages and CountTokens passing that API through
     untranslated (``passthrough``); each request admitted by the reservation it
     names (``reservation_check``)."""
@@ -263,7 +263,7 @@ async def _choice_batches(
                         break  # closes the upstream response: the rest is not wanted
             if choice.stop_reason is None:
                 raise UpstreamUnavailable("The upstream stream ended before the message did.")
-    except anthropic.AnthropicError as exc:
+    except UpstreamError as exc:
         raise error_from_upstream(exc, model) from exc
     except httpx2.HTTPError as exc:
         raise UpstreamUnavailable("The upstream stream broke off.") from exc

@@ -9,15 +9,21 @@ from drafter.services.chat.prompt_cache import PromptCacheMode
 
 
 class ChatSettings(CommonSettings):
-    """The chat service's settings. ``ANTHROPIC_API_KEY`` and ``ANTHROPIC_BASE_URL`` are the
-    anthropic SDK's own names; when they are unset the SDK's other sources apply."""
+    """The chat service's settings. The upstream's variables are the anthropic SDK's own
+    names (``ANTHROPIC_API_KEY``, ``ANTHROPIC_AUTH_TOKEN``, ``ANTHROPIC_BASE_URL``,
+    ``ANTHROPIC_CUSTOM_HEADERS``), read as it reads them; without a key or a token, the
+    SDK's other credential sources apply (``upstream/sdk.py``)."""
 
     anthropic_api_key: SecretStr | None = Field(None, validation_alias="ANTHROPIC_API_KEY")
     # Several keys, comma-separated, spread over by the key pool (upstream/key_pool.py);
     # when set it wins over ANTHROPIC_API_KEY, which alone is a pool of one.
     anthropic_api_keys: SecretStr | None = Field(None, validation_alias="ANTHROPIC_API_KEYS")
+    # Sent as a Bearer token when no API key is set (the SDK's precedence).
+    anthropic_auth_token: SecretStr | None = Field(None, validation_alias="ANTHROPIC_AUTH_TOKEN")
     anthropic_base_url: str | None = Field(None, validation_alias="ANTHROPIC_BASE_URL")
-    # Retries happen here once (the SDK's bounded retries with backoff and Retry-After),
+    # ``name: value`` lines, sent with every upstream request.
+    anthropic_custom_headers: str | None = Field(None, validation_alias="ANTHROPIC_CUSTOM_HEADERS")
+    # Retries happen here once (bounded, with backoff and Retry-After: upstream/retry.py),
     # never stacked on the edge's or the caller's.
     upstream_max_retries: int = Field(
         2, ge=0, le=10, validation_alias="DRAFTER_CHAT_UPSTREAM_MAX_RETRIES"
@@ -41,10 +47,17 @@ class ChatSettings(CommonSettings):
 
     def upstream_api_keys(self) -> list[str]:
         """The configured API keys in order (``ANTHROPIC_API_KEYS``, else
-        ``ANTHROPIC_API_KEY``); empty when neither is set."""
+        ``ANTHROPIC_API_KEY``); empty when neither is set (an empty value is unset, as
+        the SDK reads it)."""
         if self.anthropic_api_keys is not None:
             keys = self.anthropic_api_keys.get_secret_value().split(",")
             return [key.strip() for key in keys if key.strip()]
-        if self.anthropic_api_key is not None:
+        if self.anthropic_api_key is not None and self.anthropic_api_key.get_secret_value():
             return [self.anthropic_api_key.get_secret_value()]
         return []
+
+    def upstream_auth_token(self) -> str | None:
+        """``ANTHROPIC_AUTH_TOKEN`` when it is set and not empty."""
+        if self.anthropic_auth_token is None:
+            return None
+        return self.anthropic_auth_token.get_secret_value() or None

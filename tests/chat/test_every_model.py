@@ -19,7 +19,7 @@ from drafter.common.v1 import errors_pb2
 from drafter.model_table import ModelSpec, load_model_table
 from drafter.rpc.errors import error_from_rpc
 from drafter.services.chat.model_rules import REASONING_EFFORTS
-from drafter.services.chat.upstream.client import ANTHROPIC_VERSION
+from drafter.services.chat.upstream.config import ANTHROPIC_VERSION
 from tests.chat.conftest import chat_request, complete_request, stream_request
 from tests.fakes.anthropic_server import FakeAnthropic, ToolUse
 

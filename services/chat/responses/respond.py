@@ -17,7 +17,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-import anthropic
 import httpx2
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
@@ -41,6 +40,7 @@ from drafter.services.chat.upstream.events import (
     UpstreamEvents,
     whole_message_reader,
 )
+from drafter.services.chat.upstream.exceptions import UpstreamError
 from drafter.upstream_observer import observing_upstream
 
 Answer = chat_pb.RespondResponse
@@ -188,7 +188,7 @@ class Responder:
                                 yield Answer(data=event)
                 if writer.stop_reason is None:
                     raise UpstreamUnavailable("The upstream stream ended before the message did.")
-        except anthropic.AnthropicError as exc:
+        except UpstreamError as exc:
             raise error_from_upstream(exc, upstream) from exc
         except httpx2.HTTPError as exc:
             raise UpstreamUnavailable("The upstream stream broke off.") from exc

@@ -1,6 +1,8 @@
 """The HTTP side of the chat service, fenced off from the translation: the Messages API
-request path on the anthropic SDK's client (``client``), its HTTP/1.1 transport
-(``transport``), the SSE event parser (``events``) and the one table from upstream
-failures to Drafter errors (``errors``). The benchmarks in ``bench/`` are why the first
-three exist instead of the SDK's own request path; a reader of the translation can skip
-them."""
+request path (``client``) with its configuration (``config``), retry policy (``retry``)
+and failures (``exceptions``), its HTTP/1.1 transport (``transport``), the SSE event
+parser (``events``), the one table from upstream failures to Drafter errors (``errors``),
+and the anthropic SDK only for a credential that needs it (``sdk``). The benchmarks in
+``bench/`` are why the request path is ours instead of the SDK's, and the SDK's import
+cost is why its configuration, retries and exceptions are too (``client``'s docstring); a
+reader of the translation can skip them."""

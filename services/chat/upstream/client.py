@@ -1,30 +1,29 @@
-"""POST /v1/messages on the anthropic SDK's client: its configuration, retries and errors,
-without its per-request machinery.
+"""POST /v1/messages on a client of our own: the upstream's configuration (``config``),
+the retry policy (``retry``, the anthropic SDK's rules) and the exceptions
+(``exceptions``) are Drafter's, over our HTTP/1.1 transport (``transport``).
 
-The ``AsyncAnthropic`` client stays the one place that knows how to talk to Anthropic:
-base URL, credentials, version and client headers (``default_headers``), timeout and
-retry count come from it, and so do the retry policy (``_should_retry``,
-``_calculate_retry_timeout``: ``x-should-retry``, ``retry-after(-ms)``, exponential
-backoff with jitter) and the exception raised for an error status
-(``_make_status_error_from_response``, which picks the class from the status and the
-error type). Those are the SDK's ``BaseClient`` methods, which is why the SDK is pinned
-below its next major version. What this module skips is the rest of the SDK's request
-path: typed-parameter transformation, a pydantic options model, URL parsing and header
-merging per request, and httpx2's client layers (auth, redirects, cookies): a large
-share of a chat request's CPU (bench/ measures it).
+The anthropic SDK's ``AsyncAnthropic`` used to be the one place that knew how to talk to
+Anthropic, but the request path had already left its per-request machinery
+(typed-parameter transformation, a pydantic options model, URL parsing and header merging
+per request, httpx2's client layers: a large share of a chat request's CPU, bench/
+measures it) and only borrowed its configuration, retry rules and exception classes.
+Importing the SDK for that cost a ``drafter up`` at rest 42 MB of its 156 MB (3,300 of
+its modules) and 1.1 to 1.4 s of CPU at every start; what it lent is a few dozen lines in
+the modules above. The SDK is still imported for a credential only it can use (a
+profile, workload identity federation, whose tokens its provider machinery exchanges and
+refreshes): such a client's requests go through the SDK's own request path (``sdk``),
+with that one credential.
 
 The request body is JSON built here with orjson, from parameters that are already in
-the wire format (``to_anthropic``); the headers are the SDK's, without
-``Accept-Encoding`` (answers are small, and compressing them costs CPU at both ends). A
-client whose credentials are a token provider (they may be refreshed per request) uses
-the SDK's own request path instead, with that one credential.
+the wire format (``to_anthropic``); the headers are ``config``'s, without
+``Accept-Encoding`` (answers are small, and compressing them costs CPU at both ends).
 
 Several API keys (``ANTHROPIC_API_KEYS``) are a ``KeyPool``: each attempt sends the key
 it leased (held until the answer is closed). A 429 or 529 cools that key down, and when
 another key is ready the next attempt goes to it at once, without the backoff wait, within
 the same attempt budget (``max_retries`` + 1, so at most 3 upstream calls per request);
 the status comes before any of the body, so the caller has seen nothing of the failed
-attempt. When every key cools, the SDK's backoff applies as with one key.
+attempt. When every key cools, the backoff applies as with one key.
 """
 
 from __future__ import annotations
@@ -33,65 +32,63 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-import anthropic
 import httpx2
 import orjson
-from anthropic._models import FinalRequestOptions
 
+from drafter.services.chat.upstream.config import UpstreamConfig, bearer
+from drafter.services.chat.upstream.exceptions import (
+    UpstreamConnectionError,
+    UpstreamTimeoutError,
+    status_error,
+)
 from drafter.services.chat.upstream.key_pool import KeyHealth, KeyPool, Lease
+from drafter.services.chat.upstream.retry import retry_delay_s, should_retry
 
 log = logging.getLogger("drafter.chat")
 
 MESSAGES_PATH = "/v1/messages"
-# The API version every upstream request names. The anthropic SDK 2.x sends its own
-# default (``anthropic._constants.ANTHROPIC_API_VERSION``, 2026-10-21), under which the
-# live API refuses temperature, top_p and top_k; 2023-06-01, what Anthropic's own Claude
-# Code sends, still takes them, and also takes everything else Drafter sends (adaptive
-# thinking, output_config effort and format). ``build_client`` sets it as a default
-# header, so both request paths below send it.
-ANTHROPIC_VERSION = "2023-06-01"
-# Asks the SDK to hand over the response unread (what ``with_streaming_response`` sets).
-_RAW_RESPONSE = {"X-Stainless-Raw-Response": "stream"}
+# Each attempt's number (0 for the first), in the header Anthropic's SDKs send it in.
+RETRY_COUNT_HEADER = "x-stainless-retry-count"
+
+
+class SdkRequests(Protocol):
+    """Requests sent through the anthropic SDK's own client (``sdk.SdkRequests``)."""
+
+    async def post(
+        self, path: str, body: object, headers: Mapping[str, str], *, retries: bool
+    ) -> httpx2.Response:
+        """The answer to one request, its body unread: with ``retries``, a 2xx after the
+        SDK's retries (failures raise ours); without, whatever its status, in one attempt."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 class MessagesApi:
-    """Sends Messages API requests over ``transport`` with ``client``'s configuration and,
-    when ``keys`` holds any, one of those keys per attempt (by default the client's own
-    API key, a pool of one)."""
+    """Sends Messages API requests over ``transport`` as ``config`` says, one of its API
+    keys per attempt (a pool of them, ``keys``); with ``sdk``, through the SDK's client
+    instead (a credential only it can use: no pool)."""
 
     def __init__(
         self,
-        client: anthropic.AsyncAnthropic,
+        config: UpstreamConfig,
         transport: httpx2.AsyncBaseTransport,
-        keys: KeyPool | None = None,
+        sdk: SdkRequests | None = None,
     ):
-        self._client = client
         self._transport = transport
-        self._url = httpx2.URL(str(client.base_url).rstrip("/") + MESSAGES_PATH)
-        timeout = client.timeout
-        if not isinstance(timeout, httpx2.Timeout):
-            timeout = httpx2.Timeout(timeout)
-        self._timeout = timeout.as_dict()
-        # The SDK's lowest layer of headers first, its default_headers over them.
-        read = {"x-stainless-read-timeout": str(timeout.read)} if timeout.read is not None else {}
-        headers = {"x-stainless-timeout": str(timeout.read), **read, **client.default_headers}
-        self._headers = {k: v for k, v in headers.items() if isinstance(v, str)}
-        self._retry_options = FinalRequestOptions.construct(method="post", url=MESSAGES_PATH)
-        self._direct = client.credentials is None
-        # A token provider keeps its one credential (refreshed by the SDK): no pool.
-        if keys is None:
-            keys = KeyPool([client.api_key] if self._direct and client.api_key else [])
-        self.keys = keys if self._direct else KeyPool([])
-        # Each key's headers: the client's, its credential header(s) as the SDK writes them
-        # for that key instead of the client's own.
-        auth_names = {name.lower() for name in client.auth_headers}
-        base = {k: v for k, v in self._headers.items() if k.lower() not in auth_names}
-        self._key_headers = {
-            key.label: {**base, **client.with_options(api_key=key.secret).auth_headers}
-            for key in self.keys.keys
-        }
+        self._sdk = sdk
+        self._base_url = config.url
+        self._url = httpx2.URL(self._base_url + MESSAGES_PATH)
+        self._timeout = config.timeouts()
+        self._max_retries = config.max_retries
+        self.keys = KeyPool(config.api_keys if sdk is None else ())
+        # Without keys, the token's header (or none); with keys, each key's own.
+        headers = config.headers()
+        token = bearer(config.auth_token) if config.auth_token else {}
+        self._headers = {**headers, **token}
+        self._key_headers = {key.label: {**headers, **bearer(key.secret)} for key in self.keys.keys}
 
     def key_health(self) -> list[KeyHealth]:
         """The state of every upstream key (never the key itself)."""
@@ -100,19 +97,14 @@ class MessagesApi:
     @contextlib.asynccontextmanager
     async def open(self, params: dict[str, Any], *, stream: bool) -> AsyncIterator[httpx2.Response]:
         """The upstream's answer (2xx), its body unread; closed when the block ends.
-        Failures raise the SDK's exceptions (``APIStatusError`` subclasses,
-        ``APIConnectionError``, ``APITimeoutError``) after the SDK's retries."""
+        Failures raise ``UpstreamStatusError``, ``UpstreamConnectionError`` or
+        ``UpstreamTimeoutError`` after the retries."""
         body = {**params, "stream": stream}
         lease: Lease | None = None
-        if self._direct:
+        if self._sdk is None:
             response, lease = await self._send(orjson.dumps(body))
         else:
-            response = await self._client.post(
-                MESSAGES_PATH,
-                body=body,
-                cast_to=httpx2.Response,
-                options={"headers": _RAW_RESPONSE},
-            )
+            response = await self._sdk.post(MESSAGES_PATH, body, {}, retries=True)
         del params, body  # the prompt is not kept while the answer is read
         try:
             yield response
@@ -127,17 +119,17 @@ class MessagesApi:
         self, path: str, content: bytes, headers: Mapping[str, str]
     ) -> httpx2.Response:
         """One attempt at ``path`` (a path under the base URL, with its query string) with
-        the client's credentials and headers, ``headers`` over them: the answer whatever
+        the configured credentials and headers, ``headers`` over them: the answer whatever
         its status, its body unread (the caller closes it). No retries: the Messages
         passthrough hands the upstream's answer to a client that retries as it chooses;
         only a 429 or 529 of one key moves to another ready key (at most ``max_retries``
         more attempts), since the client's retry would not change the key."""
-        if not self._direct:
-            return await self._send_through_sdk(path, content, headers)
-        url = httpx2.URL(str(self._client.base_url).rstrip("/") + path)
-        for attempt in range(self._client.max_retries + 1):
+        if self._sdk is not None:
+            return await self._sdk.post(path, orjson.loads(content), headers, retries=False)
+        url = httpx2.URL(self._base_url + path)
+        for attempt in range(self._max_retries + 1):
             response, lease = await self._attempt(url, content, "0", headers)
-            last = attempt == self._client.max_retries
+            last = attempt == self._max_retries
             if not self._moves_on(response, lease) or last:
                 if lease is not None:
                     response.stream = _LeasedStream(response.stream, lease)
@@ -145,21 +137,13 @@ class MessagesApi:
             await self._discard(response, lease)
         raise AssertionError("unreachable: the last attempt returns")
 
-    def status_error(self, response: httpx2.Response) -> anthropic.APIStatusError:
-        """The SDK's exception for an error answer (its body read), as ``open`` raises it."""
-        return self._client._make_status_error_from_response(response)
-
-    async def _send_through_sdk(
-        self, path: str, content: bytes, headers: Mapping[str, str]
-    ) -> httpx2.Response:
-        """``send_once`` for a client whose credentials may be refreshed per request."""
-        options: Any = {"headers": {**_RAW_RESPONSE, **headers}, "max_retries": 0}
+    async def aclose(self) -> None:
+        """Closes the SDK's client, if there is one, and the transport's connections."""
         try:
-            return await self._client.post(
-                path, body=orjson.loads(content), cast_to=httpx2.Response, options=options
-            )
-        except anthropic.APIStatusError as exc:
-            return exc.response
+            if self._sdk is not None:
+                await self._sdk.aclose()
+        finally:
+            await self._transport.aclose()
 
     async def _attempt(
         self,
@@ -169,13 +153,14 @@ class MessagesApi:
         extra: Mapping[str, str] | None = None,
     ) -> tuple[httpx2.Response, Lease | None]:
         """One request with a leased key (released here unless an answer came): the answer,
-        its body unread, and the lease; the SDK's connection errors when none came."""
+        its body unread, and the lease; ``UpstreamConnectionError`` (or its
+        ``UpstreamTimeoutError``) when none came."""
         lease = self.keys.lease() if self._key_headers else None
         headers = self._key_headers[lease.key.label] if lease is not None else self._headers
         request = httpx2.Request(
             "POST",
             url,
-            headers={**headers, "X-Stainless-Retry-Count": retry_count, **(extra or {})},
+            headers={**headers, RETRY_COUNT_HEADER: retry_count, **(extra or {})},
             content=content,
             extensions={"timeout": self._timeout},
         )
@@ -185,9 +170,9 @@ class MessagesApi:
             if lease is not None:
                 lease.release()
             if isinstance(exc, httpx2.TimeoutException):
-                raise anthropic.APITimeoutError(request=request) from exc
+                raise UpstreamTimeoutError(f"{url.host}: {exc}") from exc
             if isinstance(exc, httpx2.TransportError):
-                raise anthropic.APIConnectionError(request=request) from exc
+                raise UpstreamConnectionError(f"{url.host}: {exc}") from exc
             raise
         response.request = request
         return response, lease
@@ -217,14 +202,14 @@ class MessagesApi:
                 lease.release()
 
     async def _send(self, content: bytes) -> tuple[httpx2.Response, Lease | None]:
-        client, max_retries = self._client, self._client.max_retries
+        max_retries = self._max_retries
         for retries_taken in range(max_retries + 1):
             remaining = max_retries - retries_taken
             try:
                 response, lease = await self._attempt(self._url, content, str(retries_taken))
-            except (anthropic.APITimeoutError, anthropic.APIConnectionError):
+            except UpstreamConnectionError:
                 if remaining > 0:
-                    await self._wait(remaining, None)
+                    await self._wait(retries_taken, remaining, None)
                     continue
                 raise
             if response.is_success:
@@ -238,14 +223,16 @@ class MessagesApi:
             await self._discard(response, lease)
             if remaining > 0 and moves_on:
                 continue
-            if remaining > 0 and client._should_retry(response):
-                await self._wait(remaining, response.headers)
+            if remaining > 0 and should_retry(response.status_code, response.headers):
+                await self._wait(retries_taken, remaining, response.headers)
                 continue
-            raise client._make_status_error_from_response(response)
+            raise status_error(response)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _wait(self, remaining: int, headers: httpx2.Headers | None) -> None:
-        delay = self._client._calculate_retry_timeout(remaining, self._retry_options, headers)
+    async def _wait(
+        self, retries_taken: int, remaining: int, headers: httpx2.Headers | None
+    ) -> None:
+        delay = retry_delay_s(retries_taken, headers)
         log.info("retrying %s in %.2f s (%d retries left)", MESSAGES_PATH, delay, remaining)
         await asyncio.sleep(delay)
 

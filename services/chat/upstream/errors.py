@@ -1,6 +1,6 @@
-"""The one table from anthropic SDK exceptions to :class:`DrafterError` (STYLE.md,
-"Anthropic SDK exception → chat service status"). Applied after the SDK's own bounded
-retries; the edge refunds the caller's reservation on every one of these.
+"""The one table from upstream failures (``exceptions``) to :class:`DrafterError`.
+Applied after the bounded retries (``retry``); the edge refunds the caller's reservation
+on every one of these.
 
 Every upstream refusal keeps the upstream's own words. The two that are the operator's
 to fix, not the caller's (the upstream does not know a model id of the model table, or
@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import math
 
-import anthropic
-
 from drafter.common.v1 import errors_pb2
 from drafter.model_table import ModelNotFound
 from drafter.rpc.errors import (
@@ -23,6 +21,14 @@ from drafter.rpc.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from drafter.services.chat.upstream.exceptions import (
+    UnreadableAnswer,
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamStatusError,
+    UpstreamTimeoutError,
+)
+from drafter.services.chat.upstream.retry import retry_after_s
 
 log = logging.getLogger("drafter.chat")
 
@@ -33,47 +39,45 @@ UPSTREAM_AUTH_MESSAGE = (
 # The live API's 404 for an id it does not serve says "model: <id>".
 UNKNOWN_MODEL_PREFIX = "model:"
 
-# (exception class, error raised, reason; None keeps the error class's own reason).
-# First match wins, so subclasses come before their bases.
-STATUS_ERRORS: tuple[tuple[type[anthropic.APIStatusError], type[DrafterError], int | None], ...] = (
-    (anthropic.BadRequestError, InvalidRequest, None),
-    (anthropic.UnprocessableEntityError, InvalidRequest, None),
-    (anthropic.RequestTooLargeError, InvalidRequest, None),
-    (anthropic.AuthenticationError, InternalError, errors_pb2.ERROR_REASON_UPSTREAM_AUTH),
-    (anthropic.PermissionDeniedError, InternalError, errors_pb2.ERROR_REASON_UPSTREAM_AUTH),
-    (anthropic.NotFoundError, InternalError, errors_pb2.ERROR_REASON_MODEL_TABLE),
-    (anthropic.RateLimitError, UpstreamUnavailable, errors_pb2.ERROR_REASON_UPSTREAM_RATE_LIMITED),
-    (anthropic.InternalServerError, UpstreamUnavailable, None),  # 529 Overloaded and any >=500
+Outcome = tuple[type[DrafterError], int | None]  # the error raised, its reason (None: its own)
+_AUTH = errors_pb2.ERROR_REASON_UPSTREAM_AUTH
+_MODEL_TABLE = errors_pb2.ERROR_REASON_MODEL_TABLE
+_RATE_LIMITED = errors_pb2.ERROR_REASON_UPSTREAM_RATE_LIMITED
+
+# The upstream's refusals: the statuses and the API's error type each row stands for, and
+# what it becomes. An error status is classified by the status (any other from 500 up as
+# ``api_error``); an ``error`` event in the middle of a stream (status 200) and a status no
+# row names (402, 408, 409...) by the error type; anything else is INTERNAL.
+STATUS_ERRORS: tuple[tuple[tuple[int, ...], str, type[DrafterError], int | None], ...] = (
+    ((400, 422), "invalid_request_error", InvalidRequest, None),
+    ((413,), "request_too_large", InvalidRequest, None),
+    ((401,), "authentication_error", InternalError, _AUTH),
+    ((403,), "permission_error", InternalError, _AUTH),
+    ((404,), "not_found_error", InternalError, _MODEL_TABLE),
+    ((429,), "rate_limit_error", UpstreamUnavailable, _RATE_LIMITED),
+    ((500,), "api_error", UpstreamUnavailable, None),
+    ((529,), "overloaded_error", UpstreamUnavailable, None),
+    ((), "timeout_error", UpstreamTimeout, None),
 )
-
-# An ``event: error`` in the middle of a stream arrives as a bare APIStatusError with
-# the HTTP status of the stream (200); its body's error type says what happened.
-ERROR_TYPES: dict[str, tuple[type[DrafterError], int | None]] = {
-    "invalid_request_error": (InvalidRequest, None),
-    "request_too_large": (InvalidRequest, None),
-    "authentication_error": (InternalError, errors_pb2.ERROR_REASON_UPSTREAM_AUTH),
-    "permission_error": (InternalError, errors_pb2.ERROR_REASON_UPSTREAM_AUTH),
-    "not_found_error": (InternalError, errors_pb2.ERROR_REASON_MODEL_TABLE),
-    "rate_limit_error": (UpstreamUnavailable, errors_pb2.ERROR_REASON_UPSTREAM_RATE_LIMITED),
-    "api_error": (UpstreamUnavailable, None),
-    "overloaded_error": (UpstreamUnavailable, None),
-    "timeout_error": (UpstreamTimeout, None),
+_BY_STATUS: dict[int, Outcome] = {
+    status: (error, reason) for statuses, _, error, reason in STATUS_ERRORS for status in statuses
 }
+_BY_TYPE: dict[str, Outcome] = {kind: (error, reason) for _, kind, error, reason in STATUS_ERRORS}
 
 
-def error_from_upstream(exc: anthropic.AnthropicError, upstream_model: str = "") -> DrafterError:
+def error_from_upstream(exc: UpstreamError, upstream_model: str = "") -> DrafterError:
     """The Drafter error an upstream failure becomes; ``upstream_model`` is the id the
     request was sent with."""
-    if isinstance(exc, anthropic.APITimeoutError):
+    if isinstance(exc, UpstreamTimeoutError):
         return UpstreamTimeout("The upstream model provider timed out.")
-    if isinstance(exc, anthropic.APIConnectionError):
+    if isinstance(exc, UpstreamConnectionError):
         return UpstreamUnavailable("The upstream model provider cannot be reached.")
-    if isinstance(exc, anthropic.APIResponseValidationError):
+    if isinstance(exc, UnreadableAnswer):
         return UpstreamUnavailable("The upstream model provider sent an unreadable answer.")
-    if not isinstance(exc, anthropic.APIStatusError):
-        return InternalError(f"Upstream client error: {type(exc).__name__}")
+    if not isinstance(exc, UpstreamStatusError):
+        return InternalError(f"Upstream client error: {exc}")
     error_class, reason = _classify(exc)
-    detail = exc.api_message or exc.type or f"status {exc.status_code}"
+    detail = exc.api_message or exc.error_type or f"status {exc.status_code}"
     if reason == errors_pb2.ERROR_REASON_MODEL_TABLE and detail.startswith(UNKNOWN_MODEL_PREFIX):
         return _unknown_upstream_model(upstream_model, detail)
     if reason == errors_pb2.ERROR_REASON_UPSTREAM_AUTH:
@@ -99,29 +103,19 @@ def _unknown_upstream_model(upstream_model: str, detail: str) -> ModelNotFound:
     )
 
 
-def _classify(exc: anthropic.APIStatusError) -> tuple[type[DrafterError], int | None]:
-    for exc_class, error_class, reason in STATUS_ERRORS:
-        if isinstance(exc, exc_class):
-            return error_class, reason
-    if exc.status_code >= 500:
-        return UpstreamUnavailable, None
-    by_type = ERROR_TYPES.get(exc.type or "")
-    if by_type is not None:
-        return by_type
-    return InternalError, None
+def _classify(exc: UpstreamStatusError) -> Outcome:
+    """The row ``exc`` falls under (``STATUS_ERRORS``); INTERNAL when none."""
+    status = exc.status_code
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    kind = "api_error" if status >= 500 else exc.error_type or ""
+    return _BY_TYPE.get(kind, (InternalError, None))
 
 
-def _retry_metadata(exc: anthropic.APIStatusError) -> dict[str, str]:
-    """``retry_after_s`` (whole seconds, rounded up) when the upstream sent Retry-After."""
-    headers = exc.response.headers
-    seconds: float | None = None
-    try:
-        if "retry-after-ms" in headers:
-            seconds = float(headers["retry-after-ms"]) / 1000
-        elif "retry-after" in headers:
-            seconds = float(headers["retry-after"])
-    except ValueError:
-        return {}
-    if seconds is None or seconds < 0:
+def _retry_metadata(exc: UpstreamStatusError) -> dict[str, str]:
+    """``retry_after_s`` (whole seconds, rounded up) when the upstream asked for a wait
+    (``retry-after-ms`` or ``retry-after``, as the retries read them)."""
+    seconds = retry_after_s(exc.headers)
+    if seconds is None or not 0 <= seconds < math.inf:
         return {}
     return {"retry_after_s": str(math.ceil(seconds))}

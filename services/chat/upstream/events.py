@@ -1,7 +1,6 @@
 """Anthropic's answer as the events of a message stream, read straight off the response.
 
-The SDK's configuration, retries and exceptions still apply (``upstream.client``); reading
-the body is ours. Two shapes arrive:
+Two shapes arrive:
 
 - a stream (``stream: true``): server-sent events, parsed from the raw bytes, each
   ``data`` one ``orjson.loads``, skipping the CPU of the SDK's typed events and text
@@ -10,9 +9,9 @@ the body is ours. Two shapes arrive:
   its stream would have carried, so one translation (``from_anthropic``) serves both.
 
 Events are :class:`Fields`, which read like the SDK's objects (``event.delta.text``; an
-absent field reads as None). An ``error`` event raises the same ``anthropic.APIStatusError``
-the SDK raises, so the one error table applies unchanged; an unreadable body raises
-``anthropic.APIResponseValidationError``.
+absent field reads as None). An ``error`` event raises ``UpstreamStatusError`` with the
+stream's status and the event's body, so the one error table (``errors``) classifies it by
+its error type; an unreadable body raises ``UnreadableAnswer``.
 """
 
 from __future__ import annotations
@@ -20,10 +19,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anthropic
 import httpx2
 import orjson
 
+from drafter.services.chat.upstream.exceptions import (
+    UnreadableAnswer,
+    UpstreamError,
+    UpstreamStatusError,
+)
 from drafter.services.chat.upstream.transport import body_reader
 
 
@@ -40,13 +43,11 @@ class Fields(dict[str, Any]):
         return value
 
 
-def _json(data: bytes, response: httpx2.Response) -> Any:
+def _json(data: bytes) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise anthropic.APIResponseValidationError(
-            response, data, message="The upstream sent a body that is not JSON."
-        ) from exc
+        raise UnreadableAnswer("The upstream sent a body that is not JSON.") from exc
 
 
 def _event(name: bytes | None, data: bytes, response: httpx2.Response) -> Fields:
@@ -55,8 +56,8 @@ def _event(name: bytes | None, data: bytes, response: httpx2.Response) -> Fields
             body: Any = orjson.loads(data)
         except orjson.JSONDecodeError:
             body = data.decode(errors="replace")
-        raise anthropic.APIStatusError(f"{body}", response=response, body=body)
-    return Fields(_json(data, response))
+        raise UpstreamStatusError(response.status_code, body, response.headers)
+    return Fields(_json(data))
 
 
 def _complete_lines(buffer: bytes) -> tuple[list[bytes], bytes]:
@@ -76,7 +77,7 @@ class _EventParser:
         self._response = response
         self._name: bytes | None = None
         self._data: list[bytes] = []
-        self.failure: anthropic.AnthropicError | None = None
+        self.failure: UpstreamError | None = None
 
     def feed(self, lines: list[bytes]) -> list[Fields]:
         events = []
@@ -85,7 +86,7 @@ class _EventParser:
                 if self._data:
                     try:
                         events.append(_event(self._name, b"\n".join(self._data), self._response))
-                    except anthropic.AnthropicError as exc:
+                    except UpstreamError as exc:
                         self.failure = exc
                         return events
                 self._name, self._data = None, []
@@ -150,20 +151,18 @@ def whole_message_reader(response: httpx2.Response) -> Callable[[], Awaitable[li
         if read:
             return None
         read = True
-        return message_events(await response.aread(), response)
+        return message_events(await response.aread())
 
     return next_batch
 
 
-def message_events(body: bytes, response: httpx2.Response) -> list[Fields]:
+def message_events(body: bytes) -> list[Fields]:
     """A whole Message as the events of its stream: message_start, each content block
     opened, its content as one delta, closed; message_delta with the stop reason and
     usage; message_stop."""
-    message = _json(body, response)
+    message = _json(body)
     if not isinstance(message, dict) or message.get("type") != "message":
-        raise anthropic.APIResponseValidationError(
-            response, message, message="The upstream's answer is not a Message."
-        )
+        raise UnreadableAnswer("The upstream's answer is not a Message.")
     usage = message.get("usage") or {}
     events: list[dict[str, Any]] = [
         {

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
+from drafter.services.chat.upstream import retry
 
 RATE_LIMITED = 429
 OVERLOADED = 529
@@ -38,18 +39,10 @@ def fingerprint(secret: str) -> str:
 
 
 def retry_after_s(headers: Mapping[str, str]) -> float | None:
-    """The upstream's ``retry-after-ms`` (preferred, as the SDK prefers it) or
-    ``retry-after`` (seconds) in seconds; None when absent, unreadable or negative."""
-    try:
-        if "retry-after-ms" in headers:
-            seconds = float(headers["retry-after-ms"]) / 1000
-        elif "retry-after" in headers:
-            seconds = float(headers["retry-after"])
-        else:
-            return None
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
+    """The wait the upstream asked for, read as the retries read it (``retry``:
+    ``retry-after-ms``, else ``retry-after``); None when absent, unreadable or negative."""
+    seconds = retry.retry_after_s(headers)
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
 @dataclass(eq=False)

@@ -1,18 +1,19 @@
 """The chat service's HTTP/1.1 transport to Anthropic: keep-alive connections on asyncio
-with httptools' parser (the one uvicorn uses), under the anthropic SDK's httpx2 client.
+with httptools' parser (the one uvicorn uses), under the upstream client
+(``upstream.client``; for an SDK credential, the anthropic SDK's httpx2 client).
 
-The SDK still builds every request, authenticates, retries and raises its exceptions;
-this transport only moves bytes, as the httpx transport interface defines it, for less
-CPU per call than the SDK's own transports (the figures are bench/'s).
+The client builds every request, authenticates, retries and raises its exceptions; this
+transport only moves bytes, as the httpx transport interface defines it, for less CPU per
+call than the SDK's own transports (the figures are bench/'s).
 
 - Connections are kept per origin and reused when the previous answer was read to its end
   and allowed keep-alive; TCP keep-alive probes as the SDK's own client sets them.
 - Timeouts come from the request (``connect``, ``read`` between two reads, ``write`` while
   the socket's buffer is full) and fail as httpx2's ``ConnectTimeout``, ``ReadTimeout``
-  and ``WriteTimeout``, so the SDK retries them as it would its own. The read timeout is
-  one timer per connection, looked at only when it fires (and moved on to the current
-  wait's deadline then), so a read costs a clock read rather than a timer of its own:
-  a stream's reads are its events.
+  and ``WriteTimeout``, which the client retries as attempts that got no answer. The read
+  timeout is one timer per connection, looked at only when it fires (and moved on to the
+  current wait's deadline then), so a read costs a clock read rather than a timer of its
+  own: a stream's reads are its events.
 - A pooled connection the server closed while it sat idle is replaced once, when it fails
   before any byte of the answer arrived (the request cannot have been processed).
 - Body bytes that arrived since the last read are handed over as one piece, so what

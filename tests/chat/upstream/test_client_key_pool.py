@@ -7,12 +7,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-import anthropic
 import orjson
 import pytest
 
 from drafter.services.chat.upstream.client import MessagesApi
-from drafter.services.chat.upstream.key_pool import KeyPool
+from drafter.services.chat.upstream.config import UpstreamConfig
+from drafter.services.chat.upstream.exceptions import UpstreamStatusError
 from drafter.services.chat.upstream.transport import UpstreamTransport
 from tests.chat.upstream.test_client import PARAMS
 from tests.fakes.anthropic_server import FakeAnthropic, Reply
@@ -22,17 +22,12 @@ KEYS = ("sk-ant-one-AAAA", "sk-ant-two-BBBB", "sk-ant-three-CCCC")
 
 @pytest.fixture
 async def api(fake_anthropic: FakeAnthropic) -> AsyncIterator[MessagesApi]:
-    transport = UpstreamTransport()
-    client = anthropic.AsyncAnthropic(
-        base_url=fake_anthropic.base_url,
-        api_key=KEYS[0],
-        max_retries=2,
-        http_client=anthropic.DefaultAsyncHttpxClient(transport=transport),
-    )
+    config = UpstreamConfig(base_url=fake_anthropic.base_url, api_keys=KEYS, max_retries=2)
+    messages = MessagesApi(config, UpstreamTransport())
     try:
-        yield MessagesApi(client, transport, KeyPool(KEYS))
+        yield messages
     finally:
-        await client.close()
+        await messages.aclose()
 
 
 def keys_sent(fake: FakeAnthropic) -> list[str]:
@@ -82,11 +77,11 @@ async def test_when_every_key_fails_the_request_costs_three_attempts(
         fake_anthropic.key_replies[key] = Reply(status=529, headers={"retry-after-ms": "5"})
     api.keys.cool_down(api.keys.keys[2], 60, 429)
 
-    with pytest.raises(anthropic.OverloadedError):
+    with pytest.raises(UpstreamStatusError, match="529"):
         async with api.open(PARAMS, stream=False):
             pass
 
-    # key-1 fails; key-2 is ready: at once; then every key cools: the SDK's backoff
+    # key-1 fails; key-2 is ready: at once; then every key cools: the backoff
     # (5 ms as retry-after-ms says) and the key back first, key-1.
     assert keys_sent(fake_anthropic) == [KEYS[0], KEYS[1], KEYS[0]]
     assert all(k.in_flight == 0 for k in api.keys.keys)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anthropic
 import httpx2
 import orjson
 import pytest
 
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
 from drafter.services.chat.upstream.events import Fields, UpstreamEvents, message_events
+from drafter.services.chat.upstream.exceptions import UnreadableAnswer, UpstreamStatusError
 
 STREAM = (
     b"event: message_start\n"
@@ -94,26 +94,27 @@ async def test_data_over_several_lines_and_a_missing_final_blank_line() -> None:
     assert events == [{"type": "message_stop"}]
 
 
-async def test_an_error_event_raises_what_the_sdk_raises_after_the_events_before_it() -> None:
+async def test_an_error_event_raises_a_status_error_after_the_events_before_it() -> None:
     body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     error = b"event: error\ndata: " + orjson.dumps(body) + b"\n\n"
     seen: list[Fields] = []
-    with pytest.raises(anthropic.APIStatusError) as raised:
+    with pytest.raises(UpstreamStatusError) as raised:
         async for batch in upstream_event_batches(_response([STREAM + error + STREAM])):
             seen.extend(batch)
     assert raised.value.body == body
+    assert (raised.value.status_code, raised.value.error_type) == (200, "overloaded_error")
     assert [e.type for e in seen] == ["message_start", "content_block_delta", "ping"]
 
 
 async def test_data_that_is_not_json_is_an_unreadable_answer() -> None:
-    with pytest.raises(anthropic.APIResponseValidationError):
+    with pytest.raises(UnreadableAnswer):
         await _read([b"event: message_start\ndata: {not json\n\n"])
 
 
 def _unfold(message: dict[str, Any], **options: Any) -> tuple[ChoiceStream, Any]:
     choice = ChoiceStream(**options)
     builder = ChoiceBuilder()
-    for event in message_events(orjson.dumps(message), _response([])):
+    for event in message_events(orjson.dumps(message)):
         for proto_event in choice.events_from(event):
             builder.add(proto_event)
     return choice, builder.build()
@@ -137,7 +138,7 @@ MESSAGE: dict[str, Any] = {
 
 
 def test_a_whole_message_unfolds_into_the_events_of_its_stream() -> None:
-    events = message_events(orjson.dumps(MESSAGE), _response([]))
+    events = message_events(orjson.dumps(MESSAGE))
     kinds = [(e.type, e.delta.type if e.type == "content_block_delta" else None) for e in events]
     assert kinds[0] == ("message_start", None) and kinds[-2:] == [
         ("message_delta", None),
@@ -163,7 +164,7 @@ def test_a_whole_message_translates_like_its_stream() -> None:
 
 
 def test_a_body_that_is_not_a_message_is_an_unreadable_answer() -> None:
-    with pytest.raises(anthropic.APIResponseValidationError):
-        message_events(b'{"type": "error"}', _response([]))
-    with pytest.raises(anthropic.APIResponseValidationError):
-        message_events(b"<html>", _response([]))
+    with pytest.raises(UnreadableAnswer):
+        message_events(b'{"type": "error"}')
+    with pytest.raises(UnreadableAnswer):
+        message_events(b"<html>")
