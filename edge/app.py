@@ -35,6 +35,7 @@ from drafter.edge.errors import install_error_handlers
 from drafter.edge.oauth import authorize, token
 from drafter.edge.responses import routes as responses
 from drafter.edge.responses import stored_routes as stored_responses
+from drafter.edge.responses.sealing import sealer
 from drafter.edge.server.body_limit import BodyLimit
 from drafter.edge.server.cors import ApiCors
 from drafter.edge.server.stream_cap import StreamCap
@@ -42,6 +43,7 @@ from drafter.edge.settings import EdgeSettings
 from drafter.edge.web import auth, dashboard, status_page
 from drafter.edge.web.context import STATIC_DIR, build_web
 from drafter.edge.web.forms import install_form_handlers
+from drafter.edge.web.secret_key import load_secret_key
 from drafter.http_observer import RequestObserver
 
 API_PREFIXES = ("/api/v1", "/v1")
@@ -85,7 +87,11 @@ def create_app(
         app.state.settings = settings
         app.state.services = services
         app.state.accounting = accounting
-        app.state.web = web = build_web(settings, services)
+        # The secret key, read (or created) once: it signs the web's cookies and seals
+        # the Responses API's reasoning items.
+        secret = load_secret_key(settings.secret_key, settings.data_dir)
+        app.state.sealer = sealer(secret)
+        app.state.web = web = build_web(settings, services, secret)
         try:
             yield
         finally:

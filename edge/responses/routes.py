@@ -14,13 +14,10 @@ items and the output items, reasoning sealed as a client gets it.
 from __future__ import annotations
 
 import time
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import SecretStr
 from starlette.responses import Response
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
@@ -32,13 +29,12 @@ from drafter.edge.api.accounting import (
     unless_disconnected,
 )
 from drafter.edge.api.bodies import REQUEST_ID_HEADER, new_id, parse_json_body, request_id
-from drafter.edge.deps import ApiContext, ApiDep
+from drafter.edge.deps import ApiDep
 from drafter.edge.responses.call import ResponseCall
 from drafter.edge.responses.protocol import ResponsesRequest, refusal
-from drafter.edge.responses.sealing import Sealer, sealer
+from drafter.edge.responses.sealing import Sealer
 from drafter.edge.responses.store import load_conversation, store_response
 from drafter.edge.server.event_stream import EventStreamResponse
-from drafter.edge.web.secret_key import load_secret_key
 
 router = APIRouter(tags=["responses"])
 
@@ -48,17 +44,6 @@ _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 Item = dict[str, Any]
 
 
-def _sealer(api: ApiContext) -> Sealer:
-    return _settings_sealer(api.settings.secret_key, api.settings.data_dir)
-
-
-@cache
-def _settings_sealer(configured: SecretStr | None, data_dir: Path) -> Sealer:
-    """The sealer of these settings: the key is read once, as the web's signer reads it
-    at start, not from the data directory on every request."""
-    return sealer(load_secret_key(configured, data_dir))
-
-
 @router.post("/responses")
 async def create_response(request: Request, api: ApiDep) -> Response:
     body = parse_json_body(await request.body(), ResponsesRequest)
@@ -66,7 +51,7 @@ async def create_response(request: Request, api: ApiDep) -> Response:
     if refused is not None:
         raise refused
     rid = request_id(request.headers.get(REQUEST_ID_HEADER))
-    seal = _sealer(api)
+    seal: Sealer = request.app.state.sealer  # the edge's secret key's (``edge/app.py``)
     input_items = body.input_items()
     previous: list[Item] = []
     if body.previous_response_id:

@@ -125,6 +125,7 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(TurnBufferedTransport(transport, self.loop))
+        self._self_ref = weakref.ref(self)  # one per connection, for each request's watch
         self._arm_head_deadline()
 
     def on_message_begin(self) -> None:
@@ -142,7 +143,7 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
             extensions = scope.setdefault("extensions", {})
             cycle_ref = weakref.ref(cycle)
             extensions[BODY_SEND] = _body_send(cycle_ref)
-            extensions[ON_DISCONNECT] = _disconnect_watch(weakref.ref(self), cycle_ref)
+            extensions[ON_DISCONNECT] = _disconnect_watch(self._self_ref, cycle_ref)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_deadline()

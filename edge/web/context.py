@@ -18,7 +18,6 @@ from drafter.edge.clients import Services
 from drafter.edge.settings import EdgeSettings
 from drafter.edge.web.csrf import CSRF_FIELD, csrf_nonce, csrf_token, csrf_valid, set_csrf_cookie
 from drafter.edge.web.ratelimit import RateLimiter, build_rate_limiter
-from drafter.edge.web.secret_key import load_secret_key
 from drafter.edge.web.sessions import SignedIn, Signer, current_user, session_token
 
 WEB_DIR = Path(__file__).parent
@@ -61,9 +60,9 @@ def utc_time(unix_seconds: int) -> str:
     return dt.datetime.fromtimestamp(unix_seconds, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def build_web(settings: EdgeSettings, services: Services) -> Web:
-    """Reads (or creates) the secret key and sets up templates and the rate limiter."""
-    key = load_secret_key(settings.secret_key, settings.data_dir)
+def build_web(settings: EdgeSettings, services: Services, key: bytes) -> Web:
+    """Sets up the signer of ``key`` (the edge's secret key), templates and the rate
+    limiter."""
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
         autoescape=True,

@@ -109,7 +109,7 @@ class ChoiceStream:
     def events_from(self, event: Any) -> list[Event]:
         """The proto events one upstream event gives (often none). After a stop sequence
         enforced here only usage is taken."""
-        if not isinstance(event, dict):  # the SDK's typed events
+        if not isinstance(event, dict):  # an event object read only by attribute
             kind = event.type
         elif (kind := event.get("type")) == "content_block_delta" and self.format_tool is None:
             # Most of a stream: answer text, read off the event's JSON as it is.

@@ -130,7 +130,7 @@ class ResponseWriter:
         ]
 
     def events_from(self, event: Any) -> list[Event]:
-        if not isinstance(event, dict):  # the SDK's typed events
+        if not isinstance(event, dict):  # an event object read only by attribute
             kind = event.type
         elif (kind := event.get("type")) == "content_block_delta":
             # Most of a stream: answer text, read off the event's JSON as it is.
