@@ -60,8 +60,10 @@ ruff check .
 ruff format --check .
 
 log "deptry"
-# runtime imports are declared runtime dependencies ([tool.deptry] in pyproject.toml)
-deptry .
+# runtime imports are declared runtime dependencies ([tool.deptry] in pyproject.toml); only
+# the package's own sources are scanned (drafter/, and edge/ and services/ it links to), not
+# whatever else is in the checkout, such as a virtualenv of any name
+deptry drafter edge services
 
 log "import contracts"
 # the architecture: edge and services independent, the kernel imports neither
