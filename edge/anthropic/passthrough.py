@@ -127,8 +127,9 @@ class MessagesCall(RelayedCall):
                 parts = [self._record(answer) async for answer in self._answers()]
                 yield error_event(b"".join(part for part in parts if part))
                 return
-            async for answer in self._answers():
-                event = self._record(answer)
+            read = self._read
+            while (answer := await read()) is not aio.EOF:
+                event = self._record(answer)  # type: ignore[arg-type]
                 if event:
                     if event.startswith(_CONTENT_EVENTS):
                         self._settlement.deliver(0, len(event))

@@ -6,11 +6,14 @@ Messages passthrough (``edge/anthropic/passthrough.py``) and a Responses call
 The first answer is awaited apart, within a wait (``first_answer``): a failure before it
 still gets its own HTTP status, and an upstream that is slow to start gets its response
 started (with keep-alives) while the read goes on, then taken by the next ``_read``.
+Every other read is the call's own ``read``, with nothing in between: a stream reads once
+per event.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import grpc
 from grpc import aio
@@ -29,6 +32,8 @@ class RelayedCall:
         self._accounting = accounting
         self._settlement = settlement
         self._pending: asyncio.Future[object] | None = None
+        # The next read: the call's own, or the first answer's while it is still awaited.
+        self._read: Callable[[], Awaitable[object]] = rpc.read
 
     async def first_answer(self, wait_s: float | None) -> object | None:
         """The first answer; None when none came within ``wait_s`` (it is still awaited,
@@ -37,6 +42,7 @@ class RelayedCall:
         try:
             done, _ = await asyncio.wait((pending,), timeout=wait_s)
             if not done:
+                self._read = self._pending_answer
                 return None
             self._pending = None
             answer: object = pending.result()
@@ -50,8 +56,9 @@ class RelayedCall:
             await self._accounting.conclude(self._settlement, accounts_pb.OUTCOME_CANCELLED)
             raise
 
-    async def _read(self) -> object:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            return await pending
-        return await self._rpc.read()
+    async def _pending_answer(self) -> object:
+        """The first answer, still awaited when ``first_answer`` gave up waiting."""
+        pending, self._pending = self._pending, None
+        self._read = self._rpc.read
+        assert pending is not None
+        return await pending

@@ -15,11 +15,12 @@ clock read, not a timer of its own.
 
 Per event, the cost is kept to the stream's own work: the frames are sent from a task of
 their own (a wake-up resumes that short chain of coroutines, not the app's whole stack of
-middleware and routing), and, under Drafter's HTTP server, straight to the server's
-``send`` (``BODY_SEND``): the middleware sees the response's start, which is all it looks
-at, not every frame. There the task is also handed off to the server, so that while a
-stream flows nothing of the request's middleware and routing is kept, not even the
-wrappers of ``send`` and ``receive``.
+middleware and routing), and, under Drafter's HTTP server, written straight to the
+connection (``BODY_WRITER``), a plain call per frame, with no ASGI message and no
+coroutine: the middleware sees the response's start, which is all it looks at, not every
+frame. There the task is also handed off to the server, so that while a stream flows
+nothing of the request's middleware and routing is kept, not even the wrappers of
+``send`` and ``receive``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from drafter.asgi_handoff import hand_off
-from drafter.edge.server.http_protocol import BODY_SEND, ON_DISCONNECT, DisconnectWatch
+from drafter.edge.server.http_protocol import (
+    BODY_WRITER,
+    ON_DISCONNECT,
+    BodyWriter,
+    DisconnectWatch,
+)
 
 KEEPALIVE = b": keep-alive\n\n"
 # A timer that fires this close to its time is taken as on time (the loop's clock is coarse).
@@ -59,26 +65,26 @@ class EventStreamResponse(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         extensions = scope.get("extensions") or {}
-        body_send = extensions.get(BODY_SEND)
+        writer: BodyWriter | None = extensions.get(BODY_WRITER)
         watch = extensions.get(ON_DISCONNECT)
         loop = asyncio.get_running_loop()
         # The frames are sent from a task of their own: each event then wakes a short
         # chain of coroutines, not the whole stack of the app's middleware and routing
         # (which a task resumes, frame by frame, on every wake-up).
-        if body_send is not None and watch is not None and not scope.get("fastapi.telemetry"):
+        if writer is not None and watch is not None and not scope.get("fastapi.telemetry"):
             # Under Drafter's HTTP server (and unless the request is traced: its span
             # must cover the whole stream) that stack is not even kept: the head goes
             # through the middleware, which looks at nothing else, and the task, which
-            # sends the rest straight to the server, is handed off to it
+            # writes the rest straight to the connection, is handed off to it
             # (``drafter.asgi_handoff``): the app returns, the stack unwinds.
             await send(self._head())
-            sending = loop.create_task(self._relay(body_send, body_send, watch=watch, head=False))
+            sending = loop.create_task(self._relay(send, writer, watch=watch, head=False))
             if not hand_off(scope, sending):
                 await sending
             return
         # Otherwise the task is awaited here, and cancelling the request (the server
         # stopping) cancels it.
-        await loop.create_task(self._relay(send, body_send or send, receive=receive))
+        await loop.create_task(self._relay(send, writer, receive=receive))
 
     def _head(self) -> Message:
         headers = self.raw_headers
@@ -87,7 +93,7 @@ class EventStreamResponse(StreamingResponse):
     async def _relay(
         self,
         send: Send,
-        body_send: Send,
+        writer: BodyWriter | None,
         *,
         receive: Receive | None = None,
         watch: DisconnectWatch | None = None,
@@ -110,7 +116,7 @@ class EventStreamResponse(StreamingResponse):
         elif receive is not None:
             watcher = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, left))
         try:
-            await self.stream_response(send, body_send, head=head)
+            await self.stream_response(send, writer, head=head)
         except asyncio.CancelledError:
             if not gone:
                 raise
@@ -127,27 +133,57 @@ class EventStreamResponse(StreamingResponse):
             await self.background()
 
     async def stream_response(
-        self, send: Send, body_send: Send | None = None, *, head: bool = True
+        self, send: Send, writer: BodyWriter | None = None, *, head: bool = True
     ) -> None:
-        """The head (unless not ``head``) and the end through ``send``, the frames through
-        ``body_send`` (by default ``send`` too)."""
-        body_send = body_send or send
+        """The head and the end through ``send`` (without ``head``, both are the
+        caller's, and the end is ``writer``'s), the frames through ``writer`` when there
+        is one, else through ``send`` too."""
         if head:
             await send(self._head())
+        if writer is not None:
+            await self._write_frames(writer)
+        else:
+            await self._send_frames(send)
+        if head or writer is None:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        else:
+            await writer.end()
+
+    async def _write_frames(self, writer: BodyWriter) -> None:
+        """Each frame a plain write; only a socket over its high-water mark is awaited."""
         keepalive = (
-            _KeepAlive(body_send, self._keepalive_s, self._keepalive) if self._keepalive_s else None
+            _WrittenKeepAlive(writer, self._keepalive_s, self._keepalive)
+            if self._keepalive_s
+            else None
+        )
+        write = writer.write if keepalive is None else keepalive.write
+        try:
+            async for chunk in self.body_iterator:
+                write(chunk if isinstance(chunk, bytes) else _as_bytes(chunk, self.charset))
+                if writer.paused:
+                    await writer.drain()
+        finally:
+            if keepalive is not None:
+                keepalive.stop()
+
+    async def _send_frames(self, send: Send) -> None:
+        keepalive = (
+            _KeepAlive(send, self._keepalive_s, self._keepalive) if self._keepalive_s else None
         )
         try:
             async for chunk in self.body_iterator:
                 body = chunk.encode(self.charset) if isinstance(chunk, str) else chunk
                 if keepalive is None:
-                    await body_send({"type": "http.response.body", "body": body, "more_body": True})
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
                 else:
                     await keepalive.write(body)
         finally:
             if keepalive is not None:
                 await keepalive.stop()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _as_bytes(chunk: str | memoryview, charset: str) -> bytes:
+    return chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
 
 
 async def _wait_for_disconnect(receive: Receive, left: Callable[[], None]) -> None:
@@ -156,8 +192,41 @@ async def _wait_for_disconnect(receive: Receive, left: Callable[[], None]) -> No
     left()
 
 
+class _WrittenKeepAlive:
+    """Writes frames through a :class:`BodyWriter`, and ``frame`` after ``interval``
+    seconds without one: writes are plain calls, so the timer writes it itself."""
+
+    def __init__(self, writer: BodyWriter, interval: float, frame: bytes = KEEPALIVE) -> None:
+        self._writer = writer
+        self._interval = interval
+        self._frame = frame
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time()
+        self._timer = self._loop.call_at(self._last + interval, self._due)
+
+    def write(self, body: bytes) -> None:
+        self._writer.write(body)
+        self._last = self._loop.time()
+
+    def _due(self) -> None:
+        now = self._loop.time()
+        due_at = self._last + self._interval
+        if due_at - now > _EARLY_S:
+            self._timer = self._loop.call_at(due_at, self._due)
+            return
+        if not self._writer.paused:  # a socket still full needs no comment to stay open
+            self.write(self._frame)
+        else:
+            self._last = now
+        self._timer = self._loop.call_at(self._last + self._interval, self._due)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+
 class _KeepAlive:
-    """Writes frames, and ``frame`` after ``interval`` seconds without one."""
+    """Writes frames as ASGI messages, and ``frame`` after ``interval`` seconds without
+    one (from a task, as a message's ``send`` is a coroutine)."""
 
     def __init__(
         self, send: Callable[[Message], Awaitable[None]], interval: float, frame: bytes = KEEPALIVE

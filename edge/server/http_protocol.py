@@ -9,10 +9,10 @@ socket when the turn ends, as Node's HTTP server corks a socket until the next t
 JSON answer is one write, and the frames of events that arrived together leave together.
 Nothing waits longer than the rest of the turn, and flow control is the socket's own.
 
-It also puts the server's own ``send`` in the scope (``BODY_SEND``), for the body of a
-stream that need not pass through every middleware once per event, and a way to be told
-when the client goes away (``ON_DISCONNECT``), for a stream that need not keep a task
-waiting for ``http.disconnect``.
+It also puts a writer of the response's body in the scope (``BODY_WRITER``), for a
+stream whose frames need not pass through every middleware, nor through an ASGI message
+and a coroutine each, and a way to be told when the client goes away (``ON_DISCONNECT``),
+for a stream that need not keep a task waiting for ``http.disconnect``.
 
 It also closes a connection whose request head (request line and headers) is not
 complete ``header_timeout_s`` after its first byte, or after the connection opened: a
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -103,10 +103,11 @@ class TurnBufferedTransport(asyncio.Transport):
 
 
 DEFAULT_HEADER_TIMEOUT_S = 10.0
-# The ASGI scope extension that holds the server's own ``send``, below every middleware:
-# a long response's body messages can go straight to it (``EventStreamResponse``), while
-# its start and its end still pass through the middleware, which looks only at those.
-BODY_SEND = "drafter.body_send"
+# The ASGI scope extension that holds the connection's :class:`BodyWriter`, below every
+# middleware: a long response's frames can go straight to the socket's buffer
+# (``EventStreamResponse``), while its start still passes through the middleware, which
+# looks at nothing else.
+BODY_WRITER = "drafter.body_writer"
 # The scope extension that takes a callback to call if the client goes away before the
 # response is complete (None takes it back): what a stream needs to stop, without a task
 # of its own waiting on ``receive()`` for ``http.disconnect``.
@@ -142,7 +143,7 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
             scope: dict[str, Any] = self.scope  # type: ignore[assignment]
             extensions = scope.setdefault("extensions", {})
             cycle_ref = weakref.ref(cycle)
-            extensions[BODY_SEND] = _body_send(cycle_ref)
+            extensions[BODY_WRITER] = BodyWriter(cycle_ref)
             extensions[ON_DISCONNECT] = _disconnect_watch(self._self_ref, cycle_ref)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -166,17 +167,54 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
-def _body_send(cycle: weakref.ref[RequestResponseCycle]) -> Callable[[Any], Awaitable[None]]:
-    """The cycle's ``send``, through a weak reference: the cycle holds the scope, so a
-    strong one would make every request's scope and cycle a reference cycle, freed only
-    by the garbage collector instead of at once."""
+class BodyWriter:
+    """Writes a response's body after its start, as uvicorn's ``send`` would for
+    ``http.response.body`` messages (chunked framing, nothing after the client left or
+    for a HEAD request), but as a plain call: a stream's frame costs no ASGI message and
+    no coroutine. :meth:`end` ends the response through uvicorn's ``send``, which does
+    what follows an answer (keep-alive, the next request).
 
-    async def send(message: Any) -> None:
-        live = cycle()
-        if live is not None:
-            await live.send(message)
+    The cycle is held through a weak reference: it holds the scope, which holds this
+    writer, so a strong one would make every request's scope and cycle a reference cycle,
+    freed only by the garbage collector instead of at once."""
 
-    return send
+    __slots__ = ("_cycle",)
+
+    def __init__(self, cycle: weakref.ref[RequestResponseCycle]) -> None:
+        self._cycle = cycle
+
+    def write(self, body: bytes) -> None:
+        """Writes ``body`` as the response's next piece (dropped if the client left)."""
+        cycle = self._cycle()
+        if cycle is None or cycle.disconnected or not body:
+            return
+        if not cycle.response_started or cycle.response_complete:
+            raise RuntimeError("A body is written between the response's start and end.")
+        if cycle.chunked_encoding:
+            cycle.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
+        elif cycle.scope["method"] != "HEAD":
+            if len(body) > cycle.expected_content_length:
+                raise RuntimeError("Response content longer than Content-Length")
+            cycle.expected_content_length -= len(body)
+            cycle.transport.write(body)
+
+    @property
+    def paused(self) -> bool:
+        """The socket's buffer is over its high-water mark: :meth:`drain` before more."""
+        cycle = self._cycle()
+        return cycle is not None and cycle.flow.write_paused and not cycle.disconnected
+
+    async def drain(self) -> None:
+        """Returns when the socket takes writes again (or the client left)."""
+        cycle = self._cycle()
+        if cycle is not None and cycle.flow.write_paused and not cycle.disconnected:
+            await cycle.flow.drain()
+
+    async def end(self) -> None:
+        """Ends the response."""
+        cycle = self._cycle()
+        if cycle is not None:
+            await cycle.send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _disconnect_watch(
@@ -184,7 +222,7 @@ def _disconnect_watch(
     cycle: weakref.ref[RequestResponseCycle],
 ) -> DisconnectWatch:
     """Registers the callback for the client going away during this request's response
-    (called at once if it already has); weak references, as for ``_body_send``."""
+    (called at once if it already has); weak references, as for :class:`BodyWriter`."""
 
     def watch(callback: Callback | None) -> None:
         live, current = protocol(), cycle()

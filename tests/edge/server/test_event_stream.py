@@ -1,8 +1,9 @@
 """EventStreamResponse on a real uvicorn server (uvicorn's own protocol, and Drafter's,
-whose scope carries the server's ``send`` for the body and whose app hands a stream's rest
-off to the server): frames as they come, a keep-alive comment whenever the stream has
-been silent for the interval, a client that leaves closing the frames' generator, and
-under Drafter's server the middleware unwound while the stream still flows."""
+whose scope carries a writer for the body and whose app hands a stream's rest off to the
+server): frames as they come, a keep-alive comment whenever the stream has been silent
+for the interval, a client that leaves closing the frames' generator, a client that
+reads slowly holding the frames back (none lost), and under Drafter's server the
+middleware unwound while the stream still flows."""
 
 from __future__ import annotations
 
@@ -173,3 +174,36 @@ async def test_a_client_that_leaves_closes_the_frames(server: tuple[str, Script]
 
     await asyncio.wait_for(script.closed.wait(), 5)
     assert script.closed.is_set()
+
+
+async def test_a_client_that_reads_slowly_holds_the_frames_back_and_loses_none(
+    server: tuple[str, Script],
+) -> None:
+    url, script = server
+    frame = b"data: " + b"x" * 65_536 + b"\n\n"
+    count = 600  # ~39 MB: more than loopback's socket buffers hold
+    script.steps = [(0, frame)] * count
+    port = int(url.split(":")[2].split("/")[0])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /stream HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+
+    await asyncio.sleep(0.5)  # not reading: the socket fills and the writes must wait
+    held_back_at = script.frames_sent
+    received = await asyncio.wait_for(reader.read(-1), 30)
+    writer.close()
+
+    assert held_back_at < count
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert _unchunked(body) == frame * count
+
+
+def _unchunked(body: bytes) -> bytes:
+    pieces, at = [], 0
+    while True:
+        end = body.index(b"\r\n", at)
+        size = int(body[at:end], 16)
+        if size == 0:
+            return b"".join(pieces)
+        pieces.append(body[end + 2 : end + 2 + size])
+        at = end + 2 + size + 2
