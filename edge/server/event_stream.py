@@ -78,7 +78,9 @@ class EventStreamResponse(StreamingResponse):
             # writes the rest straight to the connection, is handed off to it
             # (``drafter.asgi_handoff``): the app returns, the stack unwinds.
             await send(self._head())
-            sending = loop.create_task(self._relay(send, writer, watch=watch, head=False))
+            # The task is given no ``send``: the middleware's wrappers of it, and what
+            # they hold, go with the stack.
+            sending = loop.create_task(self._relay(None, writer, watch=watch))
             if not hand_off(scope, sending):
                 await sending
             return
@@ -92,15 +94,14 @@ class EventStreamResponse(StreamingResponse):
 
     async def _relay(
         self,
-        send: Send,
+        send: Send | None,
         writer: BodyWriter | None,
         *,
         receive: Receive | None = None,
         watch: DisconnectWatch | None = None,
-        head: bool = True,
     ) -> None:
-        """The response (without its head unless ``head``); a client that goes away,
-        told by ``watch`` or else by ``receive``, stops it (nothing failed)."""
+        """The response (see :meth:`stream_response`); a client that goes away, told by
+        ``watch`` or else by ``receive``, stops it (nothing failed)."""
         task = asyncio.current_task()
         assert task is not None
         gone = False
@@ -116,7 +117,7 @@ class EventStreamResponse(StreamingResponse):
         elif receive is not None:
             watcher = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, left))
         try:
-            await self.stream_response(send, writer, head=head)
+            await self.stream_response(send, writer)
         except asyncio.CancelledError:
             if not gone:
                 raise
@@ -132,22 +133,21 @@ class EventStreamResponse(StreamingResponse):
         if self.background is not None:
             await self.background()
 
-    async def stream_response(
-        self, send: Send, writer: BodyWriter | None = None, *, head: bool = True
-    ) -> None:
-        """The head and the end through ``send`` (without ``head``, both are the
-        caller's, and the end is ``writer``'s), the frames through ``writer`` when there
-        is one, else through ``send`` too."""
-        if head:
-            await send(self._head())
+    async def stream_response(self, send: Send | None, writer: BodyWriter | None = None) -> None:
+        """The head and the end through ``send``, the frames through ``writer`` when
+        there is one, else through ``send`` too. Without ``send`` (a stream handed off),
+        the head went already, and the frames and the end go through ``writer``."""
+        if send is None:
+            assert writer is not None
+            await self._write_frames(writer)
+            await writer.end()
+            return
+        await send(self._head())
         if writer is not None:
             await self._write_frames(writer)
         else:
             await self._send_frames(send)
-        if head or writer is None:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        else:
-            await writer.end()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _write_frames(self, writer: BodyWriter) -> None:
         """Each frame a plain write; only a socket over its high-water mark is awaited."""
