@@ -9,27 +9,28 @@ to do but wait for the end.
 
 So the server wraps the app in :class:`HandingOff`, which puts a :class:`Handoff` in the
 scope's extensions (``HANDOFF``). A response that takes it (``hand_off``) gives it the
-task that sends the rest and returns: the whole chain unwinds and is freed, and
-:class:`HandingOff` awaits that task instead, in the request's own task, so the server
-still sees one request that ends with its response. What a middleware does at the end of
-the answer (a metric, a count of open streams) it registers with ``at_response_end``,
-which runs it once the response is over, handed off or not, in the request's task and
-context. Under a server without :class:`HandingOff` (a test client), ``hand_off`` and
-``at_response_end`` return False and the caller does its work in place, as usual.
+coroutine that sends the rest and returns: the whole chain unwinds and is freed, and
+:class:`HandingOff` runs that coroutine instead, in the request's own task (no second
+task per stream), so the server still sees one request that ends with its response.
+What a middleware does at the end of the answer (a metric, a count of open streams) it
+registers with ``at_response_end``, which runs it once the response is over, handed off
+or not, in the request's task and context. Under a server without :class:`HandingOff`
+(a test client), ``hand_off`` and ``at_response_end`` return False and the caller does
+its work in place, as usual.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+Rest = Coroutine[Any, Any, None]
 
 log = logging.getLogger("drafter.edge")
 
@@ -43,12 +44,12 @@ class Handoff:
     __slots__ = ("ended", "rest")
 
     def __init__(self) -> None:
-        self.rest: asyncio.Future[None] | None = None
+        self.rest: Rest | None = None
         self.ended: list[Callable[[], None]] = []
 
 
 class HandingOff:
-    """ASGI wrapper, outermost: awaits a request's handed-off rest, then runs its
+    """ASGI wrapper, outermost: runs a request's handed-off rest, then its
     end-of-response callbacks (last registered first, as ``finally`` blocks unwind)."""
 
     def __init__(self, app: App) -> None:
@@ -62,11 +63,14 @@ class HandingOff:
         scope.setdefault("extensions", {})[HANDOFF] = handoff
         try:
             await self.app(scope, receive, send)
-            if handoff.rest is not None:
+            rest, handoff.rest = handoff.rest, None
+            if rest is not None:
                 _drop_exited_stacks(scope)
-                await handoff.rest
+                await rest
         finally:
-            handoff.rest = None
+            if handoff.rest is not None:  # the app failed after handing it off: never run
+                handoff.rest.close()
+                handoff.rest = None
             while handoff.ended:
                 callback = handoff.ended.pop()
                 try:
@@ -87,9 +91,10 @@ def _handoff(scope: Scope) -> Handoff | None:
     return extensions.get(HANDOFF) if extensions else None
 
 
-def hand_off(scope: Scope, rest: asyncio.Future[None]) -> bool:
-    """Gives the server ``rest`` (the task sending the rest of the response) to await
-    after the app returns; False when the server cannot (then the caller awaits it)."""
+def hand_off(scope: Scope, rest: Rest) -> bool:
+    """Gives the server ``rest`` (the coroutine sending the rest of the response) to run
+    in the request's task after the app returns; False when the server cannot (then the
+    caller runs it)."""
     handoff = _handoff(scope)
     if handoff is None or handoff.rest is not None:
         return False

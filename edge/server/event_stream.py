@@ -74,15 +74,16 @@ class EventStreamResponse(StreamingResponse):
         if writer is not None and watch is not None and not scope.get("fastapi.telemetry"):
             # Under Drafter's HTTP server (and unless the request is traced: its span
             # must cover the whole stream) that stack is not even kept: the head goes
-            # through the middleware, which looks at nothing else, and the task, which
-            # writes the rest straight to the connection, is handed off to it
-            # (``drafter.asgi_handoff``): the app returns, the stack unwinds.
+            # through the middleware, which looks at nothing else, and the rest, which
+            # writes straight to the connection, is handed off to the server
+            # (``drafter.asgi_handoff``): the app returns, the stack unwinds, and the
+            # request's own task sends the rest.
             await send(self._head())
-            # The task is given no ``send``: the middleware's wrappers of it, and what
+            # The rest is given no ``send``: the middleware's wrappers of it, and what
             # they hold, go with the stack.
-            sending = loop.create_task(self._relay(None, writer, watch=watch))
-            if not hand_off(scope, sending):
-                await sending
+            rest = self._relay(None, writer, watch=watch)
+            if not hand_off(scope, rest):
+                await loop.create_task(rest)
             return
         # Otherwise the task is awaited here, and cancelling the request (the server
         # stopping) cancels it.
@@ -121,6 +122,7 @@ class EventStreamResponse(StreamingResponse):
         except asyncio.CancelledError:
             if not gone:
                 raise
+            task.uncancel()  # the task may be the request's own, which goes on
         finally:
             if watch is not None:
                 watch(None)
