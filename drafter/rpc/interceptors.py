@@ -93,8 +93,32 @@ def wrap_handler(
 ) -> grpc.RpcMethodHandler:
     """``handler`` with every exception it raises turned into a status (``_abort``), and
     observed (``observed_handler``); used by the server's interceptor (``remote``) and by
-    in-process calls (``drafter.rpc.local``)."""
+    in-process calls (``drafter.rpc.local``, through ``wrap_local_handler``)."""
     return observed_handler(method, _status_handler(method, handler, translate), remote=remote)
+
+
+# What becomes of an exception that a server stream's generator raised: ``context.abort``
+# with its status, as the status wrapper (``_status_handler``) does; it raises AbortError.
+StreamFailure = Callable[[Any, Exception], Awaitable[None]]
+
+
+def wrap_local_handler(
+    method: str, handler: grpc.RpcMethodHandler, translate: ExceptionTranslator | None = None
+) -> tuple[grpc.RpcMethodHandler, StreamFailure | None]:
+    """``wrap_handler`` for in-process calls, except for a server stream that is an async
+    generator: its generator is left as the servicer's, and what it raises is for its
+    reader (``drafter.rpc.local.LocalStreamCall``) to turn into the status with the
+    ``StreamFailure`` returned. The reader already runs the generator, message by message
+    (a stream's messages are its events): a wrapping generator would be one more layer to
+    pass through per message, for what the reader can do where it catches the exception."""
+    stream = handler.unary_stream
+    if stream is None or not inspect.isasyncgenfunction(stream):
+        return wrap_handler(method, handler, translate), None
+
+    async def failed(context: Any, exc: Exception) -> None:
+        await _abort(context, method, exc, translate)
+
+    return observed_handler(method, handler, remote=False), failed
 
 
 def _status_handler(

@@ -6,7 +6,7 @@ operations, gRPC's event-engine thread and the hand-off between its poller and a
 about half the CPU of a whole chat request, measured. :class:`LocalChannel` is what grpc-java's
 ``InProcessChannelBuilder`` and grpc-go's ``bufconn`` are for: the same registrations the
 server has (the generated ``add_..._to_server`` functions register into a
-:class:`LocalRegistry`), behind the same error wrapper as the server's interceptor, and
+:class:`LocalRegistry`), with the same statuses as the server's error interceptor, and
 what callers rely on kept: status codes with their rich details (raised as
 :class:`grpc.aio.AioRpcError`), deadlines, invocation metadata and cancellation (a
 cancelled caller cancels the handler; a cancelled stream closes the handler's generator).
@@ -22,25 +22,35 @@ everyone else (more edge processes, other consumers).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import grpc
 from grpc import aio
 
-from drafter.rpc.interceptors import ExceptionTranslator, wrap_handler
+from drafter.rpc.interceptors import ExceptionTranslator, StreamFailure, wrap_local_handler
 
 Metadata = Sequence[tuple[str, str | bytes]]
 _CANCELLED_DETAILS = "Locally cancelled by application!"
 _DEBUG = "in-process call"
 
 
+class Served(NamedTuple):
+    """A method as in-process calls run it (``wrap_local_handler``): its handler, and for
+    a server stream read straight off the servicer's generator, how what the generator
+    raises becomes the call's status."""
+
+    handler: grpc.RpcMethodHandler
+    stream_failure: StreamFailure | None = None
+
+
 class LocalRegistry:
     """The server side of in-process calls: what ``add_..._to_server`` registers into."""
 
     def __init__(self, translate: ExceptionTranslator | None = None) -> None:
-        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self._served: dict[str, Served] = {}
         self._generic: list[grpc.GenericRpcHandler] = []
         self._translate = translate  # the server's (``start_server``)
 
@@ -49,22 +59,23 @@ class LocalRegistry:
     ) -> None:
         for name, handler in handlers.items():
             path = f"/{service}/{name}"
-            self._handlers[path] = wrap_handler(path, handler, self._translate)
+            self._served[path] = self._serve(path, handler)
 
     def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
         self._generic.extend(handlers)
 
-    def handler(self, method: str) -> grpc.RpcMethodHandler | None:
-        found = self._handlers.get(method)
+    def served(self, method: str) -> Served | None:
+        found = self._served.get(method)
         if found is None:
             for generic in self._generic:
                 candidate = generic.service(_CallDetails(method))
                 if candidate is not None:
-                    found = self._handlers[method] = wrap_handler(
-                        method, candidate, self._translate
-                    )
+                    found = self._served[method] = self._serve(method, candidate)
                     break
         return found
+
+    def _serve(self, method: str, handler: grpc.RpcMethodHandler) -> Served:
+        return Served(*wrap_local_handler(method, handler, self._translate))
 
     def channel(self) -> LocalChannel:
         return LocalChannel(self)
@@ -82,15 +93,15 @@ class LocalChannel(aio.Channel):
     def __init__(self, registry: LocalRegistry) -> None:
         self._registry = registry
 
-    def _handler(self, method: str) -> grpc.RpcMethodHandler:
-        handler = self._registry.handler(method)
-        return handler if handler is not None else _unimplemented(method)
+    def _served(self, method: str) -> Served:
+        served = self._registry.served(method)
+        return served if served is not None else Served(_unimplemented(method))
 
     def unary_unary(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return _UnaryUnary(self._handler(method))
+        return _UnaryUnary(self._served(method).handler)
 
     def unary_stream(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return _UnaryStream(self._handler(method))
+        return _UnaryStream(self._served(method))
 
     def stream_unary(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return _ClientStreamingUnsupported(method)
@@ -186,8 +197,8 @@ def _deadline_exceeded() -> aio.AioRpcError:
     return _rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
 
 
-def _deadline(timeout: float | None) -> float | None:
-    return None if timeout is None else asyncio.get_running_loop().time() + timeout
+def _deadline(timeout: float | None, loop: asyncio.AbstractEventLoop) -> float | None:
+    return None if timeout is None else loop.time() + timeout
 
 
 class _UnaryUnary:
@@ -205,8 +216,9 @@ class _UnaryUnary:
         metadata: Metadata | None = None,
         **options: Any,
     ) -> asyncio.Task[Any]:
-        context = LocalContext(metadata, _deadline(timeout))
-        return asyncio.get_running_loop().create_task(self._invoke(request, context))
+        loop = asyncio.get_running_loop()
+        context = LocalContext(metadata, _deadline(timeout, loop))
+        return loop.create_task(self._invoke(request, context))
 
     async def _invoke(self, request: Any, context: LocalContext) -> Any:
         deadline = context.deadline
@@ -236,8 +248,9 @@ class _UnaryStream:
     """A server-streaming method, pulled by the caller: each ``read()`` runs the handler's
     generator, in the reading task, up to its next message."""
 
-    def __init__(self, handler: grpc.RpcMethodHandler) -> None:
-        self._behaviour: Callable[..., AsyncIterator[Any]] = handler.unary_stream
+    def __init__(self, served: Served) -> None:
+        self._behaviour: Callable[..., AsyncIterator[Any]] = served.handler.unary_stream
+        self._failure = served.stream_failure
 
     def __call__(
         self,
@@ -247,8 +260,9 @@ class _UnaryStream:
         metadata: Metadata | None = None,
         **options: Any,
     ) -> LocalStreamCall:
-        context = LocalContext(metadata, _deadline(timeout))
-        return LocalStreamCall(self._behaviour(request, context), context)
+        loop = asyncio.get_running_loop()
+        context = LocalContext(metadata, _deadline(timeout, loop))
+        return LocalStreamCall(self._behaviour(request, context), context, loop, self._failure)
 
 
 class LocalStreamCall(aio.UnaryStreamCall):
@@ -257,11 +271,24 @@ class LocalStreamCall(aio.UnaryStreamCall):
     Its deadline is one timer for the whole call, armed at the first read: when it fires
     during a read, the reading task is cancelled there and the read fails with
     DEADLINE_EXCEEDED; between reads, the next read fails so. A stream's reads are its
-    events, so a read costs no timer of its own."""
+    events, so a read costs no timer of its own.
 
-    def __init__(self, messages: AsyncIterator[Any], context: LocalContext) -> None:
+    With ``failure`` (``wrap_local_handler``), ``messages`` is the servicer's own
+    generator, and what it raises becomes the call's status here, as the server's status
+    wrapper would answer it. The call's ``loop`` is passed in, so that a read looks up
+    its task without the process-id check of an implicit loop (a system call)."""
+
+    def __init__(
+        self,
+        messages: AsyncIterator[Any],
+        context: LocalContext,
+        loop: asyncio.AbstractEventLoop,
+        failure: StreamFailure | None = None,
+    ) -> None:
         self._messages = messages
         self._context = context
+        self._loop = loop
+        self._failure = failure
         self._reader: asyncio.Task[Any] | None = None
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._expired = False  # the deadline passed
@@ -274,22 +301,20 @@ class LocalStreamCall(aio.UnaryStreamCall):
     async def read(self) -> Any:
         if self._code is not None:
             return self._after_end()
+        loop = self._loop
         if self._expired:  # it passed between reads: the handler never resumes
-            self._closing = asyncio.get_running_loop().create_task(self._close_messages())
+            self._closing = loop.create_task(self._close_messages())
             return self._past_deadline()
-        reader = self._reader = asyncio.current_task()
+        reader = self._reader = asyncio.current_task(loop)
         if self._deadline_timer is None and self._context.deadline is not None:
-            self._deadline_timer = asyncio.get_running_loop().call_at(
-                self._context.deadline, self._deadline_passed
-            )
+            self._deadline_timer = loop.call_at(self._context.deadline, self._deadline_passed)
         try:
             return await anext(self._messages)
         except StopAsyncIteration:
             self._end(grpc.StatusCode.OK)
             return aio.EOF
         except aio.AbortError:
-            self._end(self._context.code(), self._context.error())
-            raise self._error from None  # type: ignore[misc]
+            return self._aborted()
         except asyncio.CancelledError:
             # Ours (the deadline) unless the task was also cancelled by someone else.
             if self._cancelled_for_deadline and reader is not None:
@@ -297,8 +322,24 @@ class LocalStreamCall(aio.UnaryStreamCall):
                 if reader.uncancel() == 0:
                     return self._past_deadline()
             raise
+        except Exception as exc:
+            if self._failure is None:
+                raise
+            return await self._failed(exc)
         finally:
             self._reader = None
+
+    def _aborted(self) -> NoReturn:
+        """The handler aborted: the status it set ends the call."""
+        self._end(self._context.code(), self._context.error())
+        raise self._error from None  # type: ignore[misc]
+
+    async def _failed(self, exc: Exception) -> NoReturn:
+        """The handler's generator raised ``exc``: the status the server would answer."""
+        assert self._failure is not None
+        with contextlib.suppress(aio.AbortError):  # it aborts: the status is in the context
+            await self._failure(self._context, exc)
+        self._aborted()
 
     def _deadline_passed(self) -> None:
         self._deadline_timer = None
@@ -349,7 +390,7 @@ class LocalStreamCall(aio.UnaryStreamCall):
         if self._reader is not None:
             self._reader.cancel()
         elif hasattr(self._messages, "aclose"):
-            self._closing = asyncio.get_running_loop().create_task(self._messages.aclose())
+            self._closing = self._loop.create_task(self._messages.aclose())
         return True
 
     def cancelled(self) -> bool:

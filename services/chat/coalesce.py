@@ -6,13 +6,16 @@ its own pace leaves nothing waiting, so nothing changes; a burst (one network re
 carrying many events, or a busy process, whose unread bytes the transport hands over in
 one read) costs one gRPC message, one SSE frame and one socket write instead of one per
 piece.
+
+The service reads one choice's batches (a list of events per upstream read) itself,
+coalescing each (``coalesce``); several choices' batches come interleaved through
+``interleaved``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Iterable, Sequence
-from contextlib import aclosing
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 
@@ -49,24 +52,14 @@ def coalesce(events: Iterable[Event]) -> list[Event]:
     return merged
 
 
-async def coalesced(
+async def interleaved(
     streams: Sequence[AsyncGenerator[list[Event], None]],
-) -> AsyncGenerator[Event, None]:
-    """The events of ``streams`` (each a list per upstream read), coalesced. One stream is
-    read in the caller's task, each read's events merged. Several are read by a task each
-    into one queue, interleaved as they come, and what is queued when the caller asks is
-    merged. The first failure ends all of them, after the events that came before it;
-    closing this generator closes every upstream read."""
-    if len(streams) == 1:
-        async with aclosing(streams[0]) as only:
-            async for batch in only:
-                if len(batch) == 1:  # a model at its own pace: one event per read
-                    yield batch[0]
-                else:
-                    for event in coalesce(batch):
-                        yield event
-                del batch  # not kept while the next one is awaited
-        return
+) -> AsyncGenerator[list[Event], None]:
+    """The batches of ``streams`` (each a list of events per upstream read), interleaved
+    as they come: each stream is read by a task of its own into one queue, and what is
+    queued when the caller asks comes as one batch (for the caller to coalesce). The
+    first failure ends all of them, after the events that came before it; closing this
+    generator closes every upstream read."""
     queue: asyncio.Queue[object] = asyncio.Queue()
 
     async def pump(stream: AsyncGenerator[list[Event], None]) -> None:
@@ -96,8 +89,8 @@ async def coalesced(
                     break
                 else:
                     events.extend(item)  # type: ignore[arg-type]
-            for event in coalesce(events):
-                yield event
+            if events:
+                yield events
             if failure is not None:
                 raise failure
     finally:

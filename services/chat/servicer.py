@@ -1,9 +1,12 @@
 """ChatService: resolves the model, calls Anthropic and translates back.
 
 Both RPCs share one path: every choice is one upstream call whose message events
-``from_anthropic`` turns into proto events (coalesced as they arrive, ``coalesce``);
-StreamComplete forwards them, Complete folds them into Choices. StreamComplete always
-streams from upstream.
+``from_anthropic`` turns into proto events, a batch per upstream read (coalesced as they
+arrive, ``coalesce``; several choices' interleaved, ``interleaved``); StreamComplete
+forwards them, Complete folds them into Choices. StreamComplete always streams from
+upstream. One choice (the common case) is read straight off its upstream call: a stream's
+reads are its events, and each generator between the call and the caller would be passed
+through once per event.
 Complete asks for the whole Message (one JSON body instead of an event per token, about
 a quarter less CPU per request), unfolded into the same events, unless the answer may be
 long (more than ``WHOLE_ANSWER_MAX_TOKENS``): then it streams too, as Anthropic advises
@@ -19,7 +22,7 @@ long answer that keeps coming is never cut). Past it the call is closed and fail
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +36,7 @@ from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.limits import MAX_CHOICES
 from drafter.model_table import DEFAULT_UPSTREAM_TIMEOUT_S, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
-from drafter.services.chat.coalesce import coalesced
+from drafter.services.chat.coalesce import coalesce, interleaved
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from drafter.services.chat.model_rules import effort_from_request
 from drafter.services.chat.output_format import format_tool_name
@@ -57,6 +60,7 @@ from drafter.services.chat.upstream.key_pool import upstream_keys_response
 from drafter.upstream_observer import observing_upstream
 
 Event = chat_pb.StreamCompleteResponse
+Batches = AsyncGenerator[list[Event], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +127,12 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         call = await self._prepare(request.request, request.reservation_id)
         builders = [ChoiceBuilder(i) for i in range(call.n)]
         response = chat_pb.CompleteResponse(upstream_model=call.upstream_model)
-        async with aclosing(self._events(call, stream=not call.short)) as events:
-            async for event in events:
-                if event.WhichOneof("event") == "usage":
-                    response.usage.CopyFrom(event.usage)
-                else:
+        choices, batches = self._batches(call, stream=not call.short)
+        async with aclosing(batches):
+            async for batch in batches:
+                for event in coalesce(batch):
                     builders[_choice_index(event)].add(event)
+        response.usage.CopyFrom(_total_usage(choices))
         response.choices.extend(builder.build() for builder in builders)
         return response
 
@@ -137,10 +141,17 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[Event]:
         call = await self._prepare(request.request, request.reservation_id)
         del request  # a stream may last minutes: nothing it no longer needs stays alive
-        async with aclosing(self._events(call, stream=True)) as events:
-            del call
-            async for event in events:
-                yield event
+        choices, batches = self._batches(call, stream=True)
+        del call  # the request's parameters went to the upstream calls
+        async with aclosing(batches):
+            async for batch in batches:
+                if len(batch) == 1:  # a model at its own pace: one event per read
+                    yield batch[0]
+                else:
+                    for event in coalesce(batch):
+                        yield event
+                del batch  # not kept while the next one is awaited
+        yield Event(usage=_total_usage(choices))
 
     async def Messages(
         self, request: chat_pb.MessagesRequest, context: aio.ServicerContext
@@ -202,22 +213,16 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         ids = [c.id for m in req.messages if m.role == chat_pb.ROLE_ASSISTANT for c in m.tool_calls]
         return await get_quietly(self._thinking, ids) if ids else {}
 
-    async def _events(self, call: UpstreamCall, *, stream: bool) -> AsyncGenerator[Event, None]:
-        """Every choice's events (interleaved when n > 1), then one Usage over all."""
+    def _batches(self, call: UpstreamCall, *, stream: bool) -> tuple[list[ChoiceStream], Batches]:
+        """Every choice (whose usage adds up once its batches are read) and their batches
+        of events: one choice's as its upstream call reads them, several interleaved."""
         choices = [call.choice(i) for i in range(call.n)]
         store = self._thinking if call.thinking else None
         streams = [
             _choice_batches(self._messages, call.params, c, store, stream, call.timeout_s)
             for c in choices
         ]
-        del call  # the request's parameters went to the calls above
-        async with aclosing(coalesced(streams)) as events:
-            async for event in events:
-                yield event
-        total = usage_pb.TokenUsage()
-        for choice in choices:
-            add_usage(total, choice.usage)
-        yield Event(usage=total)
+        return choices, streams[0] if len(streams) == 1 else interleaved(streams)
 
 
 async def _choice_batches(
@@ -247,7 +252,11 @@ async def _choice_batches(
                     if stream
                     else whole_message_reader(response)
                 )
-                while (upstream_batch := await clock.wait(next_batch())) is not None:
+                while True:
+                    with clock:  # one wait, bounded without a coroutine of its own per event
+                        upstream_batch = await next_batch()
+                    if upstream_batch is None:
+                        break
                     batch = [event for item in upstream_batch for event in choice.events_from(item)]
                     del upstream_batch
                     if (
@@ -269,6 +278,14 @@ async def _choice_batches(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     finally:
         clock.stop()
+
+
+def _total_usage(choices: Sequence[ChoiceStream]) -> usage_pb.TokenUsage:
+    """One usage over every choice (each its own upstream call), once all were read."""
+    total = usage_pb.TokenUsage()
+    for choice in choices:
+        add_usage(total, choice.usage)
+    return total
 
 
 def _choice_index(event: Event) -> int:

@@ -1,16 +1,17 @@
 """Which adjacent stream events merge (pieces of the same choice and kind only), and how
-the events of one or several upstream streams are coalesced."""
+the batches of several upstream streams are interleaved (one stream's batches are read
+and coalesced by the servicer itself: tests/chat/test_servicer.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import pytest
 
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.common.v1 import usage_pb2 as usage_pb
-from drafter.services.chat.coalesce import coalesce, coalesced, merge_into
+from drafter.services.chat.coalesce import coalesce, interleaved, merge_into
 
 E = chat_pb.StreamCompleteResponse
 D = chat_pb.Delta
@@ -62,30 +63,50 @@ def test_coalesce_merges_runs_and_keeps_order() -> None:
     assert coalesce([]) == []
 
 
-async def _batches(*batches: list[E], fail: Exception | None = None) -> AsyncIterator[list[E]]:
-    for batch in batches:
-        await asyncio.sleep(0)
-        yield batch
-    if fail is not None:
-        raise fail
+async def _batches(
+    *batches: list[E], fail: Exception | None = None, closed: list[bool] | None = None
+) -> AsyncGenerator[list[E], None]:
+    try:
+        for batch in batches:
+            await asyncio.sleep(0)
+            yield batch
+        if fail is not None:
+            raise fail
+    finally:
+        if closed is not None:
+            closed.append(True)
 
 
-async def test_one_stream_is_merged_per_batch() -> None:
-    stream = _batches([text("a"), text("b")], [text("c")])
-
-    assert [e async for e in coalesced([stream])] == [text("ab"), text("c")]
+async def _events(streams: list[AsyncGenerator[list[E], None]]) -> list[E]:
+    """The interleaved batches' events, coalesced per batch as the servicer does."""
+    return [event async for batch in interleaved(streams) for event in coalesce(batch)]
 
 
 async def test_several_streams_interleave_and_each_choice_keeps_its_text() -> None:
     first = _batches([text("a", 0)], [text("b", 0)])
     second = _batches([text("x", 1)], [text("y", 1)])
 
-    events = [e async for e in coalesced([first, second])]
+    events = await _events([first, second])
 
     by_choice = {0: "", 1: ""}
     for event in events:
         by_choice[event.delta.choice_index] += event.delta.text
     assert by_choice == {0: "ab", 1: "xy"}
+
+
+async def test_what_is_queued_when_asked_comes_as_one_batch() -> None:
+    first = _batches([text("a", 0)], [text("b", 0)])
+    second = _batches([text("x", 1)], [text("y", 1)])
+    batches = interleaved([first, second])
+
+    arrived = await anext(batches)
+    await asyncio.sleep(0.01)  # the rest of both streams is queued by now
+    rest = await anext(batches)
+
+    assert len(arrived) + len(rest) == 4
+    assert sorted(e.delta.text for e in arrived + rest) == ["a", "b", "x", "y"]
+    with pytest.raises(StopAsyncIteration):
+        await anext(batches)
 
 
 @pytest.mark.parametrize("streams", [1, 2])
@@ -95,7 +116,18 @@ async def test_a_failure_ends_the_events_after_what_came_before(streams: int) ->
     seen: list[E] = []
 
     with pytest.raises(RuntimeError, match="broke"):
-        async for event in coalesced([failing, *others]):
-            seen.append(event)
+        async for batch in interleaved([failing, *others]):
+            seen.extend(batch)
 
     assert "".join(e.delta.text for e in seen if e.delta.choice_index == 0) == "ab"
+
+
+async def test_closing_the_interleaving_closes_every_stream() -> None:
+    closed: list[bool] = []
+    streams = [_batches([text("a", i)], [text("b", i)], closed=closed) for i in range(2)]
+    batches = interleaved(streams)
+
+    assert await anext(batches)
+    await batches.aclose()
+
+    assert closed == [True, True]

@@ -327,3 +327,23 @@ async def test_pieces_before_a_failure_in_the_same_burst_are_delivered(
             received.append(event)
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "".join(e.delta.text for e in received) == "abcdef"
+
+
+async def test_several_streamed_choices_interleave_then_one_usage_over_all(
+    chat_stub: chat_grpc.ChatServiceStub, fake: FakeAnthropic
+) -> None:
+    fake.enqueue(
+        Reply(text="abcd", chunks=4, delay_s=0.01), Reply(text="uvwxyz", chunks=3, delay_s=0.01)
+    )
+
+    events = await _stream(chat_stub, chat_request((USER, "hi"), n=2))
+
+    texts = {0: "", 1: ""}
+    for event in events:
+        if event.WhichOneof("event") == "delta":
+            texts[event.delta.choice_index] += event.delta.text
+    assert sorted(texts.values()) == ["abcd", "uvwxyz"]
+    finished = [e.finished.choice_index for e in events if e.WhichOneof("event") == "finished"]
+    assert sorted(finished) == [0, 1]
+    assert [e.WhichOneof("event") for e in events].count("usage") == 1
+    assert events[-1].usage.output_tokens == 4 + 3

@@ -5,6 +5,7 @@ the same bootstrap, and both must give the same messages, statuses and details."
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 
@@ -17,7 +18,7 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.chat.v1 import chat_service_pb2_grpc as chat_grpc
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.channels import open_channel
-from drafter.rpc.errors import QuotaExceeded, error_from_rpc
+from drafter.rpc.errors import DrafterError, QuotaExceeded, error_from_rpc
 from drafter.rpc.internal_auth import InternalAuth
 from drafter.rpc.server import Registration, RunningServer, start_server
 
@@ -26,6 +27,14 @@ SERVICE = chat_pb.DESCRIPTOR.services_by_name["ChatService"].full_name
 
 def _text(text: str) -> chat_pb.StreamCompleteResponse:
     return chat_pb.StreamCompleteResponse(delta=chat_pb.Delta(text=text))
+
+
+class Gone(LookupError):
+    """What the service knows of (``_translate``): not a DrafterError."""
+
+
+def _translate(exc: Exception) -> DrafterError | None:
+    return QuotaExceeded("gone", metadata={"retry_after_s": "3"}) if isinstance(exc, Gone) else None
 
 
 class ScriptedChat(chat_grpc.ChatServiceServicer):
@@ -64,6 +73,10 @@ class ScriptedChat(chat_grpc.ChatServiceServicer):
             yield _text("b")
             if model == "fail":
                 raise QuotaExceeded("over", metadata={"retry_after_s": "7"})
+            if model == "bug":
+                raise RuntimeError("a bug with a secret in it")
+            if model == "known":
+                raise Gone("the service knows this one")
             if model in ("slow", "endless"):
                 await asyncio.sleep(30)
             yield _text("c")
@@ -78,6 +91,7 @@ async def scripted() -> AsyncIterator[tuple[ScriptedChat, RunningServer]]:
         [Registration(chat_grpc.add_ChatServiceServicer_to_server, servicer, SERVICE)],
         "127.0.0.1:0",
         auth=InternalAuth(token=secrets.token_urlsafe(48)),
+        translate=_translate,
     )
     yield servicer, running
     await running.stop(0)
@@ -224,6 +238,49 @@ async def test_a_stream_failure_follows_the_messages_before_it(channel: aio.Chan
         grpc.StatusCode.RESOURCE_EXHAUSTED,
         errors_pb2.ERROR_REASON_QUOTA_EXCEEDED,
         {"retry_after_s": "7"},
+    )
+    assert await call.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+async def test_an_unexpected_stream_failure_is_a_bare_internal_logged_once(
+    channel: aio.Channel, caplog: pytest.LogCaptureFixture
+) -> None:
+    stub = chat_grpc.ChatServiceStub(channel)
+    call = stub.StreamComplete(_stream("bug"), timeout=5)
+    assert (await call.read()).delta.text == "a"
+    assert (await call.read()).delta.text == "b"
+
+    with (
+        caplog.at_level(logging.ERROR, logger="drafter.rpc"),
+        pytest.raises(aio.AioRpcError) as info,
+    ):
+        await call.read()
+
+    assert (info.value.code(), info.value.details()) == (grpc.StatusCode.INTERNAL, "internal error")
+    assert "secret" not in str(info.value.trailing_metadata())
+    assert await call.code() == grpc.StatusCode.INTERNAL
+    logged = [r for r in caplog.records if "unexpected error in" in r.getMessage()]
+    assert len(logged) == 1
+    assert "/drafter.chat.v1.ChatService/StreamComplete" in logged[0].getMessage()
+    assert logged[0].exc_info is not None and logged[0].exc_info[0] is RuntimeError
+
+
+async def test_a_stream_failure_the_service_knows_is_answered_as_it_says(
+    channel: aio.Channel,
+) -> None:
+    stub = chat_grpc.ChatServiceStub(channel)
+    call = stub.StreamComplete(_stream("known"), timeout=5)
+    assert [(await call.read()).delta.text for _ in range(2)] == ["a", "b"]
+
+    with pytest.raises(aio.AioRpcError) as info:
+        await call.read()
+
+    error = error_from_rpc(info.value)
+    assert (error.code, error.message, error.reason, error.metadata) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "gone",
+        errors_pb2.ERROR_REASON_QUOTA_EXCEEDED,
+        {"retry_after_s": "3"},
     )
     assert await call.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 

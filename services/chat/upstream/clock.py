@@ -6,12 +6,17 @@ A stream's waits are its events, so the clock keeps one timer per call rather th
 per wait: each wait moves the deadline, and the timer looks at it only when it fires
 (moving itself on to the current deadline then). A wait still in progress past its
 deadline has its task cancelled there, and fails as ``UPSTREAM_TIMEOUT``.
+
+A wait is ``await clock.wait(step)``, or the clock as a context manager around the await
+(``with clock: batch = await next_batch()``): what a stream's reader does per event, with
+no coroutine of the clock's own to create and pass through each time.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from types import TracebackType
 from typing import TypeVar
 
 from drafter.common.v1 import errors_pb2
@@ -38,25 +43,46 @@ class UpstreamClock:
         self._fired = False  # the timer cancelled the wait in progress
 
     async def wait(self, step: Awaitable[_T]) -> _T:
+        """``step`` awaited as one wait; one refused at once is closed, never awaited."""
+        try:
+            with self:
+                return await step
+        except UpstreamTimeout:
+            _close(step)  # refused before it ran (closing one that ran does nothing)
+            raise
+
+    def __enter__(self) -> None:
+        """A wait starts: its deadline moves on (``per_event``), or past it the wait is
+        refused; the timer is armed if it is not."""
         if self._per_event:
             self._deadline = self._loop.time() + self._timeout_s
         elif self._loop.time() >= self._deadline:
-            _close(step)
             raise self._timed_out()
-        task = self._waiting = asyncio.current_task()
+        # The loop given: an implicit one costs a system call (the process id's check).
+        self._waiting = asyncio.current_task(self._loop)
         if self._timer is None:
             self._timer = self._loop.call_at(self._deadline, self._due)
-        try:
-            return await step
-        except asyncio.CancelledError:
-            if not self._fired or task is None:
-                raise
-            self._fired = False
-            if task.uncancel() > 0:
-                raise  # cancelled by someone else as well
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """The wait ended: a cancellation that was the timer's alone is the timeout."""
+        timed_out = isinstance(error, asyncio.CancelledError) and self._cancelled_by_timer()
+        self._waiting = None
+        if timed_out:
             raise self._timed_out() from None
-        finally:
-            self._waiting = None
+
+    def _cancelled_by_timer(self) -> bool:
+        """Whether the timer cancelled the wait in progress, and nobody else did too (its
+        task's cancellation then undone)."""
+        task = self._waiting
+        if not self._fired or task is None:
+            return False
+        self._fired = False
+        return task.uncancel() == 0
 
     def _due(self) -> None:
         """The timer fired: cancels the wait in progress if its deadline has passed, else

@@ -52,6 +52,9 @@ class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection: writes a request, parses its answer as it arrives."""
 
     def __init__(self) -> None:
+        # Made by the loop's create_connection. Its loop is kept: asyncio's implicit one
+        # costs a system call (the process id's check), and a stream reads once per event.
+        self._loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.lost: BaseException | None = None
         self.closed = False
@@ -96,7 +99,7 @@ class _Connection(asyncio.Protocol):
             self._fail(exc or httpx2.RemoteProtocolError("the server closed the connection"))
 
     def pause_writing(self) -> None:
-        self._writable = asyncio.get_running_loop().create_future()
+        self._writable = self._loop.create_future()
 
     def resume_writing(self) -> None:
         if self._writable is not None and not self._writable.done():
@@ -141,7 +144,7 @@ class _Connection(asyncio.Protocol):
         self._headers, self.received_any, self.got_head = [], False, False
         self.complete = self.keep_alive = False
         self._chunks.clear()  # a previous answer closed before it was read leaves its body
-        self._head = asyncio.get_running_loop().create_future()
+        self._head = self._loop.create_future()
         self.transport.writelines((head, body))
         if self._writable is not None:
             try:
@@ -170,7 +173,7 @@ class _Connection(asyncio.Protocol):
                 return None
             if self.lost is not None:
                 raise _transport_error(self.lost)
-            self._wakeup = asyncio.get_running_loop().create_future()
+            self._wakeup = self._loop.create_future()
             try:
                 await self._read_within(self._wakeup, read_timeout, "reading the answer")
             finally:
@@ -184,7 +187,7 @@ class _Connection(asyncio.Protocol):
         if read_timeout is None:
             await waiter
             return
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         self._wait_deadline = loop.time() + read_timeout
         self._waiting = waiter
         if self._watchdog is None:
@@ -203,7 +206,7 @@ class _Connection(asyncio.Protocol):
         waiter = self._waiting
         if waiter is None or waiter.done() or self.closed:
             return
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         if loop.time() + _EARLY_S < self._wait_deadline:
             self._watchdog = loop.call_at(self._wait_deadline, self._watch)
             return

@@ -55,3 +55,48 @@ async def test_a_cancellation_from_outside_stays_a_cancellation() -> None:
         await task
     await asyncio.sleep(0.08)  # the timer fires with no wait in progress: nothing happens
     clock.stop()
+
+
+async def test_the_clock_around_an_await_bounds_it_as_one_wait() -> None:
+    """``with clock:`` is what a stream's reader does per event: the same bound as
+    ``wait``, without a coroutine of the clock's own."""
+    clock = UpstreamClock(0.1, per_event=True, model="m")
+    for _ in range(3):
+        with clock:
+            await asyncio.sleep(0.04)
+
+    late = pytest.raises(UpstreamTimeout, match=r"did not send its next event within 0\.1 s")
+    with late, clock:
+        await asyncio.sleep(1)
+
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+    clock.stop()
+
+
+async def test_the_clock_refuses_a_wait_past_the_deadline_before_its_body_runs() -> None:
+    clock = UpstreamClock(0.05, per_event=False, model="m")
+    await clock.wait(asyncio.sleep(0.03))
+    await asyncio.sleep(0.03)  # past the call's deadline, between its waits
+    ran = False
+
+    with pytest.raises(UpstreamTimeout, match=r"did not answer within 0\.05 s"), clock:
+        ran = True
+
+    assert not ran
+
+
+async def test_a_cancellation_from_outside_of_the_clock_around_an_await_stays_one() -> None:
+    clock = UpstreamClock(0.05, per_event=True, model="m")
+
+    async def waits() -> None:
+        with clock:
+            await asyncio.sleep(1)
+
+    task = asyncio.create_task(waits())
+    await asyncio.sleep(0.01)
+    task.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.08)
+    clock.stop()
