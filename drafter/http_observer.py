@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import Token
 from typing import Any
 
 from drafter import metrics, request_scope
@@ -61,33 +62,58 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         given = _header(scope, REQUEST_ID_HEADER)
         request, token = request_scope.begin(
             given if len(given) <= request_scope.MAX_REQUEST_ID_CHARS else ""
         )
-        status, streaming = 500, False
+        observed = _Observed(scope, self.prefixes, request, token)
 
         async def observed_send(message: Message) -> None:
-            nonlocal status, streaming
             if message["type"] == "http.response.start":
-                status = message["status"]
-                for key, value in message.get("headers") or ():
-                    if key.lower() == b"content-type" and value.startswith(_EVENT_STREAM):
-                        streaming = True
-                        metrics.STREAMS_IN_FLIGHT.inc()
+                observed.answer_started(message)
             await send(message)
-
-        def answered() -> None:
-            if streaming:
-                metrics.STREAMS_IN_FLIGHT.dec()
-            route = route_template(scope, self.prefixes)
-            metrics.record_http(route, request.model, status, time.perf_counter() - started)
-            request_scope.end(token)
 
         try:
             await self.app(scope, receive, observed_send)
         finally:
             # A stream handed off (``drafter.asgi_handoff``) is still flowing here.
-            if not at_response_end(scope, answered):
-                answered()
+            if not at_response_end(scope, observed.answered):
+                observed.answered()
+
+
+class _Observed:
+    """One request as observed: what its answer's start said, and what is recorded when
+    the answer ends. An object rather than a closure: a stream keeps it for as long as it
+    flows."""
+
+    __slots__ = ("_prefixes", "_request", "_scope", "_started", "_status", "_streaming", "_token")
+
+    def __init__(
+        self,
+        scope: Scope,
+        prefixes: tuple[str, ...],
+        request: request_scope.RequestScope,
+        token: Token[request_scope.RequestScope | None],
+    ) -> None:
+        self._started = time.perf_counter()
+        self._scope = scope
+        self._prefixes = prefixes
+        self._request = request
+        self._token = token
+        self._status = 500
+        self._streaming = False
+
+    def answer_started(self, message: Message) -> None:
+        self._status = message["status"]
+        for key, value in message.get("headers") or ():
+            if key.lower() == b"content-type" and value.startswith(_EVENT_STREAM):
+                self._streaming = True
+                metrics.STREAMS_IN_FLIGHT.inc()
+
+    def answered(self) -> None:
+        if self._streaming:
+            metrics.STREAMS_IN_FLIGHT.dec()
+        route = route_template(self._scope, self._prefixes)
+        elapsed = time.perf_counter() - self._started
+        metrics.record_http(route, self._request.model, self._status, elapsed)
+        request_scope.end(self._token)

@@ -23,7 +23,7 @@ long answer that keeps coming is never cut). Past it the call is closed and fail
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import AsyncExitStack, aclosing
+from contextlib import AbstractAsyncContextManager, aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,10 +242,7 @@ async def _choice_batches(
     clock = _UpstreamClock(timeout_s, per_event=stream, model=model)
     try:
         with observing_upstream(model):
-            async with AsyncExitStack() as upstream:
-                response = await clock.wait(
-                    upstream.enter_async_context(messages.open(params, stream=stream))
-                )
+            async with _Bounded(clock, messages.open(params, stream=stream)) as response:
                 del params  # sent: the prompt is not kept while the answer is read
                 next_batch = (
                     UpstreamEvents(response).next_batch
@@ -278,6 +275,26 @@ async def _choice_batches(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     finally:
         clock.stop()
+
+
+class _Bounded:
+    """An upstream call's opening (``MessagesApi.open``) entered as one of the clock's
+    waits, and exited as it is: what an ``AsyncExitStack`` would do here, without the
+    stack and its deque kept for as long as the stream lasts."""
+
+    __slots__ = ("_clock", "_opening")
+
+    def __init__(
+        self, clock: _UpstreamClock, opening: AbstractAsyncContextManager[httpx2.Response]
+    ) -> None:
+        self._clock = clock
+        self._opening = opening
+
+    async def __aenter__(self) -> httpx2.Response:
+        return await self._clock.wait(self._opening.__aenter__())
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        return await self._opening.__aexit__(*exc_info)
 
 
 def _total_usage(choices: Sequence[ChoiceStream]) -> usage_pb.TokenUsage:
