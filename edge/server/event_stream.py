@@ -68,9 +68,9 @@ class EventStreamResponse(StreamingResponse):
         writer: BodyWriter | None = extensions.get(BODY_WRITER)
         watch = extensions.get(ON_DISCONNECT)
         loop = asyncio.get_running_loop()
-        # The frames are sent from a task of their own: each event then wakes a short
-        # chain of coroutines, not the whole stack of the app's middleware and routing
-        # (which a task resumes, frame by frame, on every wake-up).
+        # Each event wakes the task that sends the frames, and a task resumes its whole
+        # chain of coroutines: the frames are sent from a short one, not from within the
+        # app's stack of middleware and routing.
         if writer is not None and watch is not None and not scope.get("fastapi.telemetry"):
             # Under Drafter's HTTP server (and unless the request is traced: its span
             # must cover the whole stream) that stack is not even kept: the head goes
@@ -85,8 +85,8 @@ class EventStreamResponse(StreamingResponse):
             if not hand_off(scope, rest):
                 await loop.create_task(rest)
             return
-        # Otherwise the task is awaited here, and cancelling the request (the server
-        # stopping) cancels it.
+        # Otherwise from a task of their own, awaited here: cancelling the request (the
+        # server stopping) cancels it.
         await loop.create_task(self._relay(send, writer, receive=receive))
 
     def _head(self) -> Message:
