@@ -5,12 +5,11 @@ failure ends the start with its reason."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.fresh_interpreter import run_script
 from tests.support.stack import base_env, drafter_command, free_port
 
 # Each with what makes it needed: a Gemini key, a background-removal model, Redis
@@ -54,17 +53,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def test_drafter_up_leaves_unconfigured_features_unimported(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(free_port())],
-        env=env,
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    modules = set(run_script(SCRIPT, str(free_port()), env=env, timeout=120))
     assert "drafter.services.accounts.main" in modules  # the stack did run
     assert [name for name in NOT_IMPORTED if name in modules] == []
     assert (tmp_path / "data" / "drafter.db").exists()  # migrated, in a child process

@@ -5,12 +5,10 @@ one has imported the SDK long ago."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.fakes.anthropic_server import FakeAnthropic, Reply
+from tests.support.fresh_interpreter import run_script
 from tests.support.stack import base_env
 
 SCRIPT = """
@@ -76,18 +74,8 @@ def test_the_chat_service_serves_without_importing_the_sdk(
     # A home without the SDK's config directory, and no other credential but the key.
     env = base_env(tmp_path / "data", HOME=str(tmp_path), DRAFTER_LOG_LEVEL="WARNING")
 
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, fake_anthropic.base_url],
-        env=env,
-        cwd=Path(__file__).resolve().parents[3],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    seen = run_script(SCRIPT, fake_anthropic.base_url, env=env, timeout=60)
 
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {
         "imported": False,
         "started": False,
