@@ -41,6 +41,9 @@ async def profile(streams: int, seconds: float, out: Path, workdir: Path) -> Non
             str(int(seconds)),
             "--rate",
             "200",
+            # Without it py-spy stops the process to sample it, and the stops land at
+            # system-call exits: the calls around them look several times as costly.
+            "--nonblocking",
             "--format",
             "raw" if out.suffix == ".txt" else "flamegraph",
             "-o",
