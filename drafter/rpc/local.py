@@ -17,6 +17,14 @@ over by reference, as grpc-java's in-process transport does for protobuf message
 neither side touches a message after sending it. Unary and server-streaming methods are
 served; Drafter's services have no client-streaming ones. The gRPC servers keep serving
 everyone else (more edge processes, other consumers).
+
+A server stream's reader may also take messages as they come (``LocalStreamCall.
+read_directly``): a handler that produces a message within a callback of its own (bytes
+arrived from its upstream) while the reader waits in ``read()`` may hand it to the
+reader's :class:`DirectReader` there, in order, instead of yielding it, when the reader
+is ``ready()``: no task wakes and no generator is passed through for it. It is an
+offer the handler may ignore (a gRPC call has none): the messages it yields are read as
+ever.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn, Protocol
 
 import grpc
 from grpc import aio
@@ -135,13 +143,27 @@ def _unimplemented(method: str) -> grpc.RpcMethodHandler:
     return grpc.unary_unary_rpc_method_handler(unimplemented)
 
 
+class DirectReader(Protocol):
+    """The reader of an in-process server stream, taking messages as they come."""
+
+    def ready(self) -> bool:
+        """Whether it takes a message now (its ``read()`` waits, with nothing before)."""
+        ...
+
+    def __call__(self, message: Any) -> None:
+        """Takes ``message`` as the stream's next: as if ``read()`` had returned it."""
+        ...
+
+
 class LocalContext:
     """What a servicer sees of an in-process call: the parts of ``aio.ServicerContext``
-    that handlers use (metadata, abort, status, deadline)."""
+    that handlers use (metadata, abort, status, deadline), and the reader that takes a
+    stream's messages as they come, when it offers to (``direct_reader``)."""
 
     def __init__(self, metadata: Metadata | None, deadline: float | None) -> None:
         self._metadata = tuple(metadata or ())
         self.deadline = deadline  # on the event loop's clock
+        self.direct_reader: DirectReader | None = None
         self._code = grpc.StatusCode.OK
         self._details = ""
         self._trailing: Metadata = ()
@@ -298,6 +320,11 @@ class LocalStreamCall(aio.UnaryStreamCall):
         self._callbacks: list[Callable[[Any], None]] = []
         self._closing: asyncio.Task[None] | None = None
 
+    def read_directly(self, reader: DirectReader | None) -> None:
+        """Offers the handler ``reader`` (None takes it back): see the module's docstring.
+        The reader is ready only while its ``read()`` waits; the call's end takes it back."""
+        self._context.direct_reader = reader if self._code is None else None
+
     async def read(self) -> Any:
         if self._code is not None:
             return self._after_end()
@@ -369,6 +396,7 @@ class LocalStreamCall(aio.UnaryStreamCall):
         if self._code is not None:
             return
         self._code, self._error = code, error
+        self._context.direct_reader = None
         if self._deadline_timer is not None:
             self._deadline_timer.cancel()
             self._deadline_timer = None

@@ -95,6 +95,7 @@ async def _stream(
     return EventStreamResponse(
         stream.frames(first, writer, include_usage),
         keepalive_s=api.settings.keepalive_s,
+        on_writer=stream.write_to,
         media_type="text/event-stream",
         headers={**_SSE_HEADERS, REQUEST_ID_HEADER: rid},
     )

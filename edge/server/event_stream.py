@@ -8,6 +8,11 @@ by a task that waits for ``http.disconnect``. Either way the frames' generator i
 closed, so whatever it reads from (a gRPC stream, and behind it the upstream request) is
 cancelled with it.
 
+Under Drafter's HTTP server the response can also hand its writer to whoever produces
+the frames (``on_writer``): a frame that is ready while the generator waits for its next
+one (the answer's text, taken as it arrives from upstream) is written there and then,
+when the writer is ``writable``, rather than through the generator.
+
 While the frames' generator is silent (a model thinking), a comment goes out every
 ``keepalive_s`` seconds (or the API's own keep-alive frame: Anthropic's ``event: ping``).
 One timer follows the last write: it is looked at only when it fires, so a frame costs a
@@ -28,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterable, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
@@ -42,6 +47,19 @@ from drafter.edge.server.http_protocol import (
 )
 
 KEEPALIVE = b": keep-alive\n\n"
+
+
+class FrameWriter(Protocol):
+    """Where a stream's frames are written straight to the connection."""
+
+    @property
+    def writable(self) -> bool:
+        """A frame written now goes out (the client is there, the socket not full)."""
+        ...
+
+    def write(self, frame: bytes) -> None: ...
+
+
 # A timer that fires this close to its time is taken as on time (the loop's clock is coarse).
 _EARLY_S = 0.002
 
@@ -57,11 +75,14 @@ class EventStreamResponse(StreamingResponse):
         *,
         keepalive_s: float | None = None,
         keepalive: bytes = KEEPALIVE,
+        on_writer: Callable[[FrameWriter | None], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(content, **kwargs)
         self._keepalive_s = keepalive_s
         self._keepalive = keepalive
+        # Told the writer while frames are written straight to the connection (then None).
+        self._on_writer = on_writer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         extensions = scope.get("extensions") or {}
@@ -158,13 +179,18 @@ class EventStreamResponse(StreamingResponse):
             if self._keepalive_s
             else None
         )
-        write = writer.write if keepalive is None else keepalive.write
+        output: FrameWriter = writer if keepalive is None else keepalive
+        write = output.write
+        if self._on_writer is not None:
+            self._on_writer(output)
         try:
             async for chunk in self.body_iterator:
                 write(chunk if isinstance(chunk, bytes) else _as_bytes(chunk, self.charset))
                 if writer.paused:
                     await writer.drain()
         finally:
+            if self._on_writer is not None:
+                self._on_writer(None)
             if keepalive is not None:
                 keepalive.stop()
 
@@ -205,6 +231,10 @@ class _WrittenKeepAlive:
         self._loop = asyncio.get_running_loop()
         self._last = self._loop.time()
         self._timer = self._loop.call_at(self._last + interval, self._due)
+
+    @property
+    def writable(self) -> bool:
+        return self._writer.writable
 
     def write(self, body: bytes) -> None:
         self._writer.write(body)

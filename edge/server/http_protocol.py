@@ -199,6 +199,19 @@ class BodyWriter:
             cycle.transport.write(body)
 
     @property
+    def writable(self) -> bool:
+        """A piece written now goes out with the turn: the response is under way, the
+        client is there and the socket's buffer is under its high-water mark."""
+        cycle = self._cycle()
+        return (
+            cycle is not None
+            and not cycle.disconnected
+            and not cycle.flow.write_paused
+            and cycle.response_started
+            and not cycle.response_complete
+        )
+
+    @property
     def paused(self) -> bool:
         """The socket's buffer is over its high-water mark: :meth:`drain` before more."""
         cycle = self._cycle()

@@ -124,6 +124,21 @@ class ChoiceStream:
         handler = _HANDLERS.get(kind)
         return handler(self, event) if handler is not None else []
 
+    def plain_text_events(self, event: Any) -> list[Event] | None:
+        """``events_from(event)`` when ``event`` is answer text passed on as it came (a
+        text delta, with no stop sequence enforced here and no format tool); None, with
+        nothing done, for any other event."""
+        if self._stops.stops or self.format_tool is not None or not isinstance(event, dict):
+            return None
+        delta = event.get("delta")
+        if (
+            event.get("type") != "content_block_delta"
+            or not isinstance(delta, dict)
+            or delta.get("type") != "text_delta"
+        ):
+            return None
+        return self._text(delta.get("text") or "")
+
     def _text(self, text: str) -> list[Event]:
         """Answer text, cut at a stop sequence enforced here (which ends the choice)."""
         self._text_chars += len(text)

@@ -22,7 +22,7 @@ long answer that keeps coming is never cut). Past it the call is closed and fail
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +36,7 @@ from drafter.common.v1 import usage_pb2 as usage_pb
 from drafter.limits import MAX_CHOICES
 from drafter.model_table import DEFAULT_UPSTREAM_TIMEOUT_S, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
+from drafter.rpc.local import LocalContext
 from drafter.services.chat.coalesce import coalesce, interleaved
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from drafter.services.chat.model_rules import effort_from_request
@@ -52,6 +53,7 @@ from drafter.services.chat.upstream.clock import UpstreamClock as _UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
 from drafter.services.chat.upstream.events import (
     WHOLE_ANSWER_MAX_TOKENS,
+    Fields,
     UpstreamEvents,
     whole_message_reader,
 )
@@ -141,7 +143,9 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[Event]:
         call = await self._prepare(request.request, request.reservation_id)
         del request  # a stream may last minutes: nothing it no longer needs stays alive
-        choices, batches = self._batches(call, stream=True)
+        # In-process, the reader may take answer text as it arrives (``_choice_batches``).
+        local = context if isinstance(context, LocalContext) else None
+        choices, batches = self._batches(call, stream=True, local=local)
         del call  # the request's parameters went to the upstream calls
         async with aclosing(batches):
             async for batch in batches:
@@ -213,13 +217,24 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
         ids = [c.id for m in req.messages if m.role == chat_pb.ROLE_ASSISTANT for c in m.tool_calls]
         return await get_quietly(self._thinking, ids) if ids else {}
 
-    def _batches(self, call: UpstreamCall, *, stream: bool) -> tuple[list[ChoiceStream], Batches]:
+    def _batches(
+        self, call: UpstreamCall, *, stream: bool, local: LocalContext | None = None
+    ) -> tuple[list[ChoiceStream], Batches]:
         """Every choice (whose usage adds up once its batches are read) and their batches
-        of events: one choice's as its upstream call reads them, several interleaved."""
+        of events: one choice's as its upstream call reads them (its text taken as it
+        arrives by ``local``'s direct reader, if any), several interleaved."""
         choices = [call.choice(i) for i in range(call.n)]
         store = self._thinking if call.thinking else None
         streams = [
-            _choice_batches(self._messages, call.params, c, store, stream, call.timeout_s)
+            _choice_batches(
+                self._messages,
+                call.params,
+                c,
+                store,
+                stream,
+                call.timeout_s,
+                local=local if call.n == 1 else None,
+            )
             for c in choices
         ]
         return choices, streams[0] if len(streams) == 1 else interleaved(streams)
@@ -232,12 +247,19 @@ async def _choice_batches(
     store: ThinkingStore | None,
     stream: bool,
     timeout_s: float = DEFAULT_UPSTREAM_TIMEOUT_S,
+    *,
+    local: LocalContext | None = None,
 ) -> AsyncGenerator[list[Event], None]:
     """One upstream call (streaming, or for the whole Message) as proto events, a list per
     upstream read, each wait bounded by ``timeout_s`` (``_UpstreamClock``); upstream
     failures as DrafterErrors. With ``store``, the turn's thinking is kept before its end
     is announced, so a client that answers the tool calls at once finds it. The call is
-    observed (``observing_upstream``) from its opening to its end."""
+    observed (``observing_upstream``) from its opening to its end.
+
+    With ``local`` (an in-process call), answer text that arrives while the reader waits
+    for it goes to the reader's direct reader, when it offers one and is ready, within
+    the callback that received it (``_text_taken_as_it_arrives``); everything else, and
+    all of it otherwise, is yielded."""
     model = str(params["model"])
     clock = _UpstreamClock(timeout_s, per_event=stream, model=model)
     try:
@@ -245,7 +267,10 @@ async def _choice_batches(
             async with _Bounded(clock, messages.open(params, stream=stream)) as response:
                 del params  # sent: the prompt is not kept while the answer is read
                 next_batch = (
-                    UpstreamEvents(response).next_batch
+                    UpstreamEvents(
+                        response,
+                        None if local is None else _text_taken_as_it_arrives(local, choice, clock),
+                    ).next_batch
                     if stream
                     else whole_message_reader(response)
                 )
@@ -275,6 +300,29 @@ async def _choice_batches(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     finally:
         clock.stop()
+
+
+def _text_taken_as_it_arrives(
+    local: LocalContext, choice: ChoiceStream, clock: _UpstreamClock
+) -> Callable[[Fields], bool]:
+    """What takes an upstream event as it arrives (``UpstreamEvents``' ``on_arrival``):
+    answer text, translated and handed to the in-process reader's direct reader, which
+    writes it out at once, when it is ready; False (the event is yielded, as every event
+    after it) for anything else, or when no reader is ready."""
+
+    def taken(event: Fields) -> bool:
+        reader = local.direct_reader
+        if reader is None or not reader.ready():
+            return False
+        events = choice.plain_text_events(event)
+        if events is None:
+            return False
+        clock.heard()
+        for proto in events:
+            reader(proto)
+        return True
+
+    return taken
 
 
 class _Bounded:

@@ -5,8 +5,11 @@ else in the process dials it: the status prober probes chat and images)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -14,6 +17,7 @@ from tests.fakes.anthropic_server import FakeAnthropic
 from tests.support.stack import free_port, start_drafter_up
 
 _ESTABLISHED = "01"
+PACED = "one two three four five six seven eight"
 
 
 def _connections_to(port: int) -> int:
@@ -51,6 +55,12 @@ def test_the_edge_reaches_the_services_either_way(
             model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}], stream=True
         )
         streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        # Paced like a model: in process, its text is taken as it arrives from upstream
+        # and written out at once; over gRPC it is read event by event. The same frames.
+        fake_anthropic.enqueue(
+            text="one two three four five six seven eight", chunks=8, delay_s=0.05
+        )
+        frames = _frames(stack.api_url, key)
         with pytest.raises(openai.NotFoundError):
             client.models.retrieve("no-such-model")
         over_grpc = _connections_to(ports["accounts"])
@@ -59,3 +69,44 @@ def test_the_edge_reaches_the_services_either_way(
     assert code == 0, stack.output()
     assert (reply.choices[0].message.content, streamed) == ("whole", "streamed")
     assert (over_grpc > 0) is not in_process
+    _assert_paced_frames(frames, PACED, pieces=8)
+
+
+def _frames(api_url: str, key: str) -> list[Any]:
+    """The SSE frames of a streamed completion with its usage, each as JSON (``[DONE]``
+    as the string)."""
+    body = {
+        "model": "claude-haiku-4-5",
+        "messages": [{"role": "user", "content": "count"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.stream("POST", api_url + "/chat/completions", json=body, headers=headers) as r:
+        assert r.status_code == 200
+        lines = [line for line in r.iter_lines() if line.startswith("data: ")]
+    return [line[6:] if line == "data: [DONE]" else json.loads(line[6:]) for line in lines]
+
+
+def _assert_paced_frames(frames: list[Any], text: str, pieces: int) -> None:
+    """OpenAI's chunks: the role, one chunk per upstream piece, the finish, the usage."""
+    assert frames[-1] == "[DONE]"
+    chunks = frames[:-1]
+    assert {c["id"] for c in chunks} == {chunks[0]["id"]}
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    content = [c for c in chunks if c["choices"] and "content" in c["choices"][0]["delta"]]
+    assert content[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert len(content) == pieces
+    assert "".join(c["choices"][0]["delta"]["content"] for c in content) == text
+    for chunk in content:
+        assert chunk["choices"] == [
+            {
+                "index": 0,
+                "delta": chunk["choices"][0]["delta"],
+                "logprobs": None,
+                "finish_reason": None,
+            }
+        ]
+    finish, usage = chunks[-2:]
+    assert finish["choices"][0]["finish_reason"] == "stop"
+    assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == pieces

@@ -63,6 +63,12 @@ class UpstreamClock:
         if self._timer is None:
             self._timer = self._loop.call_at(self._deadline, self._due)
 
+    def heard(self) -> None:
+        """The upstream was heard from during the wait in progress, which goes on (an
+        event taken as it arrived): a stream's deadline counts from now."""
+        if self._per_event:
+            self._deadline = self._loop.time() + self._timeout_s
+
     def __exit__(
         self,
         kind: type[BaseException] | None,

@@ -27,7 +27,7 @@ from drafter.services.chat.upstream.exceptions import (
     UpstreamError,
     UpstreamStatusError,
 )
-from drafter.services.chat.upstream.transport import body_reader
+from drafter.services.chat.upstream.transport import body_reader, take_on_arrival
 
 
 class Fields(dict[str, Any]):
@@ -103,25 +103,43 @@ class _EventParser:
 class UpstreamEvents:
     """The events of an SSE response, in order, as a list per network read: the events in
     one list arrived together. The body may end without a blank line. ``next_batch`` is a
-    plain coroutine, called once per read (a stream's reads are its events)."""
+    plain coroutine, called once per read (a stream's reads are its events).
 
-    def __init__(self, response: httpx2.Response) -> None:
+    With ``on_arrival`` (and a body read straight off the upstream transport's
+    connection), bytes that arrive while ``next_batch`` waits are parsed as they arrive,
+    and their events offered to ``on_arrival`` in order, within the transport's callback:
+    the events it takes (True) are done with, with no wake-up of the waiting task; from
+    the first it leaves, the events are ``next_batch``'s, as if read then."""
+
+    def __init__(
+        self, response: httpx2.Response, on_arrival: Callable[[Fields], bool] | None = None
+    ) -> None:
         self._read = body_reader(response)
         self._parser = _EventParser(response)
         self._rest = b""
         self._ended = False
+        self._left: list[Fields] = []  # parsed on arrival, not taken
+        self._broken: Exception | None = None  # raised by ``on_arrival``
+        self._on_arrival = on_arrival
+        if on_arrival is not None and not take_on_arrival(response, self._arrived):
+            self._on_arrival = None
 
     async def next_batch(self) -> list[Fields] | None:
         """The events of the next read that completed any; None after the last."""
         parser = self._parser
         while not self._ended:
-            chunk = await self._read()
+            chunk = await self._read() if not self._left else b""
+            # Events parsed as they arrived and not taken come before what was read since.
+            events, self._left = self._left, []
             if chunk is None:
                 self._ended = True
-                events = parser.feed([*self._rest.splitlines(), b""])
-            else:
-                lines, self._rest = _complete_lines(self._rest + chunk if self._rest else chunk)
-                events = parser.feed(lines)
+                events += parser.feed([*self._rest.splitlines(), b""])
+            elif chunk:
+                events += self._parse(chunk)
+            if self._broken is not None:
+                broken, self._broken = self._broken, None
+                self._ended = True
+                raise broken
             if parser.failure is not None:
                 self._ended = True
                 if not events:
@@ -133,6 +151,26 @@ class UpstreamEvents:
             failure, parser.failure = parser.failure, None
             raise failure
         return None
+
+    def _parse(self, chunk: bytes) -> list[Fields]:
+        lines, self._rest = _complete_lines(self._rest + chunk if self._rest else chunk)
+        return self._parser.feed(lines)
+
+    def _arrived(self, chunk: bytes) -> bool:
+        """Bytes arrived while ``next_batch`` waits: their events offered to
+        ``on_arrival``; True (wake the reader) from the first it leaves, or a failure."""
+        take = self._on_arrival
+        assert take is not None
+        try:
+            events = self._parse(chunk)
+            for i, event in enumerate(events):
+                if not take(event):
+                    self._left = events[i:]
+                    return True
+        except Exception as exc:  # the reader raises it, where its stream ends
+            self._broken = exc
+            return True
+        return self._parser.failure is not None
 
 
 # Up to this max_tokens (thinking included), a call whose caller does not stream asks the

@@ -19,6 +19,9 @@ call than the SDK's own transports (the figures are bench/'s).
 - Body bytes that arrived since the last read are handed over as one piece, so what
   arrived together is parsed together; ``Content-Encoding`` is decoded by httpx2's
   Response.
+- A reader may also take the bytes as they arrive, while it waits for them
+  (:func:`take_on_arrival`): within the callback that received them, with no wake-up of
+  its task; it says when it wants its task woken after all.
 """
 
 from __future__ import annotations
@@ -73,8 +76,11 @@ class _Connection(asyncio.Protocol):
         # The read-timeout watchdog: the wait in progress, its deadline, and one timer.
         self._waiting: asyncio.Future[None] | None = None
         self._wait_deadline = 0.0
+        self._read_timeout: float | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self._timed_out = False
+        # Takes body bytes as they arrive while a read waits (``take_on_arrival``).
+        self.on_arrival: OnArrival | None = None
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -116,8 +122,17 @@ class _Connection(asyncio.Protocol):
         _wake(self._head)
 
     def on_body(self, body: bytes) -> None:
+        take, waiter = self.on_arrival, self._wakeup
+        if take is not None and waiter is not None and not self._chunks and not waiter.done():
+            # A read waits with nothing before these bytes: they are taken here. The wait
+            # goes on, so its read timeout counts from now.
+            if self._read_timeout is not None:
+                self._wait_deadline = self._loop.time() + self._read_timeout
+            if not take(body):
+                return
+            body = b""  # taken, but the reader wants its task woken: an empty read
         self._chunks.append(body)
-        _wake(self._wakeup)
+        _wake(waiter)
 
     def on_message_complete(self) -> None:
         self.keep_alive = self._parser.should_keep_alive()
@@ -144,6 +159,7 @@ class _Connection(asyncio.Protocol):
         self._headers, self.received_any, self.got_head = [], False, False
         self.complete = self.keep_alive = False
         self._chunks.clear()  # a previous answer closed before it was read leaves its body
+        self.on_arrival = None
         self._head = self._loop.create_future()
         self.transport.writelines((head, body))
         if self._writable is not None:
@@ -168,6 +184,7 @@ class _Connection(asyncio.Protocol):
         while True:
             chunks = self._chunks
             if chunks:
+                # b"": bytes were taken on arrival, and the reader's task woken for them.
                 return chunks.pop() if len(chunks) == 1 else _drain(chunks)
             if self.complete:
                 return None
@@ -184,6 +201,7 @@ class _Connection(asyncio.Protocol):
     ) -> None:
         """Waits for the parser to wake ``waiter``; past ``read_timeout`` the connection
         is closed and ``ReadTimeout`` raised."""
+        self._read_timeout = read_timeout
         if read_timeout is None:
             await waiter
             return
@@ -253,6 +271,7 @@ class _Body(httpx2.AsyncByteStream):
             yield chunk
 
     async def aclose(self) -> None:
+        self._conn.on_arrival = None  # nor is what it holds kept while the connection idles
         self._pool.release(self._origin, self._conn)
 
 
@@ -353,6 +372,24 @@ def _request_bytes(request: httpx2.Request, body: bytes) -> tuple[bytes, bytes]:
     if chunked:
         body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
     return b"".join(lines), body
+
+
+# Given body bytes as they arrive; True when the reader's task is to be woken anyway
+# (its read then returns b"").
+OnArrival = Callable[[bytes], bool]
+
+
+def take_on_arrival(response: httpx2.Response, take: OnArrival) -> bool:
+    """Has ``take`` given ``response``'s body bytes as they arrive while its reader waits
+    for them (never while bytes are waiting to be read: those are read first); False
+    when the body is not read straight off one of this transport's connections (then
+    ``take`` is never called)."""
+    stream = getattr(response.stream, "wrapped_stream", response.stream)
+    encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+    if not isinstance(stream, _Body) or encoded:
+        return False
+    stream._conn.on_arrival = take
+    return True
 
 
 def body_reader(response: httpx2.Response) -> Callable[[], Awaitable[bytes | None]]:

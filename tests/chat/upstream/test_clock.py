@@ -31,6 +31,22 @@ async def test_a_stream_event_that_comes_too_late_fails_as_an_upstream_timeout()
     assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
 
 
+async def test_a_wait_that_hears_from_the_upstream_counts_its_deadline_from_then() -> None:
+    """Events taken as they arrive keep one wait going: each one heard moves its
+    deadline, and only a silence past the timeout ends it."""
+    clock = UpstreamClock(0.1, per_event=True, model="m")
+    loop = asyncio.get_running_loop()
+    for delay in (0.04, 0.08, 0.12, 0.16, 0.2):  # 0.2 s in all, heard every 0.04 s
+        loop.call_later(delay, clock.heard)
+    started = loop.time()
+
+    with pytest.raises(UpstreamTimeout):
+        await clock.wait(asyncio.sleep(1))
+
+    assert 0.29 < loop.time() - started < 0.6  # the last heard at 0.2 s, then 0.1 s more
+    clock.stop()
+
+
 async def test_the_waits_of_a_whole_message_call_share_one_deadline() -> None:
     clock = UpstreamClock(0.15, per_event=False, model="m")
     await clock.wait(asyncio.sleep(0.1))

@@ -3,7 +3,8 @@ any line ending), fields, comments, errors, and a whole Message unfolded into ev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx2
@@ -13,6 +14,8 @@ import pytest
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream
 from drafter.services.chat.upstream.events import Fields, UpstreamEvents, message_events
 from drafter.services.chat.upstream.exceptions import UnreadableAnswer, UpstreamStatusError
+from drafter.services.chat.upstream.transport import UpstreamTransport
+from tests.chat.upstream.conftest import Answer, Reader, Serve, Writer
 
 STREAM = (
     b"event: message_start\n"
@@ -168,3 +171,114 @@ def test_a_body_that_is_not_a_message_is_an_unreadable_answer() -> None:
         message_events(b'{"type": "error"}')
     with pytest.raises(UnreadableAnswer):
         message_events(b"<html>")
+
+
+def _sse(kind: str, **fields: Any) -> bytes:
+    return b"event: %s\ndata: %s\n\n" % (kind.encode(), orjson.dumps({"type": kind, **fields}))
+
+
+def _text(text: str) -> bytes:
+    return _sse("content_block_delta", index=0, delta={"type": "text_delta", "text": text})
+
+
+def _paced_answer(reads: list[bytes]) -> Answer:
+    """An SSE answer over the real transport: each read 0.1 s after the last (the reader
+    waits for each by then)."""
+
+    async def answer(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for read in reads:
+            await asyncio.sleep(0.1)
+            writer.write(b"%x\r\n%b\r\n" % (len(read), read))
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        return True
+
+    return answer
+
+
+async def _on_arrival(
+    serve: Serve, reads: list[bytes], take: Callable[[Fields], bool]
+) -> tuple[list[list[str]], BaseException | None]:
+    """The batches ``next_batch`` gives (their events' types, or deltas' text) while
+    ``take`` is offered the events as they arrive, and what it raised in the end."""
+    _, url = await serve(_paced_answer(reads))
+    transport = UpstreamTransport()
+    response = await transport.handle_async_request(httpx2.Request("POST", url, content=b"x"))
+    events = UpstreamEvents(response, take)
+    batches: list[list[str]] = []
+    failure: BaseException | None = None
+    try:
+        while (batch := await events.next_batch()) is not None:
+            batches.append([e.delta.text if e.delta else e.type for e in batch])
+    except Exception as exc:
+        failure = exc
+    await response.aclose()
+    await transport.aclose()
+    return batches, failure
+
+
+def _text_only(taken: list[str]) -> Callable[[Fields], bool]:
+    def take(event: Fields) -> bool:
+        if event.type != "content_block_delta":
+            return False
+        taken.append(event.delta.text)
+        return True
+
+    return take
+
+
+async def test_events_taken_as_they_arrive_are_not_read_and_the_rest_keep_their_order(
+    serve: Serve,
+) -> None:
+    """From the first event left in a read, every event of it is read, in order, even
+    one that would have been taken; what comes after is offered again."""
+    taken: list[str] = []
+    reads = [
+        _sse("message_start", message={"usage": {}}),
+        _text("a"),
+        _text("b") + _sse("message_delta", delta={}, usage={}) + _text("c"),
+        _text("d"),
+        _sse("message_stop"),
+    ]
+
+    batches, failure = await _on_arrival(serve, reads, _text_only(taken))
+
+    assert failure is None
+    assert taken == ["a", "b", "d"]
+    assert batches == [["message_start"], ["message_delta", "c"], ["message_stop"]]
+
+
+async def test_an_error_event_after_events_taken_as_they_arrive_is_raised(
+    serve: Serve,
+) -> None:
+    taken: list[str] = []
+    error = {"type": "overloaded_error", "message": "Overloaded"}
+    reads = [_text("a"), _text("b") + _sse("error", error=error)]
+
+    batches, failure = await _on_arrival(serve, reads, _text_only(taken))
+
+    assert taken == ["a", "b"] and batches == []
+    assert isinstance(failure, UpstreamStatusError)
+    assert failure.body == {"type": "error", "error": error}
+
+
+async def test_what_the_taker_raises_is_raised_by_the_reader(serve: Serve) -> None:
+    def broken(event: Fields) -> bool:
+        raise RuntimeError("the taker broke")
+
+    batches, failure = await _on_arrival(serve, [_text("a"), _text("b")], broken)
+
+    assert batches == []
+    assert isinstance(failure, RuntimeError) and str(failure) == "the taker broke"
+
+
+async def test_a_body_not_read_off_the_transport_is_never_taken() -> None:
+    taken: list[str] = []
+    events = UpstreamEvents(_response([_text("a"), _text("b")]), _text_only(taken))
+
+    batches = []
+    while (batch := await events.next_batch()) is not None:
+        batches.append([e.delta.text for e in batch])
+
+    assert batches == [["a"], ["b"]] and taken == []

@@ -9,7 +9,6 @@ import datetime as dt
 import gzip
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
@@ -19,69 +18,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from drafter.services.chat.upstream.transport import UpstreamTransport, body_reader
-
-Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
-# (request body, the connection's reader and writer) -> keep the connection?
-Answer = Callable[[bytes, Reader, Writer], Awaitable[bool]]
-
-
-async def _read_request(reader: Reader) -> bytes | None:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    return await reader.readexactly(length)
-
-
-@dataclass
-class ScriptedServer:
-    """Answers each request with ``answer``; counts connections and requests."""
-
-    answer: Answer
-    connections: int = 0
-    requests: list[bytes] = field(default_factory=list)
-    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def handle(self, reader: Reader, writer: Writer) -> None:
-        self.connections += 1
-        try:
-            while True:
-                body = await _read_request(reader)
-                if body is None:
-                    break
-                self.requests.append(body)
-                if not await self.answer(body, reader, writer):
-                    break
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            self.disconnected.set()
-            writer.close()
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Awaitable[tuple[ScriptedServer, str]]]]:
-    servers: list[asyncio.Server] = []
-
-    async def start(
-        answer: Answer, tls: ssl.SSLContext | None = None
-    ) -> tuple[ScriptedServer, str]:
-        scripted = ScriptedServer(answer)
-        server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0, ssl=tls)
-        servers.append(server)
-        port = server.sockets[0].getsockname()[1]
-        return (
-            scripted,
-            f"{'https' if tls else 'http'}://{'localhost' if tls else '127.0.0.1'}:{port}",
-        )
-
-    yield start
-    for server in servers:
-        server.close()
+from drafter.services.chat.upstream.transport import (
+    UpstreamTransport,
+    body_reader,
+    take_on_arrival,
+)
+from tests.chat.upstream.conftest import Reader, ScriptedServer, Writer
 
 
 @pytest.fixture
@@ -364,7 +306,7 @@ async def test_body_reader_reads_a_streamed_answer_piece_by_piece_off_the_connec
     assert server.connections == 1  # read to its end, the connection went back to the pool
 
 
-async def test_body_reader_decodes_a_compressed_answer(
+async def test_body_reader_decodes_a_compressed_answer_which_is_not_taken_as_it_arrives(
     serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
 ) -> None:
     async def compressed(body: bytes, reader: Reader, writer: Writer) -> bool:
@@ -374,6 +316,7 @@ async def test_body_reader_decodes_a_compressed_answer(
     _, url = await serve(compressed)
     transport = UpstreamTransport()
     response = await transport.handle_async_request(httpx2.Request("POST", url, content=b"x"))
+    assert not take_on_arrival(response, lambda piece: True)
     read = body_reader(response)
 
     pieces = []
@@ -382,3 +325,128 @@ async def test_body_reader_decodes_a_compressed_answer(
     await response.aclose()
     await transport.aclose()
     assert b"".join(pieces) == b"data: {}\n\n"
+
+
+async def _chunked(writer: Writer, pieces: list[bytes], gap_s: float) -> None:
+    """A chunked answer: its head, then each piece ``gap_s`` apart, then its end."""
+    writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for piece in pieces:
+        await asyncio.sleep(gap_s)
+        writer.write(b"%x\r\n%b\r\n" % (len(piece), piece))
+        await writer.drain()
+    await asyncio.sleep(gap_s)
+    writer.write(b"0\r\n\r\n")
+
+
+async def _open(url: str, read_timeout: float = 5.0) -> tuple[UpstreamTransport, httpx2.Response]:
+    transport = UpstreamTransport()
+    request = httpx2.Request(
+        "POST", url, content=b"x", extensions={"timeout": {"read": read_timeout}}
+    )
+    return transport, await transport.handle_async_request(request)
+
+
+async def test_bytes_are_taken_as_they_arrive_while_a_read_waits(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
+) -> None:
+    """Taken within the connection's callback, with the read still waiting, until the
+    taker asks for its reader to be woken: the read then returns b"" (nothing left)."""
+
+    async def three(body: bytes, reader: Reader, writer: Writer) -> bool:
+        await _chunked(writer, [b"one", b"two-wake", b"three"], 0.05)
+        return True
+
+    _, url = await serve(three)
+    transport, response = await _open(url)
+    taken: list[bytes] = []
+
+    def take(piece: bytes) -> bool:
+        taken.append(piece)
+        return b"wake" in piece
+
+    assert take_on_arrival(response, take)
+    read = body_reader(response)
+    assert await read() == b""
+    assert taken == [b"one", b"two-wake"]
+    assert await read() is None  # "three" was taken while this read waited
+    assert taken == [b"one", b"two-wake", b"three"]
+    await response.aclose()
+    await transport.aclose()
+
+
+async def test_bytes_that_arrived_before_a_read_are_read_not_taken(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
+) -> None:
+    async def two_then_more(body: bytes, reader: Reader, writer: Writer) -> bool:
+        await _chunked(writer, [b"a", b"b", b"late"], 0.0)
+        return True
+
+    _, url = await serve(two_then_more)
+    transport, response = await _open(url)
+    taken: list[bytes] = []
+    take_on_arrival(response, lambda piece: bool(taken.append(piece)))
+    await asyncio.sleep(0.1)  # the whole answer is here before anyone reads
+
+    read = body_reader(response)
+    assert await read() == b"ablate"
+    assert await read() is None
+    assert taken == []
+    await response.aclose()
+    await transport.aclose()
+
+
+async def test_bytes_taken_as_they_arrive_keep_the_read_timeout_from_firing(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
+) -> None:
+    """The read timeout bounds the silence between two arrivals, taken or read: pieces
+    0.1 s apart for 0.6 s, all taken by one waiting read, pass under 0.25 s; a 1 s
+    silence after them does not."""
+
+    async def steady_then_silent(body: bytes, reader: Reader, writer: Writer) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(6):
+            await asyncio.sleep(0.1)
+            writer.write(b"1\r\nx\r\n")
+            await writer.drain()
+        await asyncio.sleep(1.0)
+        writer.write(b"0\r\n\r\n")
+        return True
+
+    _, url = await serve(steady_then_silent)
+    transport, response = await _open(url, read_timeout=0.25)
+    taken: list[bytes] = []
+    take_on_arrival(response, lambda piece: bool(taken.append(piece)))
+    started = asyncio.get_running_loop().time()
+
+    with pytest.raises(httpx2.ReadTimeout):
+        await body_reader(response)()
+    assert b"".join(taken) == b"x" * 6
+    assert asyncio.get_running_loop().time() - started > 0.8  # not cut at 0.25 s
+    await transport.aclose()
+
+
+async def test_a_connection_back_in_the_pool_takes_nothing_for_its_next_answer(
+    serve: Callable[..., Awaitable[tuple[ScriptedServer, str]]],
+) -> None:
+    async def pieces(body: bytes, reader: Reader, writer: Writer) -> bool:
+        await _chunked(writer, [body, b"!"], 0.02)
+        return True
+
+    server, url = await serve(pieces)
+    transport = UpstreamTransport()
+    first = await transport.handle_async_request(httpx2.Request("POST", url, content=b"1"))
+    taken: list[bytes] = []
+    take_on_arrival(first, lambda piece: bool(taken.append(piece)))
+    read = body_reader(first)
+    assert await read() is None
+    await first.aclose()
+
+    second = await transport.handle_async_request(httpx2.Request("POST", url, content=b"2"))
+    read = body_reader(second)
+    pieces = []
+    while (piece := await read()) is not None:
+        pieces.append(piece)
+    await second.aclose()
+    assert b"".join(pieces) == b"2!"
+    await transport.aclose()
+    assert taken == [b"1", b"!"] and server.connections == 1

@@ -3,7 +3,9 @@ whose scope carries a writer for the body and whose app hands a stream's rest of
 server): frames as they come, a keep-alive comment whenever the stream has been silent
 for the interval, a client that leaves closing the frames' generator, a client that
 reads slowly holding the frames back (none lost), and under Drafter's server the
-middleware unwound while the stream still flows."""
+middleware unwound while the stream still flows, and the writer handed to the frames'
+producer (``on_writer``): frames written through it, in order with the rest, only while
+it is writable."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from drafter.asgi_handoff import HandingOff, at_response_end
-from drafter.edge.server.event_stream import KEEPALIVE, EventStreamResponse
+from drafter.edge.server.event_stream import KEEPALIVE, EventStreamResponse, FrameWriter
 from drafter.edge.server.http_protocol import with_header_timeout
 from tests.support.stack import free_port
 
@@ -41,12 +43,28 @@ class Script:
         self.frames_sent = 0
         self.middleware_returned_after: int | None = None  # frames sent by then
         self.response_ended_after: int | None = None
+        # The writer ``on_writer`` gave (None: none now), and what was done with it.
+        self.output: FrameWriter | None = None
+        self.told: list[bool] = []  # each time on_writer was called: given a writer?
+        self.written = 0  # frames written through the writer
+        self.not_writable = 0  # frames yielded because the writer was not writable
+
+    def on_writer(self, output: FrameWriter | None) -> None:
+        self.output = output
+        self.told.append(output is not None)
 
     async def frames(self) -> AsyncIterator[bytes]:
+        """Each frame through the writer when there is one and it is writable, as a
+        stream's text taken as it arrives is; else yielded."""
         try:
             for pause, frame in self.steps:
                 await asyncio.sleep(pause)
-                yield frame
+                if self.output is not None and self.output.writable:
+                    self.output.write(frame)
+                    self.written += 1
+                else:
+                    self.not_writable += self.output is not None
+                    yield frame
                 self.frames_sent += 1
         finally:
             self.closed.set()
@@ -59,7 +77,10 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, Scr
 
     async def stream(request: Request) -> EventStreamResponse:
         return EventStreamResponse(
-            script.frames(), keepalive_s=INTERVAL_S, media_type="text/event-stream"
+            script.frames(),
+            keepalive_s=INTERVAL_S,
+            media_type="text/event-stream",
+            on_writer=script.on_writer,
         )
 
     def watched(app: ASGIApp) -> ASGIApp:
@@ -119,6 +140,12 @@ async def test_frames_that_flow_need_no_keepalive(server: tuple[str, Script]) ->
     lines = await _timed_lines(url)
 
     assert [line for _, line in lines] == [f"data: {i}" for i in range(8)]
+    # Under Drafter's server the frames' producer was given the connection's writer
+    # while they flowed, and wrote them there; under uvicorn's own there is none.
+    if script.server == "drafter":
+        assert (script.told, script.written, script.not_writable) == ([True, False], 8, 0)
+    else:
+        assert (script.told, script.written) == ([], 0)
     start, end = ("http.response.start", False), ("http.response.body", False)
     frames = [("http.response.body", True)] * 8
     # Under Drafter's server the frames and the end go straight to the server: the
@@ -193,6 +220,8 @@ async def test_a_client_that_reads_slowly_holds_the_frames_back_and_loses_none(
     writer.close()
 
     assert held_back_at < count
+    if script.server == "drafter":  # the full socket made the writer unwritable
+        assert script.written > 0 and script.not_writable > 0
     head, _, body = received.partition(b"\r\n\r\n")
     assert b"transfer-encoding: chunked" in head.lower()
     assert _unchunked(body) == frame * count
