@@ -14,8 +14,18 @@ from tests.support.stack import base_env, drafter_command, free_port
 
 # Each with what makes it needed: a Gemini key, a background-removal model, Redis
 # (REDIS_URL: the edge's and accounts' stores), a migration (run in a child process), an
-# upstream credential only the anthropic SDK can use (a profile, federation: not a key).
-NOT_IMPORTED = ("google.genai", "rembg", "onnxruntime", "alembic", "mako", "redis", "anthropic")
+# upstream credential only the anthropic SDK can use (a profile, federation: not a key),
+# a Responses reasoning item to seal or open (cryptography's AES-GCM).
+NOT_IMPORTED = (
+    "google.genai",
+    "rembg",
+    "onnxruntime",
+    "alembic",
+    "mako",
+    "redis",
+    "anthropic",
+    "cryptography",
+)
 
 SCRIPT = """
 import asyncio, json, os, signal, sys
