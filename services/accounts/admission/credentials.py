@@ -138,9 +138,12 @@ async def authenticate(*, conn: AsyncConnection, credential: str) -> Principal:
     raise Unauthenticated(INVALID_CREDENTIAL)
 
 
+def credential_table(credential_id: str) -> sa.Table:
+    """The table of a credential id: ``api_keys``, or ``oauth_tokens`` for a client token."""
+    return client_tokens if credential_id.startswith(CLIENT_TOKEN_ID_PREFIX) else api_keys
+
+
 def touch_statement(credential_id: str, now: dt.datetime) -> sa.Update:
     """Statement setting a key's (or client token's) ``last_used_at``."""
-    if credential_id.startswith(CLIENT_TOKEN_ID_PREFIX):
-        table = client_tokens
-        return sa.update(table).where(table.c.id == credential_id).values(last_used_at=now)
-    return sa.update(api_keys).where(api_keys.c.id == credential_id).values(last_used_at=now)
+    table = credential_table(credential_id)
+    return sa.update(table).where(table.c.id == credential_id).values(last_used_at=now)

@@ -72,7 +72,9 @@ def _ensure_sqlite_dir(url: URL) -> None:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
+    """WAL, the busy timeout and foreign keys on a new SQLite connection (an engine's
+    ``connect`` event, and the usage log's own connection, ``usage.sqlite_batch``)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -105,7 +107,7 @@ def create_engine(
         options["connect_args"] = {"options": "-c synchronous_commit=off"}
     engine = create_async_engine(parsed, **options)
     if parsed.get_backend_name() == "sqlite":
-        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     return engine
 
 
@@ -154,7 +156,7 @@ def sync_engine(url: str) -> sa.Engine:
     _ensure_sqlite_dir(parsed)
     engine = sa.create_engine(parsed, poolclass=sa.NullPool)
     if parsed.get_backend_name() == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 

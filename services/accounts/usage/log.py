@@ -10,7 +10,9 @@ never changed again, and a repeated Settle is a no-op, not an error.
 
 * Nothing to give back (the usual success): the row joins a batch written every
   ``FLUSH_INTERVAL_S`` (or at ``MAX_BATCH`` rows) as one multi-row statement; pending
-  rows are keyed by id, so a settlement replaces its still-pending journal row.
+  rows are keyed by id, so a settlement replaces its still-pending journal row. On a
+  SQLite file a batch is one transaction on a connection of its own, and the WAL is
+  checkpointed off the event loop (``usage.sqlite_batch``).
 * Units to give back (failed, cancelled, rejected, fewer units used): the pending batch
   is flushed first, then the row is written at once ``RETURNING id``
   (:meth:`UsageLog.write_once`), by the quota store together with the refund
@@ -42,6 +44,8 @@ from drafter.services.accounts.admission.credentials import touch_statement
 from drafter.services.accounts.db.tables import usage_records_t as records
 from drafter.services.accounts.db.upsert import dialect_insert
 from drafter.services.accounts.quota.store import Row
+from drafter.services.accounts.usage.sqlite_batch import SqliteBatches
+from drafter.services.accounts.usage.upsert import record_upsert
 from drafter.services.accounts.usage.write_outage import WriteOutage
 from drafter.services.accounts.vocab import RESERVED
 from drafter.tasks import Periodic
@@ -118,13 +122,14 @@ class UsageLog:
         self._on_written = on_written
         self._outage = WriteOutage()
         # Built once; rows are passed as parameters. A row replaces only a journal row.
-        insert = dialect_insert(engine, records)
-        self._write = insert.on_conflict_do_update(
-            index_elements=[records.c.id],
-            set_={c.name: insert.excluded[c.name] for c in records.columns if c.name != "id"},
-            where=records.c.status == RESERVED,
-        )
+        self._write = record_upsert(dialect_insert(engine, records))
         self._write_once = self._write.returning(records.c.id)
+        database = engine.url.database
+        self._sqlite = (
+            SqliteBatches(database, engine.dialect)
+            if engine.dialect.name == "sqlite" and database and database != ":memory:"
+            else None
+        )
         self._rows: dict[str, Row] = {}
         self._touches: dict[str, dt.datetime] = {}
         self._lock = asyncio.Lock()
@@ -148,7 +153,11 @@ class UsageLog:
     async def stop(self) -> None:
         """Stops the batches and writes what is still pending."""
         await self._flusher.stop()
-        await self.flush()
+        try:
+            await self.flush()
+        finally:
+            if self._sqlite is not None:
+                self._sqlite.close()
 
     async def write_once(self, conn: AsyncConnection, row: Row) -> bool:
         """Writes a settled row on ``conn`` now; False when its reservation was settled
@@ -208,11 +217,14 @@ class UsageLog:
             enqueued = self._enqueued
             if rows or touches:
                 try:
-                    async with self._engine.begin() as conn:
-                        if rows:
-                            await conn.execute(self._write, list(rows.values()))
-                        for credential_id, now in touches.items():
-                            await conn.execute(touch_statement(credential_id, now))
+                    if self._sqlite is not None:
+                        self._sqlite.write(rows.values(), touches)
+                    else:
+                        async with self._engine.begin() as conn:
+                            if rows:
+                                await conn.execute(self._write, list(rows.values()))
+                            for credential_id, now in touches.items():
+                                await conn.execute(touch_statement(credential_id, now))
                 except BaseException:
                     self._rows = {**rows, **self._rows}  # newer rows of the same id win
                     self._touches = {**touches, **self._touches}
