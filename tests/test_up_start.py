@@ -15,7 +15,9 @@ from tests.support.stack import base_env, drafter_command, free_port
 # Each with what makes it needed: a Gemini key, a background-removal model, Redis
 # (REDIS_URL: the edge's and accounts' stores), a migration (run in a child process), an
 # upstream credential only the anthropic SDK can use (a profile, federation: not a key),
-# a Responses reasoning item to seal or open (cryptography's AES-GCM).
+# a Responses reasoning item to seal or open (cryptography's AES-GCM), a PostgreSQL
+# database (DRAFTER_DATABASE_URL: SQLAlchemy's PostgreSQL dialect, with all its drivers
+# and types; tests/accounts/db/test_dialects.py).
 NOT_IMPORTED = (
     "google.genai",
     "rembg",
@@ -25,6 +27,7 @@ NOT_IMPORTED = (
     "redis",
     "anthropic",
     "cryptography",
+    "sqlalchemy.dialects.postgresql",
 )
 
 SCRIPT = """

@@ -12,7 +12,7 @@ stored only as SHA-256 digests.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -20,9 +20,41 @@ from sqlmodel import Field, SQLModel
 from drafter.services.accounts.db.types import UTCDateTime
 from drafter.services.accounts.vocab import RESERVED
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql.base import _DialectArgView
+
 
 def _utc_column(*, nullable: bool) -> sa.Column[Any]:
     return sa.Column(UTCDateTime(), nullable=nullable)
+
+
+class _PartialIndex(sa.Index):
+    """``sa.Index(name, *columns, sqlite_where=where, postgresql_where=where)``, except
+    that the PostgreSQL option is set late.
+
+    ``sa.Index`` checks a ``postgresql_*`` option when defined, by loading SQLAlchemy's
+    PostgreSQL dialect: a package that imports every PostgreSQL driver and type, which a
+    SQLite deployment never uses (``tests/test_up_start.py``). Here ``where`` becomes the
+    index's PostgreSQL option when its PostgreSQL options or its ``dialect_kwargs`` are
+    first read (PostgreSQL's DDL compiler, Alembic, a copy of the table), and from then on
+    reads as ``postgresql_where`` would have."""
+
+    def __init__(self, name: str, *columns: str, where: str) -> None:
+        self._where = sa.text(where)
+        super().__init__(name, *columns, sqlite_where=self._where)
+
+    # What builds ``self.dialect_options[dialect_name]`` on its first read: here per
+    # instance, as SQLAlchemy's (a class method) gives only each dialect's defaults.
+    def _kw_reg_for_dialect_cls(self, dialect_name: str) -> Any:  # type: ignore[override]
+        options = super()._kw_reg_for_dialect_cls(dialect_name)
+        if dialect_name == "postgresql":
+            options["where"] = self._where
+        return options
+
+    @property
+    def dialect_kwargs(self) -> _DialectArgView:
+        self.dialect_options["postgresql"]  # so that it is among them
+        return super().dialect_kwargs
 
 
 class User(SQLModel, table=True):
@@ -62,12 +94,7 @@ class UsageRecord(SQLModel, table=True):
         sa.Index("ix_usage_records_user_created", "user_id", "created_at"),
         sa.Index("ix_usage_records_user_day", "user_id", "quota_day", "kind"),
         # The open reservations, for the abandoned sweep (migration 0006).
-        sa.Index(
-            "ix_usage_records_open",
-            "created_at",
-            postgresql_where=sa.text(f"status = '{RESERVED}'"),
-            sqlite_where=sa.text(f"status = '{RESERVED}'"),
-        ),
+        _PartialIndex("ix_usage_records_open", "created_at", where=f"status = '{RESERVED}'"),
     )
 
     id: str = Field(primary_key=True, max_length=64)

@@ -26,11 +26,12 @@ from drafter.services.accounts.admission.credential_cache import EPOCH_SELECT
 from drafter.services.accounts.db.atomic import transaction
 from drafter.services.accounts.db.tables import quota_counters_t as counters
 from drafter.services.accounts.db.tables import usage_records_t as records
-from drafter.services.accounts.db.upsert import DialectInsert, dialect_insert
+from drafter.services.accounts.db.upsert import dialect_insert
 from drafter.services.accounts.quota.store import QuotaResult, Row
 from drafter.services.accounts.vocab import RESERVED
 
 if TYPE_CHECKING:
+    from drafter.services.accounts.db.upsert import DialectInsert
     from drafter.services.accounts.usage.log import UsageLog
 
 _KEY = ("user_id", "kind", "day")

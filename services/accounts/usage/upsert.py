@@ -11,11 +11,15 @@ entries and check the user's foreign key once more.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 
 from drafter.services.accounts.db.tables import usage_records_t as records
-from drafter.services.accounts.db.upsert import DialectInsert
 from drafter.services.accounts.vocab import RESERVED
+
+if TYPE_CHECKING:
+    from drafter.services.accounts.db.upsert import DialectInsert
 
 # The columns a usage record takes from its reservation: its journal row and its
 # settlement agree on them.
