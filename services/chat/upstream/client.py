@@ -81,6 +81,9 @@ class MessagesApi:
         self._sdk = sdk
         self._base_url = config.url
         self._url = httpx2.URL(self._base_url + MESSAGES_PATH)
+        # What an answer being read keeps of its request: the line, not the prompt. One
+        # for every call (nothing changes it).
+        self._request_line = httpx2.Request("POST", self._url)
         self._timeout = config.timeouts()
         self._max_retries = config.max_retries
         self.keys = KeyPool(config.api_keys if sdk is None else ())
@@ -217,7 +220,7 @@ class MessagesApi:
                     self.keys.record(lease.key, response.status_code, response.headers)
                 # A stream may stay open for minutes: it keeps the request's line, not its
                 # body and headers (the prompt), which errors raised later do not need.
-                response.request = httpx2.Request("POST", self._url)
+                response.request = self._request_line
                 return response, lease
             moves_on = self._moves_on(response, lease)
             await self._discard(response, lease)
