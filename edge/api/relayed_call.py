@@ -8,22 +8,57 @@ still gets its own HTTP status, and an upstream that is slow to start gets its r
 started (with keep-alives) while the read goes on, then taken by the next ``_read``.
 Every other read is the call's own ``read``, with nothing in between: a stream reads once
 per event.
+
+In-process (``drafter up``), once the first frame went out through a response that
+writes straight to the connection (``EventStreamResponse``'s ``on_writer``, told to
+:meth:`RelayedCall.write_to`), the call is offered a direct reader
+(``LocalStreamCall.read_directly``): answer text that arrives from upstream while the
+frames wait for their next message is framed and written within the callback that
+received it (:class:`FramesAsTheyCome`), when the writer is writable; the same frame, and
+the same count of what was delivered, as the frames loop would have made of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import grpc
 from grpc import aio
 
 from drafter.accounts.v1 import accounts_service_pb2 as accounts_pb
 from drafter.edge.api.accounting import Accounting, Settlement, outcome_of_failure
+from drafter.edge.server.event_stream import FrameWriter
 
 
 class RelayedCall:
     """One call's reads, and its settlement on failure or cancellation of the first."""
+
+    # Where the response writes frames straight to the connection (``write_to``);
+    # whether a direct reader writing there was offered (``_read_directly``), and to what.
+    _output: FrameWriter | None = None
+    _offered = False
+    _offered_to: Callable[[FramesAsTheyCome | None], None] | None = None
+
+    def write_to(self, output: FrameWriter | None) -> None:
+        """Told by the response (``EventStreamResponse``'s ``on_writer``)."""
+        self._output = output
+
+    def _read_directly(self, frame: Callable[[Any], bytes | None]) -> None:
+        """Once the response writes straight to the connection: offers an in-process call
+        a direct reader that frames its messages with ``frame`` and writes them there (a
+        gRPC call has no such offer)."""
+        if self._output is None:
+            return
+        self._offered = True
+        offer = self._offered_to = getattr(self._rpc, "read_directly", None)
+        if offer is not None:
+            offer(FramesAsTheyCome(self, frame))
+
+    def _stop_reading_directly(self) -> None:
+        if self._offered_to is not None:
+            self._offered_to(None)
 
     def __init__(
         self, rpc: aio.UnaryStreamCall, accounting: Accounting, settlement: Settlement
@@ -62,3 +97,26 @@ class RelayedCall:
         self._read = self._rpc.read
         assert pending is not None
         return await pending
+
+
+class FramesAsTheyCome:
+    """A relayed call's direct reader (``drafter.rpc.local.DirectReader``): a message
+    handed over as it arrives is framed and written at once, as the frames loop would
+    have; ready only while the response's writer is writable (else the message is read
+    as ever, and the loop waits for the socket to drain)."""
+
+    __slots__ = ("_call", "_frame")
+
+    def __init__(self, call: RelayedCall, frame: Callable[[Any], bytes | None]) -> None:
+        self._call = call
+        self._frame = frame
+
+    def ready(self) -> bool:
+        output = self._call._output
+        return output is not None and output.writable
+
+    def __call__(self, message: Any) -> None:
+        frame = self._frame(message)
+        output = self._call._output
+        if frame and output is not None:
+            output.write(frame)

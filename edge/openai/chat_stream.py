@@ -11,14 +11,14 @@ however the stream ends (the rule is ``Accounting.conclude``'s).
 In-process (``drafter up``), once the first frame went out, the stream offers the chat
 service to take events as they come (``LocalStreamCall.read_directly``): answer text that
 arrives from upstream while the frames wait for their next event is framed and written to
-the connection within the callback that received it (:class:`_FramesAsTheyCome`), when
-the response's writer is writable; the same frame, and the same count of what was
+the connection within the callback that received it (``relayed_call.FramesAsTheyCome``),
+when the response's writer is writable; the same frame, and the same count of what was
 delivered, as the loop would have made of it, without waking the stream's task.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import grpc
 from grpc import aio
@@ -30,21 +30,12 @@ from drafter.edge.api.relayed_call import RelayedCall
 from drafter.edge.errors import api_error_from_rpc
 from drafter.edge.openai import sse
 from drafter.edge.openai.from_proto import FINISH_REASONS, delta_from_proto, usage_from_proto
-from drafter.edge.server.event_stream import KEEPALIVE, FrameWriter
-
-ReadDirectly = Callable[["_FramesAsTheyCome | None"], None]  # LocalStreamCall.read_directly
+from drafter.edge.server.event_stream import KEEPALIVE
 
 
 class ChatStream(RelayedCall):
     """Reads gRPC events, writes SSE frames, and records the choices finished and the
     tokens used on its :class:`Settlement`, concluded when the stream ends."""
-
-    # Where the response writes frames straight to the connection (``write_to``).
-    _output: FrameWriter | None = None
-
-    def write_to(self, output: FrameWriter | None) -> None:
-        """Told by the response (``EventStreamResponse``'s ``on_writer``)."""
-        self._output = output
 
     async def first_event(self, wait_s: float) -> object | None:
         """The first event; None when none came within ``wait_s`` (it is still awaited)."""
@@ -55,9 +46,6 @@ class ChatStream(RelayedCall):
     ) -> AsyncIterator[bytes]:
         """The SSE frames; a ``first`` of None (silent so far) starts with a keep-alive."""
         outcome: accounts_pb.Outcome = accounts_pb.OUTCOME_CANCELLED
-        # An in-process call's offer to take events as they come (none over gRPC).
-        read_directly: ReadDirectly | None = getattr(self._rpc, "read_directly", None)
-        offered_to: ReadDirectly | None = None
         try:
             if first is None:
                 yield KEEPALIVE
@@ -68,9 +56,8 @@ class ChatStream(RelayedCall):
                 event = None  # not kept while the next one is awaited
                 if frame:
                     yield frame
-                if read_directly is not None and self._output is not None:
-                    read_directly(_FramesAsTheyCome(self, writer, include_usage))
-                    offered_to, read_directly = read_directly, None  # once: the call keeps it
+                if not self._offered:  # in-process: its text as it comes (once)
+                    self._read_directly(lambda e: self._frame(e, writer, include_usage))
                 event = await self._read()
             outcome = accounts_pb.OUTCOME_SUCCEEDED
             yield sse.DONE
@@ -78,8 +65,7 @@ class ChatStream(RelayedCall):
             outcome = outcome_of_failure(exc.code())
             yield sse.error_frame(api_error_from_rpc(exc).body())
         finally:
-            if offered_to is not None:
-                offered_to(None)
+            self._stop_reading_directly()
             if self._pending is not None:
                 self._pending.cancel()
             if outcome == accounts_pb.OUTCOME_CANCELLED:
@@ -110,30 +96,6 @@ class ChatStream(RelayedCall):
             self._settlement.usage = event.usage
             return writer.usage(usage_from_proto(event.usage)) if include_usage else None
         return None
-
-
-class _FramesAsTheyCome:
-    """A stream's direct reader (``drafter.rpc.local.DirectReader``): an event handed over
-    as it arrives is framed and written at once, as the frames loop would have; ready
-    only while the response's writer is writable (else the event is read as ever, and
-    the loop waits for the socket to drain)."""
-
-    __slots__ = ("_chunks", "_include_usage", "_stream")
-
-    def __init__(self, stream: ChatStream, chunks: sse.ChunkWriter, include_usage: bool) -> None:
-        self._stream = stream
-        self._chunks = chunks
-        self._include_usage = include_usage
-
-    def ready(self) -> bool:
-        output = self._stream._output
-        return output is not None and output.writable
-
-    def __call__(self, event: chat_pb.StreamCompleteResponse) -> None:
-        stream = self._stream
-        frame = stream._frame(event, self._chunks, self._include_usage)
-        if frame and stream._output is not None:
-            stream._output.write(frame)
 
 
 def _chars(delta: chat_pb.Delta) -> int:

@@ -171,6 +171,8 @@ class ResponseCall(RelayedCall):
                 taken = self._take(answer)  # type: ignore[arg-type]
                 if taken is not None:
                     yield sse_frame(*taken)
+                if not self._offered:  # in-process: its text as it comes (once)
+                    self._read_directly(self._frame)
                 answer = await self._read()
             outcome = self._outcome()
         except grpc.RpcError as exc:
@@ -182,6 +184,7 @@ class ResponseCall(RelayedCall):
             for frame in self._failure_frames(err):
                 yield frame
         finally:
+            self._stop_reading_directly()
             if self._pending is not None:
                 self._pending.cancel()
             if outcome == accounts_pb.OUTCOME_CANCELLED:
@@ -189,6 +192,11 @@ class ResponseCall(RelayedCall):
             await self._accounting.conclude(self._settlement, outcome)
         if self.final is not None:
             await finished(self.final, self.output)
+
+    def _frame(self, answer: chat_pb.RespondResponse) -> bytes | None:
+        """The frame of an answer handed over as it arrived (``FramesAsTheyCome``)."""
+        taken = self._take(answer)
+        return None if taken is None else sse_frame(*taken)
 
     def _failure_frames(self, err: APIError) -> list[bytes]:
         """``error``, then ``response.failed`` when the response had started."""

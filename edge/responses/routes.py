@@ -114,6 +114,7 @@ async def create_response(request: Request, api: ApiDep) -> Response:
     return EventStreamResponse(
         call.frames(first, finished),
         keepalive_s=api.settings.keepalive_s,
+        on_writer=call.write_to,
         media_type="text/event-stream",
         headers={**_SSE_HEADERS, REQUEST_ID_HEADER: rid},
     )

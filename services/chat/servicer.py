@@ -182,7 +182,9 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[chat_pb.RespondResponse]:
         call = await self._responder.prepare(request)
         self._reservations.admit(request.reservation_id, call.model.id)
-        async with aclosing(self._responder.answers(call)) as answers:
+        # In-process, the reader may take answer text as it arrives (``Responder``).
+        local = context if isinstance(context, LocalContext) else None
+        async with aclosing(self._responder.answers(call, local)) as answers:
             async for answer in answers:
                 yield answer
 

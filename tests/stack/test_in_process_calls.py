@@ -61,6 +61,8 @@ def test_the_edge_reaches_the_services_either_way(
             text="one two three four five six seven eight", chunks=8, delay_s=0.05
         )
         frames = _frames(stack.api_url, key)
+        fake_anthropic.enqueue(text=PACED, chunks=8, delay_s=0.05)
+        events = _response_events(stack.api_url, key)
         with pytest.raises(openai.NotFoundError):
             client.models.retrieve("no-such-model")
         over_grpc = _connections_to(ports["accounts"])
@@ -70,6 +72,7 @@ def test_the_edge_reaches_the_services_either_way(
     assert (reply.choices[0].message.content, streamed) == ("whole", "streamed")
     assert (over_grpc > 0) is not in_process
     _assert_paced_frames(frames, PACED, pieces=8)
+    _assert_paced_response(events, PACED, pieces=8)
 
 
 def _frames(api_url: str, key: str) -> list[Any]:
@@ -110,3 +113,32 @@ def _assert_paced_frames(frames: list[Any], text: str, pieces: int) -> None:
     finish, usage = chunks[-2:]
     assert finish["choices"][0]["finish_reason"] == "stop"
     assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == pieces
+
+
+def _response_events(api_url: str, key: str) -> list[tuple[str, Any]]:
+    """The SSE events of a streamed Responses call: (event type, its JSON)."""
+    body = {"model": "claude-haiku-4-5", "input": "count", "stream": True}
+    headers = {"Authorization": f"Bearer {key}"}
+    events: list[tuple[str, Any]] = []
+    with httpx.stream("POST", api_url + "/responses", json=body, headers=headers) as r:
+        assert r.status_code == 200
+        kind = ""
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                events.append((kind, json.loads(line[6:])))
+    return events
+
+
+def _assert_paced_response(events: list[tuple[str, Any]], text: str, pieces: int) -> None:
+    """The Responses events: each type named in its JSON too, numbered 0, 1, 2, … in
+    order, one text delta per upstream piece, and the text and usage complete."""
+    assert [kind for kind, _ in events] == [data["type"] for _, data in events]
+    assert [data["sequence_number"] for _, data in events] == list(range(len(events)))
+    deltas = [data["delta"] for kind, data in events if kind == "response.output_text.delta"]
+    assert len(deltas) == pieces and "".join(deltas) == text
+    kind, done = events[-1]
+    assert kind == "response.completed"
+    assert done["response"]["output"][0]["content"][0]["text"] == text
+    assert done["response"]["usage"]["output_tokens"] == pieces

@@ -141,6 +141,17 @@ class ResponseWriter:
         handler = _HANDLERS.get(kind)
         return handler(self, event) if handler is not None else []
 
+    def plain_text_events(self, event: Any) -> list[Event] | None:
+        """``events_from(event)`` when ``event`` is answer text of an open item (a text
+        delta); None, with nothing done, for any other event."""
+        if not isinstance(event, dict) or event.get("type") != "content_block_delta":
+            return None
+        delta = event.get("delta")
+        opened = self._open.get(event.get("index", -1))
+        if not isinstance(delta, dict) or delta.get("type") != "text_delta" or opened is None:
+            return None
+        return [self._text(opened, delta.get("text", ""))]
+
     def finish(self) -> list[Event]:
         """The last event: the whole response, completed or incomplete."""
         reason = INCOMPLETE_REASONS.get(self.stop_reason or "")

@@ -22,6 +22,7 @@ import httpx2
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
+from drafter.rpc.local import LocalContext
 from drafter.services.chat.model_rules import effort_from_request
 from drafter.services.chat.output_format import format_tool_name
 from drafter.services.chat.passthrough_body import parsed_body
@@ -162,9 +163,14 @@ class Responder:
         whole = body.get("stream") is not True and params["max_tokens"] <= WHOLE_ANSWER_MAX_TOKENS
         return ResponseCall(model, params, writer, translation, whole)
 
-    async def answers(self, call: ResponseCall) -> AsyncGenerator[Answer, None]:
+    async def answers(
+        self, call: ResponseCall, local: LocalContext | None = None
+    ) -> AsyncGenerator[Answer, None]:
         """The response's events as JSON, then its usage. The upstream call is observed
-        (``observing_upstream``) from its opening to its end."""
+        (``observing_upstream``) from its opening to its end. With ``local`` (an
+        in-process call), answer text that arrives while the reader waits for it goes to
+        the reader's direct reader, when it offers one and is ready, within the callback
+        that received it (``_text_taken``); everything else is yielded."""
         upstream = call.model.upstream
         writer = call.writer
         stream = not call.whole
@@ -179,10 +185,15 @@ class Responder:
                         yield Answer(data=event)
                     next_batch: Callable[[], Awaitable[list[Fields] | None]]
                     if stream:
-                        next_batch = UpstreamEvents(response).next_batch
+                        taken = None if local is None else _text_taken(local, writer, clock)
+                        next_batch = UpstreamEvents(response, taken).next_batch
                     else:
                         next_batch = whole_message_reader(response)
-                    while (batch := await clock.wait(next_batch())) is not None:
+                    while True:
+                        with clock:  # one wait, bounded without a coroutine of its own
+                            batch = await next_batch()
+                        if batch is None:
+                            break
                         for item in batch:
                             for event in writer.events_from(item):
                                 yield Answer(data=event)
@@ -199,3 +210,26 @@ class Responder:
         for event in writer.finish():
             yield Answer(data=event)
         yield Answer(usage=writer.usage)
+
+
+def _text_taken(
+    local: LocalContext, writer: ResponseWriter, clock: UpstreamClock
+) -> Callable[[Fields], bool]:
+    """What takes an upstream event as it arrives (``UpstreamEvents``' ``on_arrival``):
+    answer text, written as its events and handed to the in-process reader's direct
+    reader when it is ready; False (the event is yielded, as every event after it) for
+    anything else, or when no reader is ready."""
+
+    def taken(event: Fields) -> bool:
+        reader = local.direct_reader
+        if reader is None or not reader.ready():
+            return False
+        events = writer.plain_text_events(event)
+        if events is None:
+            return False
+        clock.heard()
+        for data in events:
+            reader(Answer(data=data))
+        return True
+
+    return taken
