@@ -22,7 +22,7 @@ long answer that keeps coming is never cut). Past it the call is closed and fail
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, aclosing
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +46,7 @@ from drafter.services.chat.prompt_cache import PromptCacheMode
 from drafter.services.chat.reservation_check import ReservationCheck
 from drafter.services.chat.responses.respond import Responder
 from drafter.services.chat.stop_sequences import split_stop_sequences
+from drafter.services.chat.text_as_it_arrives import text_taken_as_it_arrives
 from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
@@ -53,7 +54,6 @@ from drafter.services.chat.upstream.clock import UpstreamClock as _UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
 from drafter.services.chat.upstream.events import (
     WHOLE_ANSWER_MAX_TOKENS,
-    Fields,
     UpstreamEvents,
     whole_message_reader,
 )
@@ -260,7 +260,7 @@ async def _choice_batches(
 
     With ``local`` (an in-process call), answer text that arrives while the reader waits
     for it goes to the reader's direct reader, when it offers one and is ready, within
-    the callback that received it (``_text_taken_as_it_arrives``); everything else, and
+    the callback that received it (``text_taken_as_it_arrives``); everything else, and
     all of it otherwise, is yielded."""
     model = str(params["model"])
     clock = _UpstreamClock(timeout_s, per_event=stream, model=model)
@@ -271,7 +271,9 @@ async def _choice_batches(
                 next_batch = (
                     UpstreamEvents(
                         response,
-                        None if local is None else _text_taken_as_it_arrives(local, choice, clock),
+                        None
+                        if local is None
+                        else text_taken_as_it_arrives(local, clock, choice.plain_text_events),
                     ).next_batch
                     if stream
                     else whole_message_reader(response)
@@ -302,29 +304,6 @@ async def _choice_batches(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     finally:
         clock.stop()
-
-
-def _text_taken_as_it_arrives(
-    local: LocalContext, choice: ChoiceStream, clock: _UpstreamClock
-) -> Callable[[Fields], bool]:
-    """What takes an upstream event as it arrives (``UpstreamEvents``' ``on_arrival``):
-    answer text, translated and handed to the in-process reader's direct reader, which
-    writes it out at once, when it is ready; False (the event is yielded, as every event
-    after it) for anything else, or when no reader is ready."""
-
-    def taken(event: Fields) -> bool:
-        reader = local.direct_reader
-        if reader is None or not reader.ready():
-            return False
-        events = choice.plain_text_events(event)
-        if events is None:
-            return False
-        clock.heard()
-        for proto in events:
-            reader(proto)
-        return True
-
-    return taken
 
 
 class _Bounded:

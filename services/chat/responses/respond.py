@@ -30,6 +30,7 @@ from drafter.services.chat.prompt_cache import PromptCacheMode
 from drafter.services.chat.responses.output import ResponseWriter
 from drafter.services.chat.responses.request import Translation, translate
 from drafter.services.chat.responses.tools import add_server_tools
+from drafter.services.chat.text_as_it_arrives import text_taken_as_it_arrives
 from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
@@ -170,7 +171,7 @@ class Responder:
         (``observing_upstream``) from its opening to its end. With ``local`` (an
         in-process call), answer text that arrives while the reader waits for it goes to
         the reader's direct reader, when it offers one and is ready, within the callback
-        that received it (``_text_taken``); everything else is yielded."""
+        that received it (``text_taken_as_it_arrives``); everything else is yielded."""
         upstream = call.model.upstream
         writer = call.writer
         stream = not call.whole
@@ -185,7 +186,13 @@ class Responder:
                         yield Answer(data=event)
                     next_batch: Callable[[], Awaitable[list[Fields] | None]]
                     if stream:
-                        taken = None if local is None else _text_taken(local, writer, clock)
+                        taken = (
+                            None
+                            if local is None
+                            else text_taken_as_it_arrives(
+                                local, clock, writer.plain_text_events, _as_answer
+                            )
+                        )
                         next_batch = UpstreamEvents(response, taken).next_batch
                     else:
                         next_batch = whole_message_reader(response)
@@ -212,24 +219,5 @@ class Responder:
         yield Answer(usage=writer.usage)
 
 
-def _text_taken(
-    local: LocalContext, writer: ResponseWriter, clock: UpstreamClock
-) -> Callable[[Fields], bool]:
-    """What takes an upstream event as it arrives (``UpstreamEvents``' ``on_arrival``):
-    answer text, written as its events and handed to the in-process reader's direct
-    reader when it is ready; False (the event is yielded, as every event after it) for
-    anything else, or when no reader is ready."""
-
-    def taken(event: Fields) -> bool:
-        reader = local.direct_reader
-        if reader is None or not reader.ready():
-            return False
-        events = writer.plain_text_events(event)
-        if events is None:
-            return False
-        clock.heard()
-        for data in events:
-            reader(Answer(data=data))
-        return True
-
-    return taken
+def _as_answer(data: bytes) -> Answer:
+    return Answer(data=data)
