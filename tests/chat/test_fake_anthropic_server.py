@@ -186,6 +186,22 @@ def test_runs_as_its_own_process() -> None:
         assert process.wait(timeout=10) == 0
 
 
+async def test_as_a_benchmarks_upstream_it_counts_requests_in_flight_and_keeps_none() -> None:
+    """As a process it keeps no request (nothing reads them) and collects its garbage
+    only while nothing is in flight: what ``in_flight`` tells."""
+    with FakeAnthropic(chunks=3, delay_s=0.05, keep_requests=False) as upstream:
+        headers = {"x-api-key": "test", "anthropic-version": SAMPLING_VERSION}
+        async with httpx.AsyncClient(base_url=upstream.base_url, headers=headers) as http:
+            body = {**request(), "stream": True}
+            async with http.stream("POST", "/v1/messages", json=body) as response:
+                assert response.status_code == 200
+                assert upstream.in_flight == 1
+                text = b"".join([chunk async for chunk in response.aiter_bytes()])
+            assert b"message_stop" in text
+        assert upstream.in_flight == 0
+        assert upstream.requests == []
+
+
 # --- 1. anthropic-version -------------------------------------------------------------------
 
 

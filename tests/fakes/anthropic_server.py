@@ -5,9 +5,10 @@ thread); benchmarks run it as a process::
 
     python -m tests.fakes.anthropic_server --port 8900 --chunks 20 --delay-ms 0
 
-Each ``POST /v1/messages`` is recorded in ``requests``, checked as strictly as the live
-API checks it (:func:`validate`: the ``anthropic-version`` header, the live model ids of
-:mod:`tests.fakes.anthropic_models` and each model's limits) and refused in the live API's
+Each ``POST /v1/messages`` is recorded in ``requests`` (not when run as a process),
+checked as strictly as the live API checks it (:func:`validate`: the
+``anthropic-version`` header, the live model ids of :mod:`tests.fakes.anthropic_models`
+and each model's limits) and refused in the live API's
 words, or answered with the next scripted :class:`Reply` from ``enqueue(...)``, by default
 an echo of the last user text split into ``chunks`` text deltas. A scripted error status
 wins over validation; a scripted answer waits for a request the live API would serve.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import gc
 import itertools
 import signal
 import threading
@@ -683,14 +685,17 @@ class FakeAnthropic:
         delay_s: float = 0.0,
         api_key: str | None = None,
         models: Sequence[AnthropicModel] = MODELS,
+        keep_requests: bool = True,
     ) -> None:
         self.host, self.port, self.chunks, self.delay_s = host, port, chunks, delay_s
+        self.keep_requests = keep_requests
         self.api_key = api_key
         self.models: tuple[AnthropicModel, ...] = tuple(models)
         self.requests: list[ReceivedRequest] = []
         self.prompt_cache = PromptCache()
         self.disconnects = 0
         self.completed_streams = 0
+        self.in_flight = 0  # requests being answered now
         self._replies: collections.deque[Reply] = collections.deque()
         # Error replies by API key: every Messages request carrying that key gets it.
         self.key_replies: dict[str, Reply] = {}
@@ -769,6 +774,13 @@ class FakeAnthropic:
     async def _app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        self.in_flight += 1
+        try:
+            await self._answer(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] == "/healthz":
             await self._json(send, 200, {"ok": True})
             return
@@ -788,7 +800,8 @@ class FakeAnthropic:
             body = None
         recorded = body if isinstance(body, dict) else {}
         query = scope.get("query_string", b"").decode()
-        self.requests.append(ReceivedRequest("POST", scope["path"], headers, recorded, query))
+        if self.keep_requests:
+            self.requests.append(ReceivedRequest("POST", scope["path"], headers, recorded, query))
         if scope["path"] == COUNT_TOKENS:
             await self._count_tokens(headers, body, send)
             return
@@ -918,6 +931,9 @@ class FakeAnthropic:
             watch.cancel()
 
 
+NEVER = 2**31 - 1  # a collector threshold never reached
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="A fake Anthropic Messages API server.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -925,15 +941,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--chunks", type=int, default=20, help="text deltas per answer")
     parser.add_argument("--delay-ms", type=float, default=0.0, help="delay before each event")
     args = parser.parse_args(argv)
+    # As a process (a benchmark's upstream) nothing reads ``requests``: keeping every
+    # request would grow the heap the collector walks for as long as the run lasts.
     fake = FakeAnthropic(
-        host=args.host, port=args.port, chunks=args.chunks, delay_s=args.delay_ms / 1000
+        host=args.host,
+        port=args.port,
+        chunks=args.chunks,
+        delay_s=args.delay_ms / 1000,
+        keep_requests=False,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with fake:
+        # A benchmark's upstream must not pause its streams: full collections (tens of
+        # milliseconds with 500 streams in flight) run only while no request is, and what
+        # starting allocated is out of their reach (as in the gateway's own processes).
+        gc.collect()
+        gc.freeze()
+        young, older, _ = gc.get_threshold()
+        gc.set_threshold(young, older, NEVER)
         print(fake.base_url, flush=True)
-        stop.wait()
+        while not stop.wait(1.0):
+            if not fake.in_flight:
+                gc.collect()
 
 
 if __name__ == "__main__":
