@@ -3,11 +3,13 @@
 
 A non-streamed answer, or any answer with an error status, goes back whole with the
 upstream's status and headers. A stream goes back event by event as each arrives, each
-written at once; while the upstream is silent Drafter's keep-alive is an ``event: ping``
-frame, as the live API sends. A failure before the head still gets its HTTP status (the
-``grpc.RpcError`` goes to the app's handler, in Anthropic's shape); after the first byte it
-becomes an ``event: error`` frame. A client that goes away closes the frames' generator,
-which cancels the gRPC call and, behind it, the upstream request.
+written at once (in process, once the first went out, from within the callback that
+received it: ``RelayedCall``'s direct reader); while the upstream is silent Drafter's
+keep-alive is an ``event: ping`` frame, as the live API sends. A failure before the head
+still gets its HTTP status (the ``grpc.RpcError`` goes to the app's handler, in
+Anthropic's shape); after the first byte it becomes an ``event: error`` frame. A client
+that goes away closes the frames' generator, which cancels the gRPC call and, behind it,
+the upstream request.
 
 Settling follows ``Accounting.conclude``: an answer that ended with its usage succeeded
 (its tokens, cache reads and writes apart); an upstream error status is refunded
@@ -129,11 +131,12 @@ class MessagesCall(RelayedCall):
                 return
             read = self._read
             while (answer := await read()) is not aio.EOF:
-                event = self._record(answer)  # type: ignore[arg-type]
+                event = self._event(answer)  # type: ignore[arg-type]
+                answer = None  # not kept while the next one is awaited
                 if event:
-                    if event.startswith(_CONTENT_EVENTS):
-                        self._settlement.deliver(0, len(event))
                     yield event
+                if not self._offered:  # in-process: the events as they come (once)
+                    self._read_directly(self._event)
             outcome = self._outcome()
         except grpc.RpcError as exc:
             outcome = outcome_of_failure(exc.code())
@@ -142,11 +145,20 @@ class MessagesCall(RelayedCall):
             outcome = accounts_pb.OUTCOME_FAILED
             yield self._error_frame(err)
         finally:
+            self._stop_reading_directly()
             if self._pending is not None:
                 self._pending.cancel()
             if outcome == accounts_pb.OUTCOME_CANCELLED:
                 self._rpc.cancel()
             await self._accounting.conclude(self._settlement, outcome)
+
+    def _event(self, answer: chat_pb.MessagesResponse) -> bytes | None:
+        """A stream's frame: the event as it came, counted as delivered when it carries
+        content (None for the usage, which is recorded)."""
+        event = self._record(answer)
+        if event and event.startswith(_CONTENT_EVENTS):
+            self._settlement.deliver(0, len(event))
+        return event
 
     def _error_frame(self, err: APIError) -> bytes:
         return error_event(orjson.dumps(err.anthropic_body(self._request_id)))

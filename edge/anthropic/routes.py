@@ -91,6 +91,7 @@ async def create_message(request: Request, api: ApiDep) -> Response:
         call.frames(),
         keepalive_s=api.settings.keepalive_s,
         keepalive=PING,
+        on_writer=call.write_to,
         media_type="text/event-stream",
         headers={**_SSE_HEADERS, **headers},
     )

@@ -21,7 +21,7 @@ for a stream its opening and each next event.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -30,13 +30,15 @@ import httpx2
 from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
+from drafter.rpc.local import LocalContext
+from drafter.services.chat.as_it_arrives import taken_as_it_arrives
 from drafter.services.chat.passthrough_body import upstream_body
 from drafter.services.chat.passthrough_events import EventSplitter, UsageReader
 from drafter.services.chat.upstream.client import MESSAGES_PATH, MessagesApi
 from drafter.services.chat.upstream.clock import UpstreamClock
 from drafter.services.chat.upstream.errors import error_from_upstream
+from drafter.services.chat.upstream.events import ArrivingEvents
 from drafter.services.chat.upstream.exceptions import UpstreamError, status_error
-from drafter.services.chat.upstream.transport import body_reader
 
 COUNT_TOKENS_PATH = MESSAGES_PATH + "/count_tokens"
 # The client's headers the upstream sees; never a credential.
@@ -112,9 +114,13 @@ class MessagesPassthrough:
             body.stream,
         )
 
-    async def answers(self, call: PassthroughCall) -> AsyncGenerator[Answer, None]:
+    async def answers(
+        self, call: PassthroughCall, local: LocalContext | None = None
+    ) -> AsyncGenerator[Answer, None]:
         """The head, the body (whole, or event by event), then the usage when the message
-        ended; upstream failures before an answer as DrafterErrors."""
+        ended; upstream failures before an answer as DrafterErrors. With ``local`` (an
+        in-process call), a stream's events may be taken as they arrive
+        (``_stream_answers``)."""
         upstream = call.model.upstream
         clock = UpstreamClock(call.model.upstream_timeout_s, per_event=call.stream, model=upstream)
         try:
@@ -133,7 +139,7 @@ class MessagesPassthrough:
                         reader.read_message(body)
                         yield Answer(usage=reader.usage)
                     return
-                async for answer in _stream_answers(response, clock):
+                async for answer in _stream_answers(response, clock, local):
                     yield answer
         except UpstreamError as exc:
             raise error_from_upstream(exc, upstream) from exc
@@ -175,22 +181,55 @@ class MessagesPassthrough:
 
 
 async def _stream_answers(
-    response: httpx2.Response, clock: UpstreamClock
+    response: httpx2.Response, clock: UpstreamClock, local: LocalContext | None = None
 ) -> AsyncGenerator[Answer, None]:
     """A streamed answer's events, one message each as it completes, then its usage (only
-    when the message ended: after an upstream ``error`` event there is none)."""
-    splitter, reader = EventSplitter(), UsageReader()
+    when the message ended: after an upstream ``error`` event there is none). With
+    ``local`` (an in-process call), events that complete while the reader waits for them
+    go to the reader's direct reader, when it offers one and is ready, within the callback
+    that received them (``taken_as_it_arrives``): nothing here is translated, so every
+    event may go that way; the usage is read from each either way."""
+    reader = UsageReader()
     failed = False
-    read = body_reader(response)
-    while (chunk := await clock.wait(read())) is not None:
-        for event in splitter.feed(chunk):
-            failed = reader.read_event(event) == b"error" or failed
+
+    def passed(event: bytes) -> tuple[bytes]:
+        nonlocal failed
+        failed = reader.read_event(event) == b"error" or failed
+        return (event,)
+
+    taken = None if local is None else taken_as_it_arrives(local, clock, passed, _body)
+    events = _PassedEvents(response, taken)
+    while True:
+        with clock:  # one wait, bounded without a coroutine of its own per event
+            batch = await events.next_batch()
+        if batch is None:
+            break
+        for event in batch:
+            passed(event)
             yield Answer(body=event)
-    rest = splitter.rest()
-    if rest.strip():
-        failed = reader.read_event(rest) == b"error" or failed
-        yield Answer(body=rest)
     if reader.stopped:
         yield Answer(usage=reader.usage)
     elif not failed:
         raise UpstreamUnavailable("The upstream stream ended before the message did.")
+
+
+def _body(event: bytes) -> Answer:
+    return Answer(body=event)
+
+
+class _PassedEvents(ArrivingEvents[bytes]):
+    """A streamed answer's complete events, each exactly as it arrived
+    (:class:`ArrivingEvents`)."""
+
+    def __init__(
+        self, response: httpx2.Response, on_arrival: Callable[[bytes], bool] | None
+    ) -> None:
+        self._splitter = EventSplitter()
+        super().__init__(response, on_arrival)
+
+    def _feed(self, chunk: bytes) -> list[bytes]:
+        return self._splitter.feed(chunk)
+
+    def _last(self) -> list[bytes]:
+        rest = self._splitter.rest()
+        return [rest] if rest.strip() else []

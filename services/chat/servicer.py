@@ -37,6 +37,7 @@ from drafter.limits import MAX_CHOICES
 from drafter.model_table import DEFAULT_UPSTREAM_TIMEOUT_S, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from drafter.rpc.local import LocalContext
+from drafter.services.chat.as_it_arrives import taken_as_it_arrives
 from drafter.services.chat.coalesce import coalesce, interleaved
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from drafter.services.chat.model_rules import effort_from_request
@@ -46,7 +47,6 @@ from drafter.services.chat.prompt_cache import PromptCacheMode
 from drafter.services.chat.reservation_check import ReservationCheck
 from drafter.services.chat.responses.respond import Responder
 from drafter.services.chat.stop_sequences import split_stop_sequences
-from drafter.services.chat.text_as_it_arrives import text_taken_as_it_arrives
 from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
@@ -162,7 +162,9 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[chat_pb.MessagesResponse]:
         call = self._passthrough.prepare(request)
         self._reservations.admit(request.reservation_id, call.model.id)
-        async with aclosing(self._passthrough.answers(call)) as answers:
+        # In-process, the reader may take the events as they arrive (``MessagesPassthrough``).
+        local = context if isinstance(context, LocalContext) else None
+        async with aclosing(self._passthrough.answers(call, local)) as answers:
             async for answer in answers:
                 yield answer
 
@@ -260,7 +262,7 @@ async def _choice_batches(
 
     With ``local`` (an in-process call), answer text that arrives while the reader waits
     for it goes to the reader's direct reader, when it offers one and is ready, within
-    the callback that received it (``text_taken_as_it_arrives``); everything else, and
+    the callback that received it (``taken_as_it_arrives``); everything else, and
     all of it otherwise, is yielded."""
     model = str(params["model"])
     clock = _UpstreamClock(timeout_s, per_event=stream, model=model)
@@ -273,7 +275,7 @@ async def _choice_batches(
                         response,
                         None
                         if local is None
-                        else text_taken_as_it_arrives(local, clock, choice.plain_text_events),
+                        else taken_as_it_arrives(local, clock, choice.plain_text_events),
                     ).next_batch
                     if stream
                     else whole_message_reader(response)

@@ -63,6 +63,8 @@ def test_the_edge_reaches_the_services_either_way(
         frames = _frames(stack.api_url, key)
         fake_anthropic.enqueue(text=PACED, chunks=8, delay_s=0.05)
         events = _response_events(stack.api_url, key)
+        fake_anthropic.enqueue(text=PACED, chunks=8, delay_s=0.05)
+        passed = _messages_events(stack.api_url, key)
         with pytest.raises(openai.NotFoundError):
             client.models.retrieve("no-such-model")
         over_grpc = _connections_to(ports["accounts"])
@@ -73,6 +75,7 @@ def test_the_edge_reaches_the_services_either_way(
     assert (over_grpc > 0) is not in_process
     _assert_paced_frames(frames, PACED, pieces=8)
     _assert_paced_response(events, PACED, pieces=8)
+    _assert_paced_messages(passed, PACED, pieces=8)
 
 
 def _frames(api_url: str, key: str) -> list[Any]:
@@ -118,9 +121,13 @@ def _assert_paced_frames(frames: list[Any], text: str, pieces: int) -> None:
 def _response_events(api_url: str, key: str) -> list[tuple[str, Any]]:
     """The SSE events of a streamed Responses call: (event type, its JSON)."""
     body = {"model": "claude-haiku-4-5", "input": "count", "stream": True}
-    headers = {"Authorization": f"Bearer {key}"}
+    return _named_events(api_url + "/responses", body, {"Authorization": f"Bearer {key}"})
+
+
+def _named_events(url: str, body: Any, headers: dict[str, str]) -> list[tuple[str, Any]]:
+    """The named SSE events of a streamed answer: (event name, its JSON)."""
     events: list[tuple[str, Any]] = []
-    with httpx.stream("POST", api_url + "/responses", json=body, headers=headers) as r:
+    with httpx.stream("POST", url, json=body, headers=headers) as r:
         assert r.status_code == 200
         kind = ""
         for line in r.iter_lines():
@@ -142,3 +149,25 @@ def _assert_paced_response(events: list[tuple[str, Any]], text: str, pieces: int
     assert kind == "response.completed"
     assert done["response"]["output"][0]["content"][0]["text"] == text
     assert done["response"]["usage"]["output_tokens"] == pieces
+
+
+def _messages_events(api_url: str, key: str) -> list[tuple[str, Any]]:
+    """The SSE events of a streamed Messages call, passed through: (event name, its JSON)."""
+    body = {
+        "model": "claude-haiku-4-5",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": "count"}],
+        "stream": True,
+    }
+    headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+    return _named_events(api_url + "/messages", body, headers)
+
+
+def _assert_paced_messages(events: list[tuple[str, Any]], text: str, pieces: int) -> None:
+    """Anthropic's events as the upstream sent them: each named as its JSON's type, from
+    message_start to message_stop, one text delta per upstream piece."""
+    assert [kind for kind, _ in events] == [data["type"] for _, data in events]
+    assert events[0][0] == "message_start" and events[-1][0] == "message_stop"
+    deltas = [data["delta"]["text"] for kind, data in events if kind == "content_block_delta"]
+    assert len(deltas) == pieces and "".join(deltas) == text
+    assert events[-2][1]["usage"]["output_tokens"] == pieces

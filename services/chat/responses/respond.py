@@ -23,6 +23,7 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from drafter.rpc.local import LocalContext
+from drafter.services.chat.as_it_arrives import taken_as_it_arrives
 from drafter.services.chat.model_rules import effort_from_request
 from drafter.services.chat.output_format import format_tool_name
 from drafter.services.chat.passthrough_body import parsed_body
@@ -30,7 +31,6 @@ from drafter.services.chat.prompt_cache import PromptCacheMode
 from drafter.services.chat.responses.output import ResponseWriter
 from drafter.services.chat.responses.request import Translation, translate
 from drafter.services.chat.responses.tools import add_server_tools
-from drafter.services.chat.text_as_it_arrives import text_taken_as_it_arrives
 from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from drafter.services.chat.to_anthropic import message_params_from_request
 from drafter.services.chat.upstream.client import MessagesApi
@@ -171,7 +171,7 @@ class Responder:
         (``observing_upstream``) from its opening to its end. With ``local`` (an
         in-process call), answer text that arrives while the reader waits for it goes to
         the reader's direct reader, when it offers one and is ready, within the callback
-        that received it (``text_taken_as_it_arrives``); everything else is yielded."""
+        that received it (``taken_as_it_arrives``); everything else is yielded."""
         upstream = call.model.upstream
         writer = call.writer
         stream = not call.whole
@@ -189,7 +189,7 @@ class Responder:
                         taken = (
                             None
                             if local is None
-                            else text_taken_as_it_arrives(
+                            else taken_as_it_arrives(
                                 local, clock, writer.plain_text_events, _as_answer
                             )
                         )

@@ -17,7 +17,7 @@ its error type; an unreadable body raises ``UnreadableAnswer``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx2
 import orjson
@@ -28,6 +28,8 @@ from drafter.services.chat.upstream.exceptions import (
     UpstreamStatusError,
 )
 from drafter.services.chat.upstream.transport import body_reader, take_on_arrival
+
+E = TypeVar("E")  # an event of a kind of stream (``ArrivingEvents``)
 
 
 class Fields(dict[str, Any]):
@@ -100,61 +102,63 @@ class _EventParser:
         return events
 
 
-class UpstreamEvents:
-    """The events of an SSE response, in order, as a list per network read: the events in
-    one list arrived together. The body may end without a blank line. ``next_batch`` is a
-    plain coroutine, called once per read (a stream's reads are its events).
+class ArrivingEvents(Generic[E]):
+    """A streamed answer's events, in order, as a list per network read: the events in
+    one list arrived together (``next_batch``, a plain coroutine called once per read: a
+    stream's reads are its events; None after the last). What an event is, the kind says
+    (``_feed``, ``_last``; a failure found in the bytes is set in ``_failure``, raised
+    after the events before it).
 
     With ``on_arrival`` (and a body read straight off the upstream transport's
-    connection), bytes that arrive while ``next_batch`` waits are parsed as they arrive,
-    and their events offered to ``on_arrival`` in order, within the transport's callback:
-    the events it takes (True) are done with, with no wake-up of the waiting task; from
-    the first it leaves, the events are ``next_batch``'s, as if read then."""
+    connection), bytes that arrive while ``next_batch`` waits are made events as they
+    arrive, and those offered to ``on_arrival`` in order, within the transport's
+    callback: the events it takes (True) are done with, with no wake-up of the waiting
+    task; from the first it leaves, the events are ``next_batch``'s, as if read then."""
 
-    def __init__(
-        self, response: httpx2.Response, on_arrival: Callable[[Fields], bool] | None = None
-    ) -> None:
+    def __init__(self, response: httpx2.Response, on_arrival: Callable[[E], bool] | None) -> None:
         self._read = body_reader(response)
-        self._parser = _EventParser(response)
-        self._rest = b""
         self._ended = False
-        self._left: list[Fields] = []  # parsed on arrival, not taken
+        self._failure: Exception | None = None
+        self._left: list[E] = []  # made on arrival, not taken
         self._broken: Exception | None = None  # raised by ``on_arrival``
         self._on_arrival = on_arrival
         if on_arrival is not None and not take_on_arrival(response, self._arrived):
             self._on_arrival = None
 
-    async def next_batch(self) -> list[Fields] | None:
+    def _feed(self, chunk: bytes) -> list[E]:
+        """The events ``chunk`` completes."""
+        raise NotImplementedError
+
+    def _last(self) -> list[E]:
+        """The events left at the end of the body (the last may lack its blank line)."""
+        raise NotImplementedError
+
+    async def next_batch(self) -> list[E] | None:
         """The events of the next read that completed any; None after the last."""
-        parser = self._parser
         while not self._ended:
             chunk = await self._read() if not self._left else b""
-            # Events parsed as they arrived and not taken come before what was read since.
+            # Events made as they arrived and not taken come before what was read since.
             events, self._left = self._left, []
             if chunk is None:
                 self._ended = True
-                events += parser.feed([*self._rest.splitlines(), b""])
+                events += self._last()
             elif chunk:
-                events += self._parse(chunk)
+                events += self._feed(chunk)
             if self._broken is not None:
                 broken, self._broken = self._broken, None
                 self._ended = True
                 raise broken
-            if parser.failure is not None:
+            if self._failure is not None:
                 self._ended = True
-                if not events:
-                    raise parser.failure
-                return events  # the failure is raised at the next call
+                if events:
+                    return events  # the failure is raised at the next call
+                break
             if events:
                 return events
-        if parser.failure is not None:
-            failure, parser.failure = parser.failure, None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
             raise failure
         return None
-
-    def _parse(self, chunk: bytes) -> list[Fields]:
-        lines, self._rest = _complete_lines(self._rest + chunk if self._rest else chunk)
-        return self._parser.feed(lines)
 
     def _arrived(self, chunk: bytes) -> bool:
         """Bytes arrived while ``next_batch`` waits: their events offered to
@@ -162,7 +166,7 @@ class UpstreamEvents:
         take = self._on_arrival
         assert take is not None
         try:
-            events = self._parse(chunk)
+            events = self._feed(chunk)
             for i, event in enumerate(events):
                 if not take(event):
                     self._left = events[i:]
@@ -170,7 +174,33 @@ class UpstreamEvents:
         except Exception as exc:  # the reader raises it, where its stream ends
             self._broken = exc
             return True
-        return self._parser.failure is not None
+        return self._failure is not None
+
+
+class UpstreamEvents(ArrivingEvents[Fields]):
+    """An SSE response's events as :class:`Fields` (:class:`ArrivingEvents`); an upstream
+    ``error`` event or a malformed one is the failure."""
+
+    def __init__(
+        self, response: httpx2.Response, on_arrival: Callable[[Fields], bool] | None = None
+    ) -> None:
+        self._parser = _EventParser(response)
+        self._rest = b""
+        super().__init__(response, on_arrival)
+
+    def _feed(self, chunk: bytes) -> list[Fields]:
+        lines, self._rest = _complete_lines(self._rest + chunk if self._rest else chunk)
+        return self._parsed(lines)
+
+    def _last(self) -> list[Fields]:
+        return self._parsed([*self._rest.splitlines(), b""])
+
+    def _parsed(self, lines: list[bytes]) -> list[Fields]:
+        parser = self._parser
+        events = parser.feed(lines)
+        if parser.failure is not None:
+            self._failure, parser.failure = parser.failure, None
+        return events
 
 
 # Up to this max_tokens (thinking included), a call whose caller does not stream asks the
