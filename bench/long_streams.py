@@ -1,7 +1,7 @@
 """Thousands of long streams held at once: what each gateway adds per event and per stream.
 
     bench/compare --long-streams [--levels 500,2000] [--rounds 2] [--edge-workers 1]
-                  [--max-streams N] [--only drafter,litellm,portkey]
+                  [--max-streams N] [--only drafter,litellm,portkey] [--api messages]
 
 (``--levels 500,2000,5000`` adds the heaviest level; plain ``bench/compare`` runs this
 scenario too, after all the others.)
@@ -43,8 +43,20 @@ LEVELS = (500, 2000)  # 5000 on request: --levels 500,2000,5000
 PROMPT = [{"role": "user", "content": "Tell me a long story. " * 20}]
 
 
-def stream_target(gateway: Gateway) -> Target:
+# The APIs a long stream can be asked on (``--api``): OpenAI's chat completions, or
+# Anthropic's Messages API (what Claude Code and Anthropic's SDKs call).
+APIS = ("chat", "messages")
+
+
+def stream_target(gateway: Gateway, api: str = "chat") -> Target:
     body = {"model": "claude-haiku-4-5", "messages": PROMPT, "max_tokens": 4096, "stream": True}
+    if api == "messages":
+        headers = {
+            "x-api-key": gateway.api_key,
+            "anthropic-version": "2023-06-01",
+            **gateway.extra_headers,
+        }
+        return Target(f"{gateway.base_url}/v1/messages", orjson.dumps(body), headers, b"text_delta")
     headers = {"Authorization": f"Bearer {gateway.api_key}", **gateway.extra_headers}
     return Target(gateway.chat_url, orjson.dumps(body), headers, b'"content":"')
 
@@ -114,7 +126,9 @@ class Run:
         return grown * 1024 / max(1, self.result.peak_streaming)
 
 
-async def run_level(pid: int | None, name: str, target: Target, streams: int) -> Run:
+async def run_level(
+    pid: int | None, name: str, target: Target, streams: int, *, anthropic: bool
+) -> Run:
     pids = process_tree(pid) if pid else []
     idle, _ = _rss_and_fds(pids)
     before = tree_cpu_seconds(pid) if pid else 0.0
@@ -123,7 +137,7 @@ async def run_level(pid: int | None, name: str, target: Target, streams: int) ->
     started = time.perf_counter()
     sampler = asyncio.create_task(_sample(pids, result, sampled, done))
     result = await hold_streams(
-        target, streams, ramp_s=ramp_seconds(streams), upstream=pid is None, into=result
+        target, streams, ramp_s=ramp_seconds(streams), anthropic=anthropic, into=result
     )
     done[0] = True
     await sampler
@@ -192,6 +206,7 @@ async def long_streams_report(
     max_streams: int = 0,
     only: tuple[str, ...] = (),
     deltas: int = DELTAS,
+    api: str = "chat",
 ) -> list[str]:
     limit = raise_fd_limit()
     fake, upstream = start_fake(deltas, DELAY_MS)
@@ -212,15 +227,23 @@ async def long_streams_report(
     base: list[float] = []
     try:
         for gateway in gateways:  # warm-up: imports, pools, first-request paths
-            await hold_streams(stream_target(gateway), 20, ramp_s=0.5)
+            await hold_streams(
+                stream_target(gateway, api), 20, ramp_s=0.5, anthropic=api == "messages"
+            )
         for streams in levels:
-            bare = await run_level(None, "upstream", upstream_target(upstream), streams)
+            bare = await run_level(
+                None, "upstream", upstream_target(upstream), streams, anthropic=True
+            )
             level = Level(bare)
             for _ in range(rounds):
                 for gateway in gateways:
                     await asyncio.sleep(2)  # let closed sockets and the load settle
                     run = await run_level(
-                        gateway.process.pid, gateway.name, stream_target(gateway), streams
+                        gateway.process.pid,
+                        gateway.name,
+                        stream_target(gateway, api),
+                        streams,
+                        anthropic=api == "messages",
                     )
                     level.runs.setdefault(gateway.name, []).append(run)
                     print(
@@ -239,7 +262,8 @@ async def long_streams_report(
     names = ", ".join(g.name for g in gateways)
     lines += [
         "",
-        f"Long streams: {deltas} deltas {DELAY_MS} ms apart, {rounds} interleaved round(s) of "
+        f"Long streams on {'/v1/messages' if api == 'messages' else '/v1/chat/completions'}: "
+        f"{deltas} deltas {DELAY_MS} ms apart, {rounds} interleaved round(s) of "
         f"{names}, one process each (Drafter with {edge_workers} edge worker(s)"
         f"{f', DRAFTER_MAX_STREAMS={max_streams}' if max_streams else ''}); "
         f"fd limit {limit}. Added TTFT is against the bare upstream at the lowest level; "
@@ -275,6 +299,13 @@ def add_long_stream_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"text deltas per long stream, {DELAY_MS} ms apart (default {DELTAS})",
     )
     parser.add_argument(
+        "--api",
+        choices=APIS,
+        default="chat",
+        help="the API the long streams are asked on (chat completions, or Anthropic's "
+        "Messages API)",
+    )
+    parser.add_argument(
         "--only",
         default="",
         help="comma-separated gateways of drafter,litellm,portkey (default: all three)",
@@ -292,4 +323,5 @@ async def long_streams_from_args(args: argparse.Namespace, workdir: Path) -> lis
         max_streams=args.max_streams,
         only=only,
         deltas=args.deltas or DELTAS,
+        api=args.api,
     )

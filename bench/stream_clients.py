@@ -51,11 +51,11 @@ class StreamsResult:
 
 
 class _Stream(asyncio.Protocol):
-    def __init__(self, payload: bytes, result: StreamsResult, upstream: bool) -> None:
+    def __init__(self, payload: bytes, result: StreamsResult, anthropic: bool) -> None:
         self.payload = payload
         self.result = result
-        self.marker = UPSTREAM_DELTA if upstream else DELTA
-        self.empty = b"\x00" if upstream else EMPTY
+        self.marker = UPSTREAM_DELTA if anthropic else DELTA
+        self.empty = b"\x00" if anthropic else EMPTY
         self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.t0 = 0.0
         self.last = 0.0
@@ -112,14 +112,14 @@ class _Stream(asyncio.Protocol):
             self.transport.close()
 
 
-async def _one(target: Target, result: StreamsResult, upstream: bool, limit_s: float) -> None:
+async def _one(target: Target, result: StreamsResult, anthropic: bool, limit_s: float) -> None:
     parts = urlsplit(target.url)
     loop = asyncio.get_running_loop()
     result.started += 1
     try:
         _, stream = await asyncio.wait_for(
             loop.create_connection(
-                lambda: _Stream(target.request_bytes(), result, upstream),
+                lambda: _Stream(target.request_bytes(), result, anthropic),
                 parts.hostname or "127.0.0.1",
                 parts.port or 80,
             ),
@@ -152,11 +152,13 @@ async def hold_streams(
     *,
     ramp_s: float,
     timeout_s: float = 90.0,
-    upstream: bool = False,
+    anthropic: bool = False,
     into: StreamsResult | None = None,
 ) -> StreamsResult:
     """Opens ``streams`` streams evenly over ``ramp_s`` seconds and waits for all of them
-    (``into`` lets a sampler read the number of open streams meanwhile). The load
+    (``into`` lets a sampler read the number of open streams meanwhile); ``anthropic``:
+    the answers are Anthropic's events (the upstream's own, or the Messages API's), not
+    OpenAI's chunks. The load
     generator's own garbage collector is off meanwhile: its full collections (tens of
     milliseconds at 500 streams) would be counted as the gateway's inter-token latency."""
     result = into if into is not None else StreamsResult()
@@ -168,7 +170,7 @@ async def hold_streams(
             delay = started + ramp_s * i / streams - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_one(target, result, upstream, timeout_s)))
+            tasks.append(asyncio.create_task(_one(target, result, anthropic, timeout_s)))
         await asyncio.gather(*tasks)
     finally:
         gc.enable()
