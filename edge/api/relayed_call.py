@@ -12,10 +12,11 @@ per event.
 In-process (``drafter up``), once the first frame went out through a response that
 writes straight to the connection (``EventStreamResponse``'s ``on_writer``, told to
 :meth:`RelayedCall.write_to`), the call is offered a direct reader
-(``LocalStreamCall.read_directly``): answer text that arrives from upstream while the
-frames wait for their next message is framed and written within the callback that
-received it (:class:`FramesAsTheyCome`), when the writer is writable; the same frame, and
-the same count of what was delivered, as the frames loop would have made of it.
+(``LocalStreamCall.read_directly``): what arrives from upstream while the frames wait
+for their next message (answer text; every event of a Messages stream) is framed and
+written within the callback that received it (:class:`FramesAsTheyCome`), when the
+writer is writable; the same frame, and the same count of what was delivered, as the
+frames loop would have made of it.
 """
 
 from __future__ import annotations

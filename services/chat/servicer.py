@@ -143,8 +143,7 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[Event]:
         call = await self._prepare(request.request, request.reservation_id)
         del request  # a stream may last minutes: nothing it no longer needs stays alive
-        # In-process, the reader may take answer text as it arrives (``_choice_batches``).
-        local = context if isinstance(context, LocalContext) else None
+        local = _in_process(context)  # its reader may take answer text as it arrives
         choices, batches = self._batches(call, stream=True, local=local)
         del call  # the request's parameters went to the upstream calls
         async with aclosing(batches):
@@ -162,8 +161,7 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[chat_pb.MessagesResponse]:
         call = self._passthrough.prepare(request)
         self._reservations.admit(request.reservation_id, call.model.id)
-        # In-process, the reader may take the events as they arrive (``MessagesPassthrough``).
-        local = context if isinstance(context, LocalContext) else None
+        local = _in_process(context)  # its reader may take the events as they arrive
         async with aclosing(self._passthrough.answers(call, local)) as answers:
             async for answer in answers:
                 yield answer
@@ -184,8 +182,7 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[chat_pb.RespondResponse]:
         call = await self._responder.prepare(request)
         self._reservations.admit(request.reservation_id, call.model.id)
-        # In-process, the reader may take answer text as it arrives (``Responder``).
-        local = context if isinstance(context, LocalContext) else None
+        local = _in_process(context)  # its reader may take answer text as it arrives
         async with aclosing(self._responder.answers(call, local)) as answers:
             async for answer in answers:
                 yield answer
@@ -306,6 +303,12 @@ async def _choice_batches(
         raise UpstreamUnavailable("The upstream stream broke off.") from exc
     finally:
         clock.stop()
+
+
+def _in_process(context: aio.ServicerContext) -> LocalContext | None:
+    """An in-process call's context, whose reader may take what arrives from upstream
+    (``as_it_arrives``); None over gRPC."""
+    return context if isinstance(context, LocalContext) else None
 
 
 class _Bounded:

@@ -16,6 +16,7 @@ its error type; an unreadable body raises ``UnreadableAnswer``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -102,7 +103,7 @@ class _EventParser:
         return events
 
 
-class ArrivingEvents(Generic[E]):
+class ArrivingEvents(ABC, Generic[E]):
     """A streamed answer's events, in order, as a list per network read: the events in
     one list arrived together (``next_batch``, a plain coroutine called once per read: a
     stream's reads are its events; None after the last). What an event is, the kind says
@@ -125,13 +126,13 @@ class ArrivingEvents(Generic[E]):
         if on_arrival is not None and not take_on_arrival(response, self._arrived):
             self._on_arrival = None
 
+    @abstractmethod
     def _feed(self, chunk: bytes) -> list[E]:
         """The events ``chunk`` completes."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _last(self) -> list[E]:
         """The events left at the end of the body (the last may lack its blank line)."""
-        raise NotImplementedError
 
     async def next_batch(self) -> list[E] | None:
         """The events of the next read that completed any; None after the last."""
