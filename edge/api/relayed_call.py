@@ -46,16 +46,25 @@ class RelayedCall:
         """Told by the response (``EventStreamResponse``'s ``on_writer``)."""
         self._output = output
 
-    def _read_directly(self, frame: Callable[[Any], bytes | None]) -> None:
+    def _read_directly(
+        self,
+        frame: Callable[[Any], bytes | None],
+        text_frame: Callable[[int, str], bytes] | None = None,
+    ) -> None:
         """Once the response writes straight to the connection: offers an in-process call
-        a direct reader that frames its messages with ``frame`` and writes them there (a
-        gRPC call has no such offer)."""
+        a direct reader that frames its messages with ``frame`` (and answer text with
+        ``text_frame``: :class:`TextAsItComes`) and writes them there (a gRPC call has no
+        such offer)."""
         if self._output is None:
             return
         self._offered = True
         offer = self._offered_to = getattr(self._rpc, "read_directly", None)
         if offer is not None:
-            offer(FramesAsTheyCome(self, frame))
+            offer(
+                FramesAsTheyCome(self, frame)
+                if text_frame is None
+                else TextAsItComes(self, frame, text_frame)
+            )
 
     def _stop_reading_directly(self) -> None:
         if self._offered_to is not None:
@@ -121,3 +130,25 @@ class FramesAsTheyCome:
         output = self._call._output
         if frame and output is not None:
             output.write(frame)
+
+
+class TextAsItComes(FramesAsTheyCome):
+    """A direct reader that also takes a chat completion's answer text as it is
+    (``drafter.services.chat.as_it_arrives.TextReader``): its frame made straight from
+    the text, the same as the frame of the message of a delta of that text."""
+
+    __slots__ = ("_text_frame",)
+
+    def __init__(
+        self,
+        call: RelayedCall,
+        frame: Callable[[Any], bytes | None],
+        text_frame: Callable[[int, str], bytes],
+    ) -> None:
+        super().__init__(call, frame)
+        self._text_frame = text_frame
+
+    def text(self, choice_index: int, text: str) -> None:
+        output = self._call._output
+        if output is not None:
+            output.write(self._text_frame(choice_index, text))

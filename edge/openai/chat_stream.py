@@ -11,14 +11,16 @@ however the stream ends (the rule is ``Accounting.conclude``'s).
 In-process (``drafter up``), once the first frame went out, the stream offers the chat
 service to take events as they come (``LocalStreamCall.read_directly``): answer text that
 arrives from upstream while the frames wait for their next event is framed and written to
-the connection within the callback that received it (``relayed_call.FramesAsTheyCome``),
+the connection within the callback that received it (``relayed_call.TextAsItComes``),
 when the response's writer is writable; the same frame, and the same count of what was
-delivered, as the loop would have made of it, without waking the stream's task.
+delivered, as the loop would have made of it, without waking the stream's task. That
+text comes as it is, with no message made of it and read back (``_text_frame``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 
 import grpc
 from grpc import aio
@@ -57,7 +59,10 @@ class ChatStream(RelayedCall):
                 if frame:
                     yield frame
                 if not self._offered:  # in-process: its text as it comes (once)
-                    self._read_directly(lambda e: self._frame(e, writer, include_usage))
+                    self._read_directly(
+                        lambda e: self._frame(e, writer, include_usage),
+                        partial(self._text_frame, writer=writer),
+                    )
                 event = await self._read()
             outcome = accounts_pb.OUTCOME_SUCCEEDED
             yield sse.DONE
@@ -72,6 +77,12 @@ class ChatStream(RelayedCall):
                 self._rpc.cancel()
             await self._accounting.conclude(self._settlement, outcome)
 
+    def _text_frame(self, index: int, text: str, writer: sse.ChunkWriter) -> bytes:
+        """A delta of answer text's frame, counted as sent once framed: the frame is
+        written next (see Billing in ``edge/api/accounting.py``)."""
+        self._settlement.deliver(index, len(text))
+        return writer.text(index, text)
+
     def _frame(
         self, event: chat_pb.StreamCompleteResponse, writer: sse.ChunkWriter, include_usage: bool
     ) -> bytes | None:
@@ -80,14 +91,11 @@ class ChatStream(RelayedCall):
             delta = event.delta
             index = delta.choice_index
             if delta.WhichOneof("content") == "text":
-                text = delta.text
-                frame, chars = writer.text(index, text), len(text)
-            else:
-                frame, chars = writer.delta(index, delta_from_proto(delta)), _chars(delta)
+                return self._text_frame(index, delta.text, writer)
             # Counted as sent once framed: the frame is yielded next (see Billing in
             # ``edge/api/accounting.py``).
-            self._settlement.deliver(index, chars)
-            return frame
+            self._settlement.deliver(index, _chars(delta))
+            return writer.delta(index, delta_from_proto(delta))
         if kind == "finished":
             self._settlement.units_used += 1
             finished = event.finished

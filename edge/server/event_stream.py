@@ -15,8 +15,8 @@ when the writer is ``writable``, rather than through the generator.
 
 While the frames' generator is silent (a model thinking), a comment goes out every
 ``keepalive_s`` seconds (or the API's own keep-alive frame: Anthropic's ``event: ping``).
-One timer follows the last write: it is looked at only when it fires, so a frame costs a
-clock read, not a timer of its own.
+One timer per stream looks, when it fires, whether anything was written since it last
+looked: a frame costs a flag set, not a timer of its own nor a clock read.
 
 Per event, the cost is kept to the stream's own work: the frames are sent from a task of
 their own (a wake-up resumes that short chain of coroutines, not the app's whole stack of
@@ -179,10 +179,9 @@ class EventStreamResponse(StreamingResponse):
             if self._keepalive_s
             else None
         )
-        output: FrameWriter = writer if keepalive is None else keepalive
-        write = output.write
+        write = writer.write
         if self._on_writer is not None:
-            self._on_writer(output)
+            self._on_writer(writer)
         try:
             async for chunk in self.body_iterator:
                 write(chunk if isinstance(chunk, bytes) else _as_bytes(chunk, self.charset))
@@ -221,36 +220,35 @@ async def _wait_for_disconnect(receive: Receive, left: Callable[[], None]) -> No
 
 
 class _WrittenKeepAlive:
-    """Writes frames through a :class:`BodyWriter`, and ``frame`` after ``interval``
-    seconds without one: writes are plain calls, so the timer writes it itself."""
+    """Writes ``frame`` through a :class:`BodyWriter` when nothing was written for
+    ``interval`` seconds, without standing between the frames and the writer: the
+    writer marks each write (``BodyWriter.wrote``), which the timer looks at only when it
+    fires, every half interval. A write seen there was at most half an interval ago, so
+    the keep-alive goes half an interval later: between half an interval and an interval
+    after the write (a comment more than strictly needed costs a client nothing). After a
+    keep-alive, silence gets the next one an interval later."""
 
     def __init__(self, writer: BodyWriter, interval: float, frame: bytes = KEEPALIVE) -> None:
         self._writer = writer
         self._interval = interval
         self._frame = frame
         self._loop = asyncio.get_running_loop()
-        self._last = self._loop.time()
-        self._timer = self._loop.call_at(self._last + interval, self._due)
+        writer.wrote = False
+        self._due_at = self._loop.time() + interval
+        self._timer = self._loop.call_at(self._due_at - interval / 2, self._look)
 
-    @property
-    def writable(self) -> bool:
-        return self._writer.writable
-
-    def write(self, body: bytes) -> None:
-        self._writer.write(body)
-        self._last = self._loop.time()
-
-    def _due(self) -> None:
+    def _look(self) -> None:
         now = self._loop.time()
-        due_at = self._last + self._interval
-        if due_at - now > _EARLY_S:
-            self._timer = self._loop.call_at(due_at, self._due)
-            return
-        if not self._writer.paused:  # a socket still full needs no comment to stay open
-            self.write(self._frame)
-        else:
-            self._last = now
-        self._timer = self._loop.call_at(self._last + self._interval, self._due)
+        writer = self._writer
+        if writer.wrote:
+            writer.wrote = False
+            self._due_at = now + self._interval / 2
+        elif self._due_at - now <= _EARLY_S:
+            if not writer.paused:  # a socket still full needs no comment to stay open
+                writer.write(self._frame)
+                writer.wrote = False
+            self._due_at = now + self._interval
+        self._timer = self._loop.call_at(min(now + self._interval / 2, self._due_at), self._look)
 
     def stop(self) -> None:
         self._timer.cancel()

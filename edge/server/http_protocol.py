@@ -178,10 +178,13 @@ class BodyWriter:
     writer, so a strong one would make every request's scope and cycle a reference cycle,
     freed only by the garbage collector instead of at once."""
 
-    __slots__ = ("_cycle",)
+    __slots__ = ("_cycle", "wrote")
 
     def __init__(self, cycle: weakref.ref[RequestResponseCycle]) -> None:
         self._cycle = cycle
+        # Set by every write, for whoever looks whether anything was written meanwhile
+        # (a keep-alive's timer) to clear.
+        self.wrote = False
 
     def write(self, body: bytes) -> None:
         """Writes ``body`` as the response's next piece (dropped if the client left)."""
@@ -190,6 +193,7 @@ class BodyWriter:
             return
         if not cycle.response_started or cycle.response_complete:
             raise RuntimeError("A body is written between the response's start and end.")
+        self.wrote = True
         if cycle.chunked_encoding:
             cycle.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
         elif cycle.scope["method"] != "HEAD":

@@ -124,10 +124,11 @@ class ChoiceStream:
         handler = _HANDLERS.get(kind)
         return handler(self, event) if handler is not None else []
 
-    def plain_text_events(self, event: Any) -> list[Event] | None:
-        """``events_from(event)`` when ``event`` is answer text passed on as it came (a
-        text delta, with no stop sequence enforced here and no format tool); None, with
-        nothing done, for any other event."""
+    def plain_text(self, event: Any) -> str | None:
+        """When ``event`` is answer text passed on as it came (a text delta, with no stop
+        sequence enforced here and no format tool): its text, counted as
+        ``events_from(event)`` would, whose one delta (none if empty) is
+        ``text_delta(text)``; None, with nothing done, for any other event."""
         if self._stops.stops or self.format_tool is not None or not isinstance(event, dict):
             return None
         delta = event.get("delta")
@@ -137,15 +138,17 @@ class ChoiceStream:
             or delta.get("type") != "text_delta"
         ):
             return None
-        return self._text(delta.get("text") or "")
+        text: str = delta.get("text") or ""
+        self._text_chars += len(text)
+        return text
 
     def _text(self, text: str) -> list[Event]:
         """Answer text, cut at a stop sequence enforced here (which ends the choice)."""
         self._text_chars += len(text)
         if not self._stops.stops:
-            return [self._text_delta(text)] if text else []
+            return [self.text_delta(text)] if text else []
         kept = self._stops.feed(text)
-        events = [self._text_delta(kept)] if kept else []
+        events = [self.text_delta(kept)] if kept else []
         if self._stops.stopped:
             self.stop_reason = "stop_sequence"
             # The upstream's final count never comes for a stream closed here; until then
@@ -160,7 +163,7 @@ class ChoiceStream:
 
     def _flush_text(self) -> list[Event]:
         held = self._stops.flush()
-        return [self._text_delta(held)] if held else []
+        return [self.text_delta(held)] if held else []
 
     def _message_start(self, event: Any) -> list[Event]:
         update_usage(self.usage, event.message.usage)
@@ -241,7 +244,7 @@ class ChoiceStream:
     def _delta(self, **content: Any) -> Event:
         return Event(delta=chat_pb.Delta(choice_index=self.index, **content))
 
-    def _text_delta(self, text: str) -> Event:
+    def text_delta(self, text: str) -> Event:
         """``_delta(text=text)``, set field by field (a quarter of the constructor's cost:
         a message passed to a constructor is copied)."""
         event = Event()

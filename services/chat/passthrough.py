@@ -31,7 +31,7 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from drafter.rpc.local import LocalContext
-from drafter.services.chat.as_it_arrives import taken_as_it_arrives
+from drafter.services.chat.as_it_arrives import each_as, taken_as_it_arrives
 from drafter.services.chat.passthrough_body import upstream_body
 from drafter.services.chat.passthrough_events import EventSplitter, UsageReader
 from drafter.services.chat.upstream.client import MESSAGES_PATH, MessagesApi
@@ -197,7 +197,7 @@ async def _stream_answers(
         failed = reader.read_event(event) == b"error" or failed
         return (event,)
 
-    taken = None if local is None else taken_as_it_arrives(local, clock, passed, _body)
+    taken = None if local is None else taken_as_it_arrives(local, clock, passed, each_as(_body))
     events = _PassedEvents(response, taken)
     while True:
         with clock:  # one wait, bounded without a coroutine of its own per event

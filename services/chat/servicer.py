@@ -37,7 +37,7 @@ from drafter.limits import MAX_CHOICES
 from drafter.model_table import DEFAULT_UPSTREAM_TIMEOUT_S, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from drafter.rpc.local import LocalContext
-from drafter.services.chat.as_it_arrives import taken_as_it_arrives
+from drafter.services.chat.as_it_arrives import as_text, taken_as_it_arrives
 from drafter.services.chat.coalesce import coalesce, interleaved
 from drafter.services.chat.from_anthropic import ChoiceBuilder, ChoiceStream, add_usage
 from drafter.services.chat.model_rules import effort_from_request
@@ -272,7 +272,12 @@ async def _choice_batches(
                         response,
                         None
                         if local is None
-                        else taken_as_it_arrives(local, clock, choice.plain_text_events),
+                        else taken_as_it_arrives(
+                            local,
+                            clock,
+                            choice.plain_text,
+                            as_text(choice.index, choice.text_delta),
+                        ),
                     ).next_batch
                     if stream
                     else whole_message_reader(response)

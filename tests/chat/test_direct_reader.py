@@ -42,6 +42,17 @@ class Reader:
         self.taken.append(message)
 
 
+class TextReader(Reader):
+    """A direct reader that also takes answer text as it is (``TextReader``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[tuple[int, str]] = []
+
+    def text(self, choice_index: int, text: str) -> None:
+        self.texts.append((choice_index, text))
+
+
 @pytest.fixture
 async def local_stub(chat_server: RunningServer) -> AsyncIterator[chat_grpc.ChatServiceStub]:
     yield chat_grpc.ChatServiceStub(chat_server.local.channel())
@@ -81,6 +92,21 @@ async def test_answer_text_goes_to_the_reader_as_it_arrives_the_rest_is_read(
     assert _texts(reader.taken) == ["cd", "ef", "gh"]
     assert _kinds(read) == ["delta", "finished", "usage"]
     assert read[-1].usage.output_tokens == 4
+
+
+async def test_answer_text_goes_as_text_to_a_reader_that_takes_text(
+    local_stub: chat_grpc.ChatServiceStub, fake: FakeAnthropic
+) -> None:
+    """No message is made of text a reader takes as it is (``as_it_arrives.as_text``)."""
+    fake.enqueue(text="abcdefgh", chunks=4, delay_s=0.05)
+    reader = TextReader()
+
+    read = await _stream(local_stub, chat_request((USER, "hi")), reader)
+
+    assert _texts(read) == ["ab"]
+    assert reader.texts == [(0, "cd"), (0, "ef"), (0, "gh")]
+    assert reader.taken == []
+    assert _kinds(read) == ["delta", "finished", "usage"]
 
 
 async def test_a_reader_that_is_not_ready_takes_nothing(

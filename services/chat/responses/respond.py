@@ -23,7 +23,7 @@ from drafter.chat.v1 import chat_service_pb2 as chat_pb
 from drafter.model_table import ModelSpec, ModelTable
 from drafter.rpc.errors import InvalidRequest, UpstreamUnavailable
 from drafter.rpc.local import LocalContext
-from drafter.services.chat.as_it_arrives import taken_as_it_arrives
+from drafter.services.chat.as_it_arrives import each_as, taken_as_it_arrives
 from drafter.services.chat.model_rules import effort_from_request
 from drafter.services.chat.output_format import format_tool_name
 from drafter.services.chat.passthrough_body import parsed_body
@@ -190,7 +190,7 @@ class Responder:
                             None
                             if local is None
                             else taken_as_it_arrives(
-                                local, clock, writer.plain_text_events, _as_answer
+                                local, clock, writer.plain_text_events, each_as(_as_answer)
                             )
                         )
                         next_batch = UpstreamEvents(response, taken).next_batch

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import grpc
 import orjson
@@ -146,3 +147,51 @@ async def test_a_client_that_leaves_after_content_cancels_the_call_and_is_billed
 async def test_a_client_that_leaves_before_any_content_is_refunded() -> None:
     accounts, _ = await _leave_after_first_frame(FakeCall([], hang=True))  # a keep-alive only
     assert [s.outcome for s in accounts.settled] == [accounts_pb.OUTCOME_CANCELLED]
+
+
+class Output:
+    """Where a response writes frames straight to the connection (``FrameWriter``)."""
+
+    writable = True
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    def write(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+
+class OfferedCall(FakeCall):
+    """An in-process call: it keeps the direct reader the stream offers it."""
+
+    reader: Any = None
+
+    def read_directly(self, reader: Any) -> None:
+        self.reader = reader
+
+
+async def test_answer_text_taken_as_text_is_framed_and_counted_as_its_message() -> None:
+    """In process, the stream's direct reader takes answer text as it is (``text``): the
+    same frame, and the same count of what was delivered, as the message of its delta."""
+    call = OfferedCall([delta(0, "a")], hang=True)
+    stream, _, _ = await _stream(call)
+    output = Output()
+    stream.write_to(output)
+    frames = stream.frames(await stream.first_event(1.0), sse.ChunkWriter("c", 1, "m"), False)
+    await anext(frames)
+    reading = asyncio.ensure_future(anext(frames))
+    await asyncio.sleep(0.01)  # the frames wait for the next event: the reader is offered
+
+    call.reader.text(0, "b\u00e9")
+    call.reader(delta(0, "b\u00e9"))
+
+    first, second = output.frames
+    assert first == second
+    assert orjson.loads(first.removeprefix(b"data: "))["choices"][0]["delta"] == {
+        "content": "b\u00e9"
+    }
+    assert stream._settlement.delivered_chars == 1 + 2 + 2
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    await frames.aclose()
