@@ -2,6 +2,7 @@
 
     bench/compare --long-streams [--levels 500,2000] [--rounds 2] [--edge-workers 1]
                   [--max-streams N] [--only drafter,litellm,portkey] [--api messages]
+                  [--pin]
 
 (``--levels 500,2000,5000`` adds the heaviest level; plain ``bench/compare`` runs this
 scenario too, after all the others.)
@@ -15,14 +16,21 @@ first token (minus the bare upstream's at the lowest level); CPU seconds per 1,0
 events (the gateway's process tree, from /proc); peak RSS, RSS per open stream and open
 fds (sampled while the streams are open). Every figure sits beside the load average of
 this machine at the time, since other work shares its cores.
+
+With ``--pin`` each gateway runs on a core of its own (the first), and the fake upstream
+and the load generator on the others: what a gateway adds to the inter-token latency is
+then its own, not the wait for a core that the instruments hold (on two cores they
+share, the bare upstream and the load generator alone add 3-5 ms at p99).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +78,32 @@ def upstream_target(upstream: str) -> Target:
     }
     headers = {"x-api-key": "sk-ant-bench", "anthropic-version": "2023-06-01"}
     return Target(f"{upstream}/v1/messages", orjson.dumps(body), headers, b"text_delta")
+
+
+@contextlib.contextmanager
+def on_cores(cores: set[int] | None) -> Iterator[None]:
+    """Within it, this thread, and the processes and threads it starts, run on ``cores``
+    (all of them when None); afterwards this thread runs where it did before."""
+    if cores is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def pinned_cores(pin: bool) -> tuple[set[int] | None, set[int] | None]:
+    """The gateways' core and the instruments' (fake upstream, load generator) with
+    ``--pin``; None and None (anywhere) without it."""
+    if not pin:
+        return None, None
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        raise SystemExit("--pin needs two cores or more")
+    return {cores[0]}, set(cores[1:])
 
 
 def ramp_seconds(streams: int) -> float:
@@ -207,54 +241,61 @@ async def long_streams_report(
     only: tuple[str, ...] = (),
     deltas: int = DELTAS,
     api: str = "chat",
+    pin: bool = False,
 ) -> list[str]:
     limit = raise_fd_limit()
-    fake, upstream = start_fake(deltas, DELAY_MS)
+    if pin and edge_workers > 1:
+        raise SystemExit("--pin gives each gateway one core: it takes one edge worker")
+    gateway_cores, instrument_cores = pinned_cores(pin)
+    with on_cores(instrument_cores):
+        fake, upstream = start_fake(deltas, DELAY_MS)
     wanted = set(only or ("drafter", "litellm", "portkey"))
     gateways: list[Gateway] = []
     portkey = None
-    if "drafter" in wanted:
-        cap = {"DRAFTER_MAX_STREAMS": str(max_streams)} if max_streams else {}
-        drafter = start_drafter(workdir / "drafter", upstream, edge_workers=edge_workers, **cap)
-        gateways.append(drafter)
-    if "litellm" in wanted:
-        gateways.append(start_litellm(workdir / "litellm", upstream))
-    if "portkey" in wanted:
-        portkey = start_portkey(workdir / "portkey", upstream)
-        if portkey is not None:
-            gateways.append(portkey)
+    with on_cores(gateway_cores):
+        if "drafter" in wanted:
+            cap = {"DRAFTER_MAX_STREAMS": str(max_streams)} if max_streams else {}
+            drafter = start_drafter(workdir / "drafter", upstream, edge_workers=edge_workers, **cap)
+            gateways.append(drafter)
+        if "litellm" in wanted:
+            gateways.append(start_litellm(workdir / "litellm", upstream))
+        if "portkey" in wanted:
+            portkey = start_portkey(workdir / "portkey", upstream)
+            if portkey is not None:
+                gateways.append(portkey)
     lines = [*HEADER]
     base: list[float] = []
     try:
-        for gateway in gateways:  # warm-up: imports, pools, first-request paths
-            await hold_streams(
-                stream_target(gateway, api), 20, ramp_s=0.5, anthropic=api == "messages"
-            )
-        for streams in levels:
-            bare = await run_level(
-                None, "upstream", upstream_target(upstream), streams, anthropic=True
-            )
-            level = Level(bare)
-            for _ in range(rounds):
-                for gateway in gateways:
-                    await asyncio.sleep(2)  # let closed sockets and the load settle
-                    run = await run_level(
-                        gateway.process.pid,
-                        gateway.name,
-                        stream_target(gateway, api),
-                        streams,
-                        anthropic=api == "messages",
-                    )
-                    level.runs.setdefault(gateway.name, []).append(run)
-                    print(
-                        f"{streams} streams, {gateway.name}: {run.result.completed} done, "
-                        f"{run.result.errors} errors, HTTP statuses {run.result.statuses} "
-                        f"{run.result.refusals or ''}, "
-                        f"{run.seconds:.0f} s, load {run.load:.1f}",
-                        flush=True,
-                    )
-            base = base or bare.result.first_tokens
-            lines += level_rows(streams, level, base)
+        with on_cores(instrument_cores):  # the load generator: this thread
+            for gateway in gateways:  # warm-up: imports, pools, first-request paths
+                await hold_streams(
+                    stream_target(gateway, api), 20, ramp_s=0.5, anthropic=api == "messages"
+                )
+            for streams in levels:
+                bare = await run_level(
+                    None, "upstream", upstream_target(upstream), streams, anthropic=True
+                )
+                level = Level(bare)
+                for _ in range(rounds):
+                    for gateway in gateways:
+                        await asyncio.sleep(2)  # let closed sockets and the load settle
+                        run = await run_level(
+                            gateway.process.pid,
+                            gateway.name,
+                            stream_target(gateway, api),
+                            streams,
+                            anthropic=api == "messages",
+                        )
+                        level.runs.setdefault(gateway.name, []).append(run)
+                        print(
+                            f"{streams} streams, {gateway.name}: {run.result.completed} done, "
+                            f"{run.result.errors} errors, HTTP statuses {run.result.statuses} "
+                            f"{run.result.refusals or ''}, "
+                            f"{run.seconds:.0f} s, load {run.load:.1f}",
+                            flush=True,
+                        )
+                base = base or bare.result.first_tokens
+                lines += level_rows(streams, level, base)
     finally:
         for gateway in gateways:
             gateway.stop()
@@ -266,7 +307,9 @@ async def long_streams_report(
         f"{deltas} deltas {DELAY_MS} ms apart, {rounds} interleaved round(s) of "
         f"{names}, one process each (Drafter with {edge_workers} edge worker(s)"
         f"{f', DRAFTER_MAX_STREAMS={max_streams}' if max_streams else ''}); "
-        f"fd limit {limit}. Added TTFT is against the bare upstream at the lowest level; "
+        f"fd limit {limit}"
+        f"{'; each gateway on a core of its own, the instruments on the others' if pin else ''}"
+        ". Added TTFT is against the bare upstream at the lowest level; "
         f"KB per open stream is the RSS grown over the most streams answered 200 at once.",
     ]
     if portkey is None and "portkey" in wanted:
@@ -306,6 +349,12 @@ def add_long_stream_arguments(parser: argparse.ArgumentParser) -> None:
         "Messages API)",
     )
     parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="each gateway on a core of its own, the fake upstream and the load generator "
+        "on the others (long streams)",
+    )
+    parser.add_argument(
         "--only",
         default="",
         help="comma-separated gateways of drafter,litellm,portkey (default: all three)",
@@ -324,4 +373,5 @@ async def long_streams_from_args(args: argparse.Namespace, workdir: Path) -> lis
         only=only,
         deltas=args.deltas or DELTAS,
         api=args.api,
+        pin=args.pin,
     )
