@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,3 +157,16 @@ def start_litellm(workdir: Path, upstream: str) -> Gateway:
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/health/liveliness", timeout=180)
     return Gateway("litellm", base, master_key, process, [log])
+
+
+def start_floor_relay(upstream: str) -> Gateway:
+    """The floor row (``bench/floor_relay.py``): a relay with nothing of a gateway's."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.floor_relay", "--upstream", upstream, "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # ready
+    return Gateway("floor relay", f"http://127.0.0.1:{port}", "unused", process)

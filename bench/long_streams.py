@@ -10,7 +10,9 @@ scenario too, after all the others.)
 The fake upstream streams each answer as 200 text deltas (``--deltas``) 50 ms apart (10 s a
 stream). For each level the load generator opens that many streams over a few seconds and
 holds them to the end, in interleaved rounds (gateway A, B, C, then again), after a run
-against the bare upstream at the same level. Per gateway: completed streams and errors;
+against the bare upstream at the same level, and the floor relay (``bench/floor_relay.py``),
+which does nothing of a gateway's but relay: what a gateway's CPU per event would be
+without its own work, on the machine at hand. Per gateway: completed streams and errors;
 added inter-token latency (client-observed gap minus the upstream's 50 ms); added time to
 first token (minus the bare upstream's at the lowest level); CPU seconds per 1,000 relayed
 events (the gateway's process tree, from /proc); peak RSS, RSS per open stream and open
@@ -36,7 +38,7 @@ from pathlib import Path
 
 import orjson
 
-from bench.gateways import Gateway, start_drafter, start_litellm
+from bench.gateways import Gateway, start_drafter, start_floor_relay, start_litellm
 from bench.growth import start_fake
 from bench.loadgen import Target, percentile
 from bench.portkey_env import start_portkey
@@ -249,7 +251,7 @@ async def long_streams_report(
     gateway_cores, instrument_cores = pinned_cores(pin)
     with on_cores(instrument_cores):
         fake, upstream = start_fake(deltas, DELAY_MS)
-    wanted = set(only or ("drafter", "litellm", "portkey"))
+    wanted = set(only or ("drafter", "litellm", "portkey", "floor"))
     gateways: list[Gateway] = []
     portkey = None
     with on_cores(gateway_cores):
@@ -263,6 +265,8 @@ async def long_streams_report(
             portkey = start_portkey(workdir / "portkey", upstream)
             if portkey is not None:
                 gateways.append(portkey)
+        if "floor" in wanted:
+            gateways.append(start_floor_relay(upstream))
     lines = [*HEADER]
     base: list[float] = []
     try:
@@ -357,7 +361,8 @@ def add_long_stream_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated gateways of drafter,litellm,portkey (default: all three)",
+        help="comma-separated gateways of drafter,litellm,portkey and floor (the floor "
+        "relay, bench/floor_relay.py) (default: all four)",
     )
 
 
