@@ -1,22 +1,23 @@
 """The least a Python gateway can do per relayed event: the long-stream table's floor.
 
-    python -m bench.floor_relay --upstream http://127.0.0.1:PORT --port N
+    python -m bench.floor_relay --upstream http://127.0.0.1:PORT --port N < request
 
 One uvloop process, asyncio protocols and nothing else: each request read with httptools
-(its content ignored), one upstream connection per stream asking the fake upstream for
-the benchmark's answer, and each upstream read relayed at once, in the same callback. On
-``/v1/chat/completions`` each text delta becomes an OpenAI chunk (httptools for the
-chunked answer, an SSE split, one ``orjson.loads`` and one ``orjson.dumps`` per event); on
-``/v1/messages`` the upstream's bytes pass through untouched. No accounting, timeouts,
-keep-alives, flow control or errors: what is left of a gateway's CPU per event after
-those is the system calls' and the event loop's, which this row shows on the machine at
-hand.
+(its content ignored), one upstream connection per stream sending the fake upstream the
+request read from standard input (the benchmark's own, ``long_streams.upstream_target``),
+and each upstream read relayed at once, in the same callback. On ``/v1/chat/completions``
+each text delta becomes an OpenAI chunk (httptools for the chunked answer, an SSE split,
+one ``orjson.loads`` and one ``orjson.dumps`` per event); on ``/v1/messages`` the
+upstream's bytes pass through untouched. No accounting, timeouts, keep-alives, flow
+control or errors: what is left of a gateway's CPU per event after those is the system
+calls' and the event loop's, which this row shows on the machine at hand.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -24,15 +25,6 @@ import httptools
 import orjson
 import uvloop
 
-PROMPT = [{"role": "user", "content": "Tell me a long story. " * 20}]
-_BODY = orjson.dumps(
-    {"model": "claude-haiku-4-5-20251001", "messages": PROMPT, "max_tokens": 4096, "stream": True}
-)
-UPSTREAM_REQUEST = (
-    b"POST /v1/messages HTTP/1.1\r\nhost: upstream\r\nx-api-key: sk-ant-bench\r\n"
-    b"anthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
-    b"content-length: %d\r\n\r\n%b" % (len(_BODY), _BODY)
-)
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
 CHUNK_START = (
     b'data: {"id":"chatcmpl-floor","object":"chat.completion.chunk","created":0,'
@@ -45,15 +37,16 @@ DONE = b"data: [DONE]\n\n"
 class Upstream(asyncio.Protocol):
     """One stream's upstream connection: what arrives goes to ``client`` at once."""
 
-    def __init__(self, client: asyncio.Transport, translate: bool) -> None:
+    def __init__(self, client: asyncio.Transport, translate: bool, request: bytes) -> None:
         self._client = client
+        self._request = request
         self._translate = translate
         self._parser = httptools.HttpResponseParser(self)
         self._rest = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's, not a subclass
-        self._transport.write(UPSTREAM_REQUEST)
+        self._transport.write(self._request)
 
     def data_received(self, data: bytes) -> None:
         if self._translate:
@@ -87,8 +80,9 @@ class Upstream(asyncio.Protocol):
 class Client(asyncio.Protocol):
     """A client's connection: its request read, then its answer relayed."""
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], request: bytes) -> None:
         self._upstream = upstream
+        self._request = request
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
         self._opening: asyncio.Task[Any] | None = None
@@ -109,15 +103,19 @@ class Client(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         host, port = self._upstream
         self._opening = loop.create_task(
-            loop.create_connection(lambda: Upstream(self._transport, translate), host, port)
+            loop.create_connection(
+                lambda: Upstream(self._transport, translate, self._request), host, port
+            )
         )
 
 
-async def serve(upstream: str, port: int) -> None:
+async def serve(upstream: str, port: int, request: bytes) -> None:
     parts = urlsplit(upstream)
     address = (parts.hostname or "127.0.0.1", parts.port or 80)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Client(address), "127.0.0.1", port, backlog=4096)
+    server = await loop.create_server(
+        lambda: Client(address, request), "127.0.0.1", port, backlog=4096
+    )
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
@@ -128,7 +126,7 @@ def main() -> None:
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvloop.run(serve(args.upstream, args.port))
+    uvloop.run(serve(args.upstream, args.port, sys.stdin.buffer.read()))
 
 
 if __name__ == "__main__":

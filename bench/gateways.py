@@ -159,14 +159,18 @@ def start_litellm(workdir: Path, upstream: str) -> Gateway:
     return Gateway("litellm", base, master_key, process, [log])
 
 
-def start_floor_relay(upstream: str) -> Gateway:
-    """The floor row (``bench/floor_relay.py``): a relay with nothing of a gateway's."""
+def start_floor_relay(upstream: str, request: bytes) -> Gateway:
+    """The floor row (``bench/floor_relay.py``): a relay with nothing of a gateway's,
+    sending ``request`` upstream for every stream."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.floor_relay", "--upstream", upstream, "--port", str(port)],
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
-    assert process.stdout is not None
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(request)
+    process.stdin.close()
     process.stdout.readline()  # ready
     return Gateway("floor relay", f"http://127.0.0.1:{port}", "unused", process)

@@ -266,7 +266,7 @@ async def long_streams_report(
             if portkey is not None:
                 gateways.append(portkey)
         if "floor" in wanted:
-            gateways.append(start_floor_relay(upstream))
+            gateways.append(start_floor_relay(upstream, upstream_target(upstream).request_bytes()))
     lines = [*HEADER]
     base: list[float] = []
     try:

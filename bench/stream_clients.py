@@ -158,9 +158,9 @@ async def hold_streams(
     """Opens ``streams`` streams evenly over ``ramp_s`` seconds and waits for all of them
     (``into`` lets a sampler read the number of open streams meanwhile); ``anthropic``:
     the answers are Anthropic's events (the upstream's own, or the Messages API's), not
-    OpenAI's chunks. The load
-    generator's own garbage collector is off meanwhile: its full collections (tens of
-    milliseconds at 500 streams) would be counted as the gateway's inter-token latency."""
+    OpenAI's chunks. The load generator's own garbage collector is off meanwhile: its
+    full collections (tens of milliseconds at 500 streams) would be counted as the
+    gateway's inter-token latency."""
     result = into if into is not None else StreamsResult()
     tasks = []
     gc.disable()

@@ -60,10 +60,7 @@ def _event(name: bytes | None, data: bytes, response: httpx2.Response) -> Fields
         except orjson.JSONDecodeError:
             body = data.decode(errors="replace")
         raise UpstreamStatusError(response.status_code, body, response.headers)
-    try:  # ``_json``, inline: this runs once per event
-        return Fields(orjson.loads(data))
-    except orjson.JSONDecodeError as exc:
-        raise UnreadableAnswer("The upstream sent a body that is not JSON.") from exc
+    return Fields(_json(data))
 
 
 def _complete_lines(buffer: bytes) -> tuple[list[bytes], bytes]:
