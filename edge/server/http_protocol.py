@@ -128,17 +128,21 @@ class TurnBufferedHttpToolsProtocol(HttpToolsProtocol):
     deadline on each request head (see :func:`with_header_timeout`)."""
 
     header_timeout_s: ClassVar[float] = DEFAULT_HEADER_TIMEOUT_S
-    _head_deadline: asyncio.TimerHandle | None = None
-    _on_disconnect: Callback | None = None
+    # Slots, not attributes: uvicorn's own fill 28 of the 30 keys an instance's
+    # attributes may share with its class; past them each connection gets a dict of its
+    # own (1.6 KB instead of the 0.3 KB its attributes take inline).
+    __slots__ = ("_head_deadline", "_on_disconnect", "_self_ref")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pipeline = _Pipeline()  # type: ignore[assignment]
+        self._self_ref = weakref.ref(self)  # one per connection, for each request's watch
+        self._head_deadline: asyncio.TimerHandle | None = None
+        self._on_disconnect: Callback | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(TurnBufferedTransport(transport, self.loop))
         _slim(self.flow, "_is_writable_event")
-        self._self_ref = weakref.ref(self)  # one per connection, for each request's watch
         self._arm_head_deadline()
 
     def on_message_begin(self) -> None:
