@@ -139,7 +139,12 @@ class EventStreamResponse(StreamingResponse):
         elif receive is not None:
             watcher = asyncio.get_running_loop().create_task(_wait_for_disconnect(receive, left))
         try:
-            await self.stream_response(send, writer)
+            if send is not None:
+                await self.stream_response(send, writer)
+            else:  # handed off: the head went already; one coroutine less kept meanwhile
+                assert writer is not None
+                await self._write_frames(writer)
+                await writer.end()
         except asyncio.CancelledError:
             if not gone:
                 raise
@@ -156,15 +161,10 @@ class EventStreamResponse(StreamingResponse):
         if self.background is not None:
             await self.background()
 
-    async def stream_response(self, send: Send | None, writer: BodyWriter | None = None) -> None:
+    async def stream_response(self, send: Send, writer: BodyWriter | None = None) -> None:
         """The head and the end through ``send``, the frames through ``writer`` when
-        there is one, else through ``send`` too. Without ``send`` (a stream handed off),
-        the head went already, and the frames and the end go through ``writer``."""
-        if send is None:
-            assert writer is not None
-            await self._write_frames(writer)
-            await writer.end()
-            return
+        there is one, else through ``send`` too. (A stream handed off has no ``send``:
+        :meth:`_relay` writes its frames and its end through ``writer``.)"""
         await send(self._head())
         if writer is not None:
             await self._write_frames(writer)

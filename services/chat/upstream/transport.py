@@ -172,7 +172,12 @@ class _Connection(asyncio.Protocol):
 
     async def head(self, read_timeout: float | None) -> tuple[int, list[tuple[bytes, bytes]]]:
         assert self._head is not None
-        await self._read_within(self._head, read_timeout, "waiting for the answer")
+        try:
+            await self._watched(self._head, read_timeout)
+        finally:
+            self._waiting = None
+        if self._timed_out:
+            raise httpx2.ReadTimeout("timed out waiting for the answer")
         if not self.got_head:
             raise _transport_error(self.lost or httpx2.RemoteProtocolError("no answer"))
         headers, self._headers = self._headers, []  # handed over, not kept for the body
@@ -190,32 +195,30 @@ class _Connection(asyncio.Protocol):
                 return None
             if self.lost is not None:
                 raise _transport_error(self.lost)
-            self._wakeup = self._loop.create_future()
+            self._wakeup = waiter = self._loop.create_future()
             try:
-                await self._read_within(self._wakeup, read_timeout, "reading the answer")
+                # Awaited here, not in a coroutine of the watchdog's: a stream's read waits
+                # for as long as the stream lasts, and a coroutine more would be kept.
+                await self._watched(waiter, read_timeout)
             finally:
-                self._wakeup = None
+                self._wakeup = self._waiting = None
+            if self._timed_out:
+                raise httpx2.ReadTimeout("timed out reading the answer")
 
-    async def _read_within(
-        self, waiter: asyncio.Future[None], read_timeout: float | None, doing: str
-    ) -> None:
-        """Waits for the parser to wake ``waiter``; past ``read_timeout`` the connection
-        is closed and ``ReadTimeout`` raised."""
+    def _watched(
+        self, waiter: asyncio.Future[None], read_timeout: float | None
+    ) -> asyncio.Future[None]:
+        """``waiter``, watched by the read-timeout watchdog (``_watch``) unless
+        ``read_timeout`` is None: past it the connection is closed and the waiter woken
+        (``_timed_out``). The caller awaits it, then clears ``_waiting``."""
         self._read_timeout = read_timeout
-        if read_timeout is None:
-            await waiter
-            return
-        loop = self._loop
-        self._wait_deadline = loop.time() + read_timeout
-        self._waiting = waiter
-        if self._watchdog is None:
-            self._watchdog = loop.call_at(self._wait_deadline, self._watch)
-        try:
-            await waiter
-        finally:
-            self._waiting = None
-        if self._timed_out:
-            raise httpx2.ReadTimeout(f"timed out {doing}")
+        if read_timeout is not None:
+            loop = self._loop
+            self._wait_deadline = loop.time() + read_timeout
+            self._waiting = waiter
+            if self._watchdog is None:
+                self._watchdog = loop.call_at(self._wait_deadline, self._watch)
+        return waiter
 
     def _watch(self) -> None:
         """The watchdog fired: ends the wait in progress if its deadline has passed, else
