@@ -29,8 +29,8 @@ from drafter.edge.api.accounting import (
     unless_disconnected,
 )
 from drafter.edge.api.bodies import REQUEST_ID_HEADER, new_id, parse_json_body, request_id
-from drafter.edge.deps import ApiDep
-from drafter.edge.responses.call import ResponseCall
+from drafter.edge.deps import ApiContext, ApiDep
+from drafter.edge.responses.call import Finished, ResponseCall
 from drafter.edge.responses.protocol import ResponsesRequest, refusal
 from drafter.edge.responses.sealing import Sealer
 from drafter.edge.responses.store import load_conversation, store_response
@@ -84,17 +84,7 @@ async def create_response(request: Request, api: ApiDep) -> Response:
         include_encrypted=body.encrypted_reasoning,
     )
 
-    async def finished(response: dict[str, Any], output: list[Item]) -> None:
-        if body.stored:
-            await store_response(
-                api,
-                response=response,
-                input_items=input_items,
-                conversation=[*previous, *input_items, *output],
-                previous_response_id=body.previous_response_id or "",
-                instructions=body.instructions or "",
-            )
-
+    finished = _storing(api, body, previous, input_items)
     # A failure before the first event keeps its HTTP status; a stream whose upstream is
     # slow to start starts after keepalive_s, with keep-alives. A client that goes away
     # meanwhile cancels it (and the reservation is refunded).
@@ -118,3 +108,32 @@ async def create_response(request: Request, api: ApiDep) -> Response:
         media_type="text/event-stream",
         headers={**_SSE_HEADERS, REQUEST_ID_HEADER: rid},
     )
+
+
+def _storing(
+    api: ApiContext, body: ResponsesRequest, previous: list[Item], input_items: list[Item]
+) -> Finished:
+    """What is done with the response once it completed: stored with the conversation to
+    continue from, when the request asks for it (``store``); else nothing, and nothing of
+    the request is held for it while the response streams (a Codex prompt is often
+    100 KB, and a stream may last minutes)."""
+    if not body.stored:
+        return _store_nothing
+    previous_response_id = body.previous_response_id or ""
+    instructions = body.instructions or ""
+
+    async def finished(response: dict[str, Any], output: list[Item]) -> None:
+        await store_response(
+            api,
+            response=response,
+            input_items=input_items,
+            conversation=[*previous, *input_items, *output],
+            previous_response_id=previous_response_id,
+            instructions=instructions,
+        )
+
+    return finished
+
+
+async def _store_nothing(response: dict[str, Any], output: list[Item]) -> None:
+    """The response of a request with ``store`` false: kept nowhere."""

@@ -22,7 +22,6 @@ for a stream its opening and each next event.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Iterable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import httpx2
@@ -121,17 +120,17 @@ class MessagesPassthrough:
         ended; upstream failures before an answer as DrafterErrors. With ``local`` (an
         in-process call), a stream's events may be taken as they arrive
         (``_stream_answers``)."""
-        upstream = call.model.upstream
-        clock = UpstreamClock(call.model.upstream_timeout_s, per_event=call.stream, model=upstream)
+        upstream, stream = call.model.upstream, call.stream
+        clock = UpstreamClock(call.model.upstream_timeout_s, per_event=stream, model=upstream)
+        sending = self._messages.send_once(call.path, call.content, call.headers)
+        del call  # the prompt is not kept while the answer is read (nor by the caller)
         try:
-            async with AsyncExitStack() as stack:
-                response = await clock.wait(
-                    self._messages.send_once(call.path, call.content, call.headers)
-                )
-                stack.push_async_callback(response.aclose)
+            response = await clock.wait(sending)
+            del sending
+            try:
                 await self._refuse_operator_errors(response, clock)
                 yield Answer(head=_head(response))
-                if not response.is_success or not call.stream:
+                if not response.is_success or not stream:
                     body = await clock.wait(response.aread())
                     yield Answer(body=body)
                     if response.is_success:
@@ -141,6 +140,8 @@ class MessagesPassthrough:
                     return
                 async for answer in _stream_answers(response, clock, local):
                     yield answer
+            finally:
+                await response.aclose()
         except UpstreamError as exc:
             raise error_from_upstream(exc, upstream) from exc
         except httpx2.HTTPError as exc:

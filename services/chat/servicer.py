@@ -23,7 +23,7 @@ long answer that keeps coming is never cut). Past it the call is closed and fail
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, aclosing
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,8 +161,11 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[chat_pb.MessagesResponse]:
         call = self._passthrough.prepare(request)
         self._reservations.admit(request.reservation_id, call.model.id)
+        del request  # a stream may last minutes: its prompt does not stay alive
         local = _in_process(context)  # its reader may take the events as they arrive
-        async with aclosing(self._passthrough.answers(call, local)) as answers:
+        answering = self._passthrough.answers(call, local)
+        del call  # held by the answers until sent
+        async with aclosing(answering) as answers:
             async for answer in answers:
                 yield answer
 
@@ -182,8 +185,11 @@ class ChatServicer(chat_grpc.ChatServiceServicer):
     ) -> AsyncIterator[chat_pb.RespondResponse]:
         call = await self._responder.prepare(request)
         self._reservations.admit(request.reservation_id, call.model.id)
+        del request  # a stream may last minutes: its prompt does not stay alive
         local = _in_process(context)  # its reader may take answer text as it arrives
-        async with aclosing(self._responder.answers(call, local)) as answers:
+        answering = self._responder.answers(call, local)
+        del call  # held by the answers until sent
+        async with aclosing(answering) as answers:
             async for answer in answers:
                 yield answer
 
@@ -265,7 +271,7 @@ async def _choice_batches(
     clock = _UpstreamClock(timeout_s, per_event=stream, model=model)
     try:
         with observing_upstream(model):
-            async with _Bounded(clock, messages.open(params, stream=stream)) as response:
+            async with clock.bounding(messages.open(params, stream=stream)) as response:
                 del params  # sent: the prompt is not kept while the answer is read
                 next_batch = (
                     UpstreamEvents(
@@ -314,26 +320,6 @@ def _in_process(context: aio.ServicerContext) -> LocalContext | None:
     """An in-process call's context, whose reader may take what arrives from upstream
     (``as_it_arrives``); None over gRPC."""
     return context if isinstance(context, LocalContext) else None
-
-
-class _Bounded:
-    """An upstream call's opening (``MessagesApi.open``) entered as one of the clock's
-    waits, and exited as it is: what an ``AsyncExitStack`` would do here, without the
-    stack and its deque kept for as long as the stream lasts."""
-
-    __slots__ = ("_clock", "_opening")
-
-    def __init__(
-        self, clock: _UpstreamClock, opening: AbstractAsyncContextManager[httpx2.Response]
-    ) -> None:
-        self._clock = clock
-        self._opening = opening
-
-    async def __aenter__(self) -> httpx2.Response:
-        return await self._clock.wait(self._opening.__aenter__())
-
-    async def __aexit__(self, *exc_info: Any) -> bool | None:
-        return await self._opening.__aexit__(*exc_info)
 
 
 def _total_usage(choices: Sequence[ChoiceStream]) -> usage_pb.TokenUsage:

@@ -13,7 +13,6 @@ completions keep it), for clients that send tool outputs back without the reason
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ from drafter.services.chat.output_format import format_tool_name
 from drafter.services.chat.passthrough_body import parsed_body
 from drafter.services.chat.prompt_cache import PromptCacheMode
 from drafter.services.chat.responses.output import ResponseWriter
-from drafter.services.chat.responses.request import Translation, translate
+from drafter.services.chat.responses.request import translate
 from drafter.services.chat.responses.tools import add_server_tools
 from drafter.services.chat.thinking_store import ThinkingStore, get_quietly, put_quietly
 from drafter.services.chat.to_anthropic import message_params_from_request
@@ -85,7 +84,6 @@ class ResponseCall:
     model: ModelSpec
     params: dict[str, Any]
     writer: ResponseWriter
-    translation: Translation
     # The caller does not stream and the answer is bounded short enough to be asked for
     # whole (``WHOLE_ANSWER_MAX_TOKENS``): one JSON body upstream instead of a stream.
     whole: bool = False
@@ -162,7 +160,7 @@ class Responder:
             format_tool=format_tool,
         )
         whole = body.get("stream") is not True and params["max_tokens"] <= WHOLE_ANSWER_MAX_TOKENS
-        return ResponseCall(model, params, writer, translation, whole)
+        return ResponseCall(model, params, writer, whole)
 
     async def answers(
         self, call: ResponseCall, local: LocalContext | None = None
@@ -175,13 +173,13 @@ class Responder:
         upstream = call.model.upstream
         writer = call.writer
         stream = not call.whole
+        keeps_thinking = "thinking" in call.params
         clock = UpstreamClock(call.model.upstream_timeout_s, per_event=stream, model=upstream)
+        opening = clock.bounding(self._messages.open(call.params, stream=stream))
+        del call  # the prompt is not kept while the answer is read (nor by the caller)
         try:
             with observing_upstream(upstream):
-                async with AsyncExitStack() as stack:
-                    response = await clock.wait(
-                        stack.enter_async_context(self._messages.open(call.params, stream=stream))
-                    )
+                async with opening as response:
                     for event in writer.start():
                         yield Answer(data=event)
                     next_batch: Callable[[], Awaitable[list[Fields] | None]]
@@ -212,7 +210,7 @@ class Responder:
             raise UpstreamUnavailable("The upstream stream broke off.") from exc
         finally:
             clock.stop()
-        if "thinking" in call.params and writer.tool_call_ids and writer.thinking_blocks:
+        if keeps_thinking and writer.tool_call_ids and writer.thinking_blocks:
             await put_quietly(self._thinking, writer.tool_call_ids, writer.thinking_blocks)
         for event in writer.finish():
             yield Answer(data=event)

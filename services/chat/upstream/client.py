@@ -136,6 +136,9 @@ class MessagesApi:
             if not self._moves_on(response, lease) or last:
                 if lease is not None:
                     response.stream = _LeasedStream(response.stream, lease)
+                # As ``_send``'s: a stream keeps the request's line, not its body (the
+                # prompt, often 100 KB from a coding agent) for as long as it lasts.
+                response.request = httpx2.Request("POST", url)
                 return response
             await self._discard(response, lease)
         raise AssertionError("unreachable: the last attempt returns")

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from drafter.common.v1 import errors_pb2
 from drafter.rpc.errors import UpstreamTimeout
@@ -62,6 +63,11 @@ class UpstreamClock:
         self._waiting = asyncio.current_task(self._loop)
         if self._timer is None:
             self._timer = self._loop.call_at(self._deadline, self._due)
+
+    def bounding(self, opening: AbstractAsyncContextManager[_T]) -> AbstractAsyncContextManager[_T]:
+        """``opening`` (an upstream call's, such as ``MessagesApi.open``) entered as one of
+        the clock's waits, and exited as it is."""
+        return _Bounded(self, opening)
 
     def heard(self) -> None:
         """The upstream was heard from during the wait in progress, which goes on (an
@@ -117,6 +123,23 @@ class UpstreamClock:
             reason=errors_pb2.ERROR_REASON_UPSTREAM_TIMEOUT,
             metadata={"model": self._model, "timeout_s": f"{self._timeout_s:g}"},
         )
+
+
+class _Bounded(AbstractAsyncContextManager[_T]):
+    """:meth:`UpstreamClock.bounding`: what an ``AsyncExitStack`` would do here, without
+    the stack and its deque (760 bytes) kept for as long as the stream lasts."""
+
+    __slots__ = ("_clock", "_opening")
+
+    def __init__(self, clock: UpstreamClock, opening: AbstractAsyncContextManager[_T]) -> None:
+        self._clock = clock
+        self._opening = opening
+
+    async def __aenter__(self) -> _T:
+        return await self._clock.wait(self._opening.__aenter__())
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        return await self._opening.__aexit__(*exc_info)
 
 
 def _close(step: Awaitable[object]) -> None:
