@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from grpc import aio
 
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.gemini_server import FakeGemini
@@ -24,6 +25,13 @@ PROCESS_FOLDERS = frozenset({"stack", "browser"})
 # own) share one internal token, as a deployment's processes do (DRAFTER_INTERNAL_TOKEN).
 # Processes started through tests/support/stack.py get a clean environment instead.
 os.environ["DRAFTER_INTERNAL_TOKEN"] = secrets.token_urlsafe(48)
+# grpc.aio shuts its completion queue down when the last of its channels and servers is
+# collected, and joins its poller thread. Collected after the session's event loop closed
+# (in pytest's summary), the poller can be stuck writing to a socket that loop no longer
+# reads, and the join never returns: the run hangs after its last test
+# (grpc/grpc#40989). A reference taken here for the whole run keeps that shutdown out of
+# the collector (grpc/grpc#22365); the poller is a daemon thread, gone with the process.
+aio.init_grpc_aio()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
