@@ -53,13 +53,23 @@ LEVELS = (500, 2000)  # 5000 on request: --levels 500,2000,5000
 PROMPT = [{"role": "user", "content": "Tell me a long story. " * 20}]
 
 
+def prompt_of(kb: int) -> list[dict[str, str]]:
+    """The prompt, or one of about ``kb`` KB (``--prompt-kb``: what coding agents send,
+    whose system prompt and tools alone are tens of KB)."""
+    if not kb:
+        return PROMPT
+    return [{"role": "user", "content": "Tell me a long story. " * (kb * 1024 // 22 + 1)}]
+
+
 # The APIs a long stream can be asked on (``--api``): OpenAI's chat completions, or
 # Anthropic's Messages API (what Claude Code and Anthropic's SDKs call).
 APIS = ("chat", "messages")
 
 
-def stream_target(gateway: Gateway, api: str = "chat") -> Target:
-    body = {"model": "claude-haiku-4-5", "messages": PROMPT, "max_tokens": 4096, "stream": True}
+def stream_target(
+    gateway: Gateway, api: str = "chat", prompt: list[dict[str, str]] = PROMPT
+) -> Target:
+    body = {"model": "claude-haiku-4-5", "messages": prompt, "max_tokens": 4096, "stream": True}
     if api == "messages":
         headers = {
             "x-api-key": gateway.api_key,
@@ -71,10 +81,10 @@ def stream_target(gateway: Gateway, api: str = "chat") -> Target:
     return Target(gateway.chat_url, orjson.dumps(body), headers, b'"content":"')
 
 
-def upstream_target(upstream: str) -> Target:
+def upstream_target(upstream: str, prompt: list[dict[str, str]] = PROMPT) -> Target:
     body = {
         "model": "claude-haiku-4-5-20251001",
-        "messages": PROMPT,
+        "messages": prompt,
         "max_tokens": 4096,
         "stream": True,
     }
@@ -244,8 +254,10 @@ async def long_streams_report(
     deltas: int = DELTAS,
     api: str = "chat",
     pin: bool = False,
+    prompt_kb: int = 0,
 ) -> list[str]:
     limit = raise_fd_limit()
+    prompt = prompt_of(prompt_kb)
     if pin and edge_workers > 1:
         raise SystemExit("--pin gives each gateway one core: it takes one edge worker")
     gateway_cores, instrument_cores = pinned_cores(pin)
@@ -266,18 +278,22 @@ async def long_streams_report(
             if portkey is not None:
                 gateways.append(portkey)
         if "floor" in wanted:
-            gateways.append(start_floor_relay(upstream, upstream_target(upstream).request_bytes()))
+            floor_request = upstream_target(upstream, prompt).request_bytes()
+            gateways.append(start_floor_relay(upstream, floor_request))
     lines = [*HEADER]
     base: list[float] = []
     try:
         with on_cores(instrument_cores):  # the load generator: this thread
             for gateway in gateways:  # warm-up: imports, pools, first-request paths
                 await hold_streams(
-                    stream_target(gateway, api), 20, ramp_s=0.5, anthropic=api == "messages"
+                    stream_target(gateway, api, prompt),
+                    20,
+                    ramp_s=0.5,
+                    anthropic=api == "messages",
                 )
             for streams in levels:
                 bare = await run_level(
-                    None, "upstream", upstream_target(upstream), streams, anthropic=True
+                    None, "upstream", upstream_target(upstream, prompt), streams, anthropic=True
                 )
                 level = Level(bare)
                 for _ in range(rounds):
@@ -286,7 +302,7 @@ async def long_streams_report(
                         run = await run_level(
                             gateway.process.pid,
                             gateway.name,
-                            stream_target(gateway, api),
+                            stream_target(gateway, api, prompt),
                             streams,
                             anthropic=api == "messages",
                         )
@@ -308,7 +324,8 @@ async def long_streams_report(
     lines += [
         "",
         f"Long streams on {'/v1/messages' if api == 'messages' else '/v1/chat/completions'}: "
-        f"{deltas} deltas {DELAY_MS} ms apart, {rounds} interleaved round(s) of "
+        f"{deltas} deltas {DELAY_MS} ms apart"
+        f"{f', prompts of {prompt_kb} KB' if prompt_kb else ''}, {rounds} interleaved round(s) of "
         f"{names}, one process each (Drafter with {edge_workers} edge worker(s)"
         f"{f', DRAFTER_MAX_STREAMS={max_streams}' if max_streams else ''}); "
         f"fd limit {limit}"
@@ -353,6 +370,13 @@ def add_long_stream_arguments(parser: argparse.ArgumentParser) -> None:
         "Messages API)",
     )
     parser.add_argument(
+        "--prompt-kb",
+        type=int,
+        default=0,
+        help="each long stream's prompt, in KB (default: half a KB); the fake upstream "
+        "echoes it, split into the deltas",
+    )
+    parser.add_argument(
         "--pin",
         action="store_true",
         help="each gateway on a core of its own, the fake upstream and the load generator "
@@ -379,4 +403,5 @@ async def long_streams_from_args(args: argparse.Namespace, workdir: Path) -> lis
         deltas=args.deltas or DELTAS,
         api=args.api,
         pin=args.pin,
+        prompt_kb=args.prompt_kb,
     )
