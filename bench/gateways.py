@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,22 +98,34 @@ def create_key(env: dict[str, str]) -> str:
 
 
 def launch_drafter(
-    workdir: Path, env: dict[str, str], port: int, edge_workers: int = 1
+    workdir: Path,
+    env: dict[str, str],
+    port: int,
+    edge_workers: int = 1,
+    launcher: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
-    """``drafter up`` on ``port``, its output in ``workdir/drafter.log``; not waited for."""
+    """``drafter up`` on ``port``, its output in ``workdir/drafter.log``; not waited for.
+    ``launcher`` is a command that runs ``drafter`` with its arguments instead (such as
+    ``python -m bench.objects_census``)."""
     args = ["up", "--port", str(port)]
     if edge_workers > 1:
         args += ["--edge-workers", str(edge_workers)]
+    command = [*launcher, *args] if launcher else drafter_command(*args)
     with (workdir / "drafter.log").open("wb") as out:
-        return subprocess.Popen(
-            drafter_command(*args), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
-def start_drafter(workdir: Path, upstream: str, *, edge_workers: int = 1, **env: str) -> Gateway:
+def start_drafter(
+    workdir: Path,
+    upstream: str,
+    *,
+    edge_workers: int = 1,
+    launcher: Sequence[str] = (),
+    **env: str,
+) -> Gateway:
     environment = drafter_env(workdir, upstream, **env)
     port = free_port()
-    process = launch_drafter(workdir, environment, port, edge_workers)
+    process = launch_drafter(workdir, environment, port, edge_workers, launcher)
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/api/v1/status")
     key = create_key(environment)
