@@ -50,7 +50,8 @@ DELAY_MS = 50
 LEVELS = (500, 2000)  # 5000 on request: --levels 500,2000,5000
 # The fake echoes the prompt split into DELTAS pieces, so it must be longer than DELTAS
 # (or than ``--deltas``).
-PROMPT = [{"role": "user", "content": "Tell me a long story. " * 20}]
+_ASK = "Tell me a long story. "
+PROMPT = [{"role": "user", "content": _ASK * 20}]
 
 
 def prompt_of(kb: int) -> list[dict[str, str]]:
@@ -58,7 +59,7 @@ def prompt_of(kb: int) -> list[dict[str, str]]:
     whose system prompt and tools alone are tens of KB)."""
     if not kb:
         return PROMPT
-    return [{"role": "user", "content": "Tell me a long story. " * (kb * 1024 // 22 + 1)}]
+    return [{"role": "user", "content": _ASK * (kb * 1024 // len(_ASK) + 1)}]
 
 
 # The APIs a long stream can be asked on (``--api``): OpenAI's chat completions, or
